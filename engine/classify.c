@@ -1,0 +1,328 @@
+/*
+ * classify.c — one field's content -> the set of types it fits (docs/types.md).
+ *
+ * This is the hot path: it runs once per field of every row.  It dispatches
+ * on the first byte so that a value is parsed by at most a few recognisers,
+ * never allocates, and never reads outside [p, p + n).  The widening chains
+ * are encoded in the masks returned (an integer also fits decimal, double and
+ * text; a date also fits timestamp, timestamptz and text).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T_TEXT CSVI_BIT(CSVI_TYPE_TEXT)
+#define T_INT_CHAIN                                                                          \
+    (CSVI_BIT(CSVI_TYPE_INTEGER) | CSVI_BIT(CSVI_TYPE_DECIMAL) | CSVI_BIT(CSVI_TYPE_DOUBLE) |   \
+     T_TEXT)
+#define T_DEC_CHAIN (CSVI_BIT(CSVI_TYPE_DECIMAL) | CSVI_BIT(CSVI_TYPE_DOUBLE) | T_TEXT)
+#define T_DBL_CHAIN (CSVI_BIT(CSVI_TYPE_DOUBLE) | T_TEXT)
+#define T_DATE_CHAIN                                                                         \
+    (CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |                                \
+     CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T_TEXT)
+#define T_TS_CHAIN (CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T_TEXT)
+#define T_TSTZ_CHAIN (CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T_TEXT)
+
+static inline bool is_digit(uint8_t c) { return (unsigned)(c - '0') < 10u; }
+static inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
+
+static bool eq_nocase(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t k = strlen(lit);
+    if (n != k)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (lower(p[i]) != (uint8_t)lit[i])
+            return false;
+    return true;
+}
+
+/* A double written with an exponent (or too many digits) must be in the
+ * range PostgreSQL's float8 input accepts. */
+static bool double_in_range(const uint8_t *p, size_t n)
+{
+    char buf[512];
+    if (n >= sizeof buf)
+        return false;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    errno = 0;
+    double v = strtod(buf, NULL);
+    if (errno == ERANGE && (v == 0.0 || isinf(v)))
+        return false;
+    return !isinf(v);
+}
+
+/* Numbers: integer, decimal, double.  Returns false if p is not a number. */
+static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
+{
+    size_t i = 0;
+    bool neg = false;
+    if (p[0] == '+' || p[0] == '-') {
+        neg = p[0] == '-';
+        i = 1;
+    }
+    size_t int_start = i;
+    uint64_t mag = 0;
+    bool overflow = false;
+    while (i < n && is_digit(p[i])) {
+        unsigned d = (unsigned)(p[i] - '0');
+        if (mag > (UINT64_MAX - d) / 10)
+            overflow = true;
+        else
+            mag = mag * 10 + d;
+        i++;
+    }
+    size_t int_len = i - int_start;
+    if (int_len > 1 && p[int_start] == '0')
+        return false; /* leading zero: a code, keep it text */
+    size_t frac_len = 0;
+    bool point = false;
+    if (i < n && p[i] == '.') {
+        point = true;
+        i++;
+        size_t fs = i;
+        while (i < n && is_digit(p[i]))
+            i++;
+        frac_len = i - fs;
+    }
+    if (int_len + frac_len == 0)
+        return false;
+    if (i < n) {
+        if (p[i] != 'e' && p[i] != 'E')
+            return false;
+        size_t j = i + 1;
+        if (j < n && (p[j] == '+' || p[j] == '-'))
+            j++;
+        size_t es = j;
+        while (j < n && is_digit(p[j]))
+            j++;
+        if (j == es || j != n || !double_in_range(p, n))
+            return false;
+        out->types = T_DBL_CHAIN;
+        return true;
+    }
+    size_t sig_int = (int_len == 1 && p[int_start] == '0') ? 0 : int_len;
+    if (sig_int + frac_len > CSVI_NUMERIC_MAX_PRECISION) {
+        if (!double_in_range(p, n))
+            return false;
+        out->types = T_DBL_CHAIN;
+        return true;
+    }
+    out->int_digits = (uint8_t)sig_int;
+    out->scale = (uint8_t)frac_len;
+    if (point) {
+        out->types = T_DEC_CHAIN;
+        return true;
+    }
+    if (!overflow && (neg ? mag <= (uint64_t)INT64_MAX + 1u : mag <= (uint64_t)INT64_MAX)) {
+        out->types = T_INT_CHAIN;
+        out->ival = neg ? (int64_t)(0u - mag) : (int64_t)mag;
+        return true;
+    }
+    out->types = T_DEC_CHAIN; /* past int64: widen, never wrap */
+    return true;
+}
+
+static bool is_hex(uint8_t c) { return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'f'); }
+
+static bool is_uuid(const uint8_t *p, size_t n)
+{
+    if (n != 36 || p[8] != '-')
+        return false;
+    for (size_t i = 0; i < 36; i++) {
+        if (i == 8 || i == 13 || i == 18 || i == 23) {
+            if (p[i] != '-')
+                return false;
+        } else if (!is_hex(p[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Dates, timestamps, timestamptz, times. */
+static bool classify_temporal(const uint8_t *p, size_t n, struct field_class *out)
+{
+    uint32_t fmts;
+    size_t k = dt_parse_date(p, n, &fmts);
+    if (k) {
+        out->date_fmts = fmts;
+        if (k == n) {
+            out->types = T_DATE_CHAIN;
+            return true;
+        }
+        if (p[k] != 'T' && p[k] != ' ')
+            return false;
+        uint8_t tf;
+        size_t t = dt_parse_time(p + k + 1, n - k - 1, &tf);
+        if (!t)
+            return false;
+        tf |= p[k] == 'T' ? TF_SEP_T : TF_SEP_SPACE;
+        size_t e = k + 1 + t;
+        if (e == n) {
+            out->time_flags = tf;
+            out->types = T_TS_CHAIN;
+            return true;
+        }
+        if (dt_parse_zone(p + e, n - e) != n - e)
+            return false;
+        out->time_flags = tf | TF_ZONE;
+        out->types = T_TSTZ_CHAIN;
+        return true;
+    }
+    uint8_t tf;
+    if (is_digit(p[0]) && dt_parse_time(p, n, &tf) == n) {
+        out->time_flags = tf;
+        out->types = CSVI_BIT(CSVI_TYPE_TIME) | T_TEXT;
+        return true;
+    }
+    return false;
+}
+
+static bool is_boolean(const uint8_t *p, size_t n)
+{
+    switch (n) {
+    case 1: {
+        uint8_t c = lower(p[0]);
+        return c == 't' || c == 'f' || c == 'y' || c == 'n';
+    }
+    case 2: return eq_nocase(p, n, "no");
+    case 3: return eq_nocase(p, n, "yes");
+    case 4: return eq_nocase(p, n, "true");
+    case 5: return eq_nocase(p, n, "false");
+    default: return false;
+    }
+}
+
+static bool is_special_double(const uint8_t *p, size_t n)
+{
+    if (n && (p[0] == '+' || p[0] == '-')) {
+        p++;
+        n--;
+    }
+    return eq_nocase(p, n, "nan") || eq_nocase(p, n, "inf") || eq_nocase(p, n, "infinity");
+}
+
+static bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    for (size_t i = 0; i < cfg->n_null; i++)
+        if (cfg->null_lens[i] == n && memcmp(cfg->null_tokens[i], p, n) == 0)
+            return true;
+    return false;
+}
+
+void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
+                    struct field_class *out)
+{
+    out->types = T_TEXT;
+    if (n == 0) {
+        if (!(quoted && cfg->quoted_empty_is_text))
+            out->types = CSVI_BIT(CSVI_TYPE_NULL);
+        return;
+    }
+    size_t s = 0, e = n;
+    while (s < e && (p[s] == ' ' || p[s] == '\t'))
+        s++;
+    while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+        e--;
+    if (s == e)
+        return; /* only blanks: a string, not a null */
+    bool padded = s != 0 || e != n;
+    if (padded && cfg->no_trim)
+        return;
+    const uint8_t *v = p + s;
+    size_t len = e - s;
+    if (is_null_token(v, len, cfg)) {
+        out->types = CSVI_BIT(CSVI_TYPE_NULL);
+        return;
+    }
+    uint8_t c = v[0];
+    if (is_digit(c) || c == '-' || c == '+' || c == '.') {
+        if (classify_number(v, len, out))
+            return;
+        if (is_uuid(v, len)) {
+            if (!padded)
+                out->types = CSVI_BIT(CSVI_TYPE_UUID) | T_TEXT;
+            return;
+        }
+        if (is_digit(c))
+            classify_temporal(v, len, out);
+        else if (is_special_double(v, len))
+            out->types = T_DBL_CHAIN;
+        return;
+    }
+    if (is_uuid(v, len)) {
+        if (!padded)
+            out->types = CSVI_BIT(CSVI_TYPE_UUID) | T_TEXT;
+        return;
+    }
+    if (is_boolean(v, len)) {
+        out->types = CSVI_BIT(CSVI_TYPE_BOOLEAN) | T_TEXT;
+        return;
+    }
+    if (is_special_double(v, len)) {
+        out->types = T_DBL_CHAIN;
+        return;
+    }
+    if ((lower(c) >= 'a' && lower(c) <= 'z'))
+        classify_temporal(v, len, out);
+}
+
+uint64_t utf8_char_count(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += (p[i] & 0xC0) != 0x80;
+    return k;
+}
+
+size_t utf8_first_invalid(const uint8_t *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        /* fast path: 8 ASCII bytes at a time */
+        if (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ull) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        uint8_t c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t need;
+        uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            need = 1;
+            cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            need = 2;
+            cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return i;
+        }
+        if (i + need >= n)
+            return i;
+        for (size_t k = 1; k <= need; k++) {
+            if ((p[i + k] & 0xC0) != 0x80)
+                return i;
+            cp = (cp << 6) | (p[i + k] & 0x3F);
+        }
+        if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return i;
+        i += need + 1;
+    }
+    return n;
+}

@@ -1,0 +1,355 @@
+/*
+ * main.c — the csvinfer command line.  A thin layer on the public header:
+ * parse flags into struct csvi_options, run each PATH, write the chosen
+ * format, print errors as path:line on stderr, exit with DESIGN.md §4's
+ * statuses.  Every flag is described in docs/cli.md.
+ */
+#define _GNU_SOURCE
+#include "csvinfer.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 4 };
+#define STDERR_ERRORS_PER_FILE 10
+
+enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON };
+
+enum {
+    OPT_FORMAT = 256, OPT_THREADS, OPT_CHUNK, OPT_MAXREC, OPT_IO, OPT_DELIM, OPT_QUOTE,
+    OPT_HEADER, OPT_NOHEADER, OPT_NULL, OPT_QEMPTY, OPT_DAYFIRST, OPT_NOTRIM, OPT_THRESHOLD,
+    OPT_SAMPLE, OPT_INCLUDE, OPT_EXCLUDE, OPT_STATS, OPT_NOCACHE, OPT_NOLEDGER, OPT_VERSION,
+    OPT_HELP, OPT_UNBUILT
+};
+
+static const struct option long_opts[] = {
+    {"format", required_argument, 0, OPT_FORMAT},
+    {"output", required_argument, 0, 'o'},
+    {"threads", required_argument, 0, OPT_THREADS},
+    {"chunk-size", required_argument, 0, OPT_CHUNK},
+    {"max-record", required_argument, 0, OPT_MAXREC},
+    {"io", required_argument, 0, OPT_IO},
+    {"delimiter", required_argument, 0, OPT_DELIM},
+    {"quote", required_argument, 0, OPT_QUOTE},
+    {"header", no_argument, 0, OPT_HEADER},
+    {"no-header", no_argument, 0, OPT_NOHEADER},
+    {"null", required_argument, 0, OPT_NULL},
+    {"quoted-empty-is-text", no_argument, 0, OPT_QEMPTY},
+    {"dayfirst", no_argument, 0, OPT_DAYFIRST},
+    {"no-trim", no_argument, 0, OPT_NOTRIM},
+    {"threshold", required_argument, 0, OPT_THRESHOLD},
+    {"sample-rows", required_argument, 0, OPT_SAMPLE},
+    {"include", required_argument, 0, OPT_INCLUDE},
+    {"exclude", required_argument, 0, OPT_EXCLUDE},
+    {"stats", no_argument, 0, OPT_STATS},
+    {"quiet", no_argument, 0, 'q'},
+    {"no-cache", no_argument, 0, OPT_NOCACHE},
+    {"no-ledger", no_argument, 0, OPT_NOLEDGER},
+    {"cache", required_argument, 0, OPT_UNBUILT},
+    {"cache-size", required_argument, 0, OPT_UNBUILT},
+    {"ledger", required_argument, 0, OPT_UNBUILT},
+    {"fail-on-drift", no_argument, 0, OPT_UNBUILT},
+    {"group", no_argument, 0, OPT_UNBUILT},
+    {"sql-dialect", required_argument, 0, OPT_UNBUILT},
+    {"progress", required_argument, 0, OPT_UNBUILT},
+    {"version", no_argument, 0, OPT_VERSION},
+    {"help", no_argument, 0, OPT_HELP},
+    {0, 0, 0, 0},
+};
+
+static void usage(FILE *f)
+{
+    fputs("usage: csvinfer [OPTIONS] PATH...\n"
+          "Infer the type, nullability and SQL shape of every column of CSV files,\n"
+          "reading every row.  PATH: a file, a directory (recursive), or - for stdin.\n"
+          "\n"
+          "  --format table|json     output format (default: table on a terminal, else json)\n"
+          "  -o, --output FILE       write the output to FILE (atomically) instead of stdout\n"
+          "  --delimiter C           field delimiter (default: sniffed among , ; tab |)\n"
+          "  --quote C|none          quote character (default: sniffed among \" ')\n"
+          "  --header, --no-header   the first row is / is not a header (default: detected)\n"
+          "  --null TOKEN            a null token; repeatable; replaces the default list\n"
+          "                          (NULL null NA N/A \\N); the empty field is always null\n"
+          "  --quoted-empty-is-text  \"\" is an empty string, not a null\n"
+          "  --dayfirst              ambiguous dates (03/04/2024) are day-first\n"
+          "  --no-trim               spaces/tabs around a value make it text\n"
+          "  --threshold F           tolerant mode: type that at least F (0<F<=1) of values fit\n"
+          "  --sample-rows N         read only the first N rows (0 = all, the default)\n"
+          "  --max-record BYTES      longest record accepted (default 64M)\n"
+          "  --chunk-size BYTES      slice size (default 8M)\n"
+          "  --threads N             worker threads (accepted; this version runs one)\n"
+          "  --io auto|uring|pread   read backend (accepted; this version reads with read())\n"
+          "  --include GLOB          directory walk: file names to read (repeatable;\n"
+          "                          default *.csv *.tsv *.txt *.psv)\n"
+          "  --exclude GLOB          directory walk: names or paths to skip (repeatable)\n"
+          "  --stats                 print a summary on stderr\n"
+          "  -q, --quiet             do not print data errors on stderr\n"
+          "  --version, --help\n"
+          "\n"
+          "exit status: 0 all files read cleanly; 1 some file had errors; 2 usage error;\n"
+          "4 output could not be written.  See docs/cli.md.\n",
+          f);
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "csvinfer: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry 'csvinfer --help'.\n");
+    return EXIT_USAGE;
+}
+
+/* "64M", "256k", "1G", "1000" -> bytes; false if malformed. */
+static bool parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || s[0] == '-')
+        return false;
+    unsigned shift = 0;
+    switch (*end) {
+    case 'k': case 'K': shift = 10; end++; break;
+    case 'm': case 'M': shift = 20; end++; break;
+    case 'g': case 'G': shift = 30; end++; break;
+    default: break;
+    }
+    if ((*end == 'i' || *end == 'I') && shift)
+        end++;
+    if ((*end == 'b' || *end == 'B'))
+        end++;
+    if (*end || v == 0 || v > (SIZE_MAX >> shift))
+        return false;
+    *out = (size_t)(v << shift);
+    return true;
+}
+
+/* A one-character argument: "," ";" "|" "\t" "tab" ... */
+static int parse_char(const char *s)
+{
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0)
+        return '\t';
+    if (strlen(s) == 1 && s[0] != '\n' && s[0] != '\r')
+        return (unsigned char)s[0];
+    return -1;
+}
+
+static void print_errors(const csvi_engine *e, size_t from, bool quiet)
+{
+    if (quiet)
+        return;
+    for (size_t i = from; i < csvi_engine_file_count(e); i++) {
+        const struct csvi_file_result *r = csvi_engine_file(e, i);
+        size_t shown = r->n_errors < STDERR_ERRORS_PER_FILE ? r->n_errors : STDERR_ERRORS_PER_FILE;
+        for (size_t k = 0; k < shown; k++) {
+            const struct csvi_error *er = &r->errors[k];
+            if (er->line)
+                fprintf(stderr, "csvinfer: %s:%llu: %s: %s\n", r->path,
+                        (unsigned long long)er->line, csvi_error_kind_name(er->kind), er->message);
+            else
+                fprintf(stderr, "csvinfer: %s: %s: %s\n", r->path, csvi_error_kind_name(er->kind),
+                        er->message);
+        }
+        if (r->error_total > shown)
+            fprintf(stderr, "csvinfer: %s: %llu more errors (see the output's errors list)\n",
+                    r->path, (unsigned long long)(r->error_total - shown));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    enum out_format fmt = FMT_AUTO;
+    const char *out_path = NULL;
+    bool stats = false, quiet = false;
+    const char **nulls = NULL, **incl = NULL, **excl = NULL;
+    size_t n_nulls = 0, n_incl = 0, n_excl = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qh", long_opts, NULL)) != -1) {
+        size_t sz;
+        char *end;
+        switch (c) {
+        case OPT_FORMAT:
+            if (strcmp(optarg, "table") == 0)
+                fmt = FMT_TABLE;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else if (!strcmp(optarg, "ndjson") || !strcmp(optarg, "sql") ||
+                     !strcmp(optarg, "frictionless"))
+                return usage_error("--format %s is not available in this version (table, json)",
+                                   optarg);
+            else
+                return usage_error("unknown --format '%s' (table, json)", optarg);
+            break;
+        case 'o': out_path = optarg; break;
+        case OPT_THREADS: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 0 || v > 1024)
+                return usage_error("--threads wants a number 0..1024, not '%s'", optarg);
+            opt.threads = (unsigned)v;
+            break;
+        }
+        case OPT_CHUNK:
+            if (!parse_size(optarg, &opt.chunk_size))
+                return usage_error("--chunk-size wants a size like 8M, not '%s'", optarg);
+            break;
+        case OPT_MAXREC:
+            if (!parse_size(optarg, &sz))
+                return usage_error("--max-record wants a size like 64M, not '%s'", optarg);
+            opt.max_record = sz;
+            break;
+        case OPT_IO:
+            if (!strcmp(optarg, "auto"))
+                opt.io = CSVI_IO_AUTO;
+            else if (!strcmp(optarg, "uring"))
+                opt.io = CSVI_IO_URING;
+            else if (!strcmp(optarg, "pread"))
+                opt.io = CSVI_IO_PREAD;
+            else
+                return usage_error("--io wants auto, uring or pread, not '%s'", optarg);
+            break;
+        case OPT_DELIM:
+            if ((opt.delimiter = parse_char(optarg)) < 0 || opt.delimiter == '"' ||
+                opt.delimiter == 0)
+                return usage_error("--delimiter wants one character (or 'tab'), not '%s'", optarg);
+            break;
+        case OPT_QUOTE:
+            if (!strcmp(optarg, "none"))
+                opt.quote = 0;
+            else if ((opt.quote = parse_char(optarg)) < 0)
+                return usage_error("--quote wants one character or 'none', not '%s'", optarg);
+            break;
+        case OPT_HEADER: opt.header = 1; break;
+        case OPT_NOHEADER: opt.header = 0; break;
+        case OPT_NULL:
+        case OPT_INCLUDE:
+        case OPT_EXCLUDE: {
+            const char ***arr = c == OPT_NULL ? &nulls : c == OPT_INCLUDE ? &incl : &excl;
+            size_t *n = c == OPT_NULL ? &n_nulls : c == OPT_INCLUDE ? &n_incl : &n_excl;
+            const char **na = realloc(*arr, (*n + 1) * sizeof *na);
+            if (!na) {
+                fprintf(stderr, "csvinfer: out of memory\n");
+                return EXIT_USAGE;
+            }
+            na[(*n)++] = optarg;
+            *arr = na;
+            break;
+        }
+        case OPT_QEMPTY: opt.quoted_empty_is_text = true; break;
+        case OPT_DAYFIRST: opt.dayfirst = true; break;
+        case OPT_NOTRIM: opt.no_trim = true; break;
+        case OPT_THRESHOLD:
+            opt.threshold = strtod(optarg, &end);
+            if (*end || !(opt.threshold > 0.0 && opt.threshold <= 1.0))
+                return usage_error("--threshold wants a fraction 0 < F <= 1, not '%s'", optarg);
+            break;
+        case OPT_SAMPLE: {
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*end || optarg[0] == '-')
+                return usage_error("--sample-rows wants a number (0 = all), not '%s'", optarg);
+            opt.sample_rows = v;
+            break;
+        }
+        case OPT_STATS: stats = true; break;
+        case 'q': quiet = true; break;
+        case OPT_NOCACHE:
+        case OPT_NOLEDGER: break; /* no cache or ledger exists yet: nothing to turn off */
+        case OPT_UNBUILT:
+            return usage_error("%s is not available in this version (see docs/cli.md)",
+                               argv[optind - 1]);
+        case OPT_VERSION: printf("csvinfer %s\n", CSVI_VERSION_STRING); return 0;
+        case 'h':
+        case OPT_HELP: usage(stdout); return 0;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "csvinfer: no PATH given\n");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (nulls) {
+        opt.null_tokens = nulls;
+        opt.n_null_tokens = n_nulls;
+    }
+    if (incl) {
+        opt.include = incl;
+        opt.n_include = n_incl;
+    }
+    opt.exclude = excl;
+    opt.n_exclude = n_excl;
+
+    enum csvi_status st;
+    csvi_engine *e = csvi_engine_create(&opt, &st);
+    free(nulls);
+    free(incl);
+    if (!e) {
+        fprintf(stderr, "csvinfer: %s\n", csvi_strerror(st));
+        free(excl);
+        return st == CSVI_ERR_USAGE ? EXIT_USAGE : EXIT_OUTPUT;
+    }
+    bool data_errors = false;
+    for (int i = optind; i < argc; i++) {
+        size_t before = csvi_engine_file_count(e);
+        st = csvi_engine_infer_path(e, argv[i]);
+        print_errors(e, before, quiet);
+        if (st == CSVI_ERR_NOMEM) {
+            fprintf(stderr, "csvinfer: %s: out of memory\n", argv[i]);
+            csvi_engine_free(e);
+            free(excl);
+            return EXIT_OUTPUT;
+        }
+        data_errors |= st != CSVI_OK;
+    }
+
+    int rc = data_errors ? EXIT_FILE_ERRORS : 0;
+    FILE *out = stdout;
+    char *tmp = NULL;
+    if (out_path && strcmp(out_path, "-") != 0) {
+        if (asprintf(&tmp, "%s.tmp.%ld", out_path, (long)getpid()) < 0 || !(out = fopen(tmp, "w"))) {
+            fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
+            csvi_engine_free(e);
+            free(excl);
+            free(tmp);
+            return EXIT_OUTPUT;
+        }
+    }
+    if (fmt == FMT_AUTO)
+        fmt = isatty(fileno(out)) ? FMT_TABLE : FMT_JSON;
+    st = fmt == FMT_TABLE ? csvi_write_table(e, out) : csvi_write_json(e, out);
+    if (tmp) {
+        if (fclose(out) != 0)
+            st = CSVI_ERR_OUTPUT;
+        if (st == CSVI_OK && rename(tmp, out_path) != 0)
+            st = CSVI_ERR_OUTPUT;
+        if (st != CSVI_OK)
+            unlink(tmp);
+    }
+    if (st != CSVI_OK) {
+        fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path ? out_path : "standard output",
+                strerror(errno));
+        rc = EXIT_OUTPUT;
+    }
+    if (stats) {
+        uint64_t bytes = 0, rows = 0, errors = 0;
+        size_t n = csvi_engine_file_count(e);
+        for (size_t i = 0; i < n; i++) {
+            bytes += csvi_engine_file(e, i)->bytes;
+            rows += csvi_engine_file(e, i)->rows;
+            errors += csvi_engine_file(e, i)->error_total;
+        }
+        double s = csvi_engine_seconds(e);
+        fprintf(stderr, "csvinfer: %zu files, %llu bytes, %llu rows, %llu errors, %.3f s, %.1f MB/s\n",
+                n, (unsigned long long)bytes, (unsigned long long)rows, (unsigned long long)errors,
+                s, s > 0 ? (double)bytes / s / 1e6 : 0.0);
+    }
+    free(tmp);
+    free(excl);
+    csvi_engine_free(e);
+    return rc;
+}

@@ -1,0 +1,241 @@
+/*
+ * column.c — the per-column state and its verdict algebra.
+ *
+ * A column_state summarises any set of values: counts per type, integer range,
+ * decimal digits, the date formats still consistent, text lengths, and (in
+ * tolerant mode) the first values by line that did not fit each type.
+ * column_join is associative and commutative with column_init as identity, so
+ * slices of a file can be folded in any order and give the same verdict as
+ * one pass (tests/test_column.c checks this on random partitions).
+ */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void column_init(struct column_state *c, bool tolerant)
+{
+    memset(c, 0, sizeof *c);
+    c->imin = INT64_MAX;
+    c->imax = INT64_MIN;
+    c->fmts[0] = c->fmts[1] = c->fmts[2] = DF_ALL;
+    if (tolerant)
+        c->misfits = calloc(CSVI_TYPE_COUNT, sizeof *c->misfits);
+}
+
+void column_free(struct column_state *c)
+{
+    free(c->misfits);
+    c->misfits = NULL;
+}
+
+/* Insert (line, value) into a list kept sorted by line, first few only. */
+static void examples_insert(struct example_list *l, uint64_t line, const char *v, size_t n)
+{
+    if (l->n == CSVI_MAX_EXAMPLES && line >= l->ex[CSVI_MAX_EXAMPLES - 1].line)
+        return;
+    uint32_t pos = l->n < CSVI_MAX_EXAMPLES ? l->n : CSVI_MAX_EXAMPLES - 1;
+    while (pos > 0 && l->ex[pos - 1].line > line) {
+        l->ex[pos] = l->ex[pos - 1];
+        pos--;
+    }
+    if (n > CSVI_EXAMPLE_BYTES)
+        n = CSVI_EXAMPLE_BYTES;
+    l->ex[pos].line = line;
+    memcpy(l->ex[pos].value, v, n);
+    l->ex[pos].value[n] = '\0';
+    if (l->n < CSVI_MAX_EXAMPLES)
+        l->n++;
+}
+
+static void note_misfits(struct column_state *c, uint32_t types, const uint8_t *v, size_t n,
+                         uint64_t line)
+{
+    for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
+        if (types & CSVI_BIT(t))
+            continue;
+        struct example_list *l = &c->misfits[t];
+        if (l->n < CSVI_MAX_EXAMPLES || line < l->ex[CSVI_MAX_EXAMPLES - 1].line)
+            examples_insert(l, line, (const char *)v, n);
+    }
+}
+
+void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,
+                size_t n, uint64_t line)
+{
+    c->count++;
+    uint32_t t = fc->types;
+    if (t == CSVI_BIT(CSVI_TYPE_NULL)) {
+        c->nulls++;
+        return;
+    }
+    for (uint32_t m = t; m; m &= m - 1)
+        c->fit[__builtin_ctz(m)]++;
+    if (t & CSVI_BIT(CSVI_TYPE_INTEGER)) {
+        if (fc->ival < c->imin)
+            c->imin = fc->ival;
+        if (fc->ival > c->imax)
+            c->imax = fc->ival;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_DECIMAL)) {
+        if (fc->int_digits > c->dec_int_digits)
+            c->dec_int_digits = fc->int_digits;
+        if (fc->scale > c->dec_scale)
+            c->dec_scale = fc->scale;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+        if (t & CSVI_BIT(CSVI_TYPE_DATE))
+            c->fmts[0] &= fc->date_fmts;
+        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
+            c->fmts[1] &= fc->date_fmts;
+        c->fmts[2] &= fc->date_fmts;
+        c->tflags_ts |= fc->time_flags;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_TIME))
+        c->tflags_time |= fc->time_flags;
+    if (n > c->max_bytes)
+        c->max_bytes = n;
+    if (n > c->max_chars) { /* chars <= bytes: count only when it can grow */
+        uint64_t ch = utf8_char_count(value, n);
+        if (ch > c->max_chars)
+            c->max_chars = ch;
+    }
+    if (c->misfits)
+        note_misfits(c, t, value, n, line);
+}
+
+void column_join(struct column_state *a, const struct column_state *b)
+{
+    a->count += b->count;
+    a->nulls += b->nulls;
+    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
+        a->fit[t] += b->fit[t];
+    if (b->imin < a->imin)
+        a->imin = b->imin;
+    if (b->imax > a->imax)
+        a->imax = b->imax;
+    if (b->dec_int_digits > a->dec_int_digits)
+        a->dec_int_digits = b->dec_int_digits;
+    if (b->dec_scale > a->dec_scale)
+        a->dec_scale = b->dec_scale;
+    for (int k = 0; k < 3; k++)
+        a->fmts[k] &= b->fmts[k];
+    a->tflags_time |= b->tflags_time;
+    a->tflags_ts |= b->tflags_ts;
+    if (b->max_bytes > a->max_bytes)
+        a->max_bytes = b->max_bytes;
+    if (b->max_chars > a->max_chars)
+        a->max_chars = b->max_chars;
+    if (a->misfits && b->misfits)
+        for (int t = 0; t < CSVI_TYPE_COUNT; t++)
+            for (uint32_t i = 0; i < b->misfits[t].n; i++) {
+                const struct csvi_example *e = &b->misfits[t].ex[i];
+                examples_insert(&a->misfits[t], e->line, e->value, strlen(e->value));
+            }
+}
+
+/* The date format to report from a set of consistent formats. */
+static enum date_format pick_date_format(uint32_t fmts, bool dayfirst)
+{
+    if (dayfirst) { /* drop month-first formats whose day-first twin is possible */
+        static const int mfirst[3] = {DF_MDY_SLASH, DF_MDY_DASH, DF_MDY_DOT};
+        for (int i = 0; i < 3; i++)
+            if (fmts & CSVI_BIT(mfirst[i] + 1))
+                fmts &= ~CSVI_BIT(mfirst[i]);
+    }
+    return (enum date_format)__builtin_ctz(fmts);
+}
+
+static void time_format(char *buf, size_t cap, uint8_t tf)
+{
+    snprintf(buf, cap, "%%H:%%M%s%s%s", (tf & TF_SECONDS) ? ":%S" : "",
+             (tf & TF_FRACTION) ? ".%f" : "", (tf & TF_ZONE) ? "%z" : "");
+}
+
+/* Is type t possible for the column, given its facts? */
+static bool type_viable(const struct column_state *c, int t)
+{
+    switch (t) {
+    case CSVI_TYPE_DECIMAL:
+        return c->dec_int_digits + c->dec_scale <= CSVI_NUMERIC_MAX_PRECISION;
+    case CSVI_TYPE_DATE: return c->fmts[0] != 0;
+    case CSVI_TYPE_TIMESTAMP: return c->fmts[1] != 0;
+    case CSVI_TYPE_TIMESTAMPTZ: return c->fmts[2] != 0;
+    default: return true;
+    }
+}
+
+void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
+                    struct csvi_column *out)
+{
+    char *name = out->name;
+    memset(out, 0, sizeof *out);
+    out->name = name;
+    out->count = c->count;
+    out->null_count = c->nulls;
+    out->nullable = c->nulls > 0 || c->count == 0;
+    uint64_t nonnull = c->count - c->nulls;
+    if (nonnull == 0) {
+        out->type = CSVI_TYPE_NULL;
+        return;
+    }
+    bool tolerant = threshold < 1.0;
+    uint64_t need = nonnull;
+    if (tolerant) {
+        double x = ceil(threshold * (double)nonnull);
+        need = x < 1.0 ? 1 : (uint64_t)x;
+    }
+    out->type = CSVI_TYPE_TEXT;
+    for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
+        if (c->fit[t] >= need && type_viable(c, t)) {
+            out->type = (enum csvi_type)t;
+            break;
+        }
+    }
+    switch (out->type) {
+    case CSVI_TYPE_INTEGER:
+        out->min = c->imin;
+        out->max = c->imax;
+        break;
+    case CSVI_TYPE_DECIMAL:
+        out->scale = c->dec_scale;
+        out->precision = c->dec_int_digits + c->dec_scale;
+        if (out->precision == 0)
+            out->precision = 1;
+        break;
+    case CSVI_TYPE_DATE:
+        snprintf(out->format, sizeof out->format, "%s",
+                 date_format_string(pick_date_format(c->fmts[0], dayfirst)));
+        break;
+    case CSVI_TYPE_TIMESTAMP:
+    case CSVI_TYPE_TIMESTAMPTZ: {
+        int k = out->type == CSVI_TYPE_TIMESTAMP ? 1 : 2;
+        char tbuf[24];
+        uint8_t tf = c->tflags_ts;
+        if (out->type == CSVI_TYPE_TIMESTAMP)
+            tf &= (uint8_t)~TF_ZONE;
+        time_format(tbuf, sizeof tbuf, tf);
+        char sep = ((tf & TF_SEP_T) && !(tf & TF_SEP_SPACE)) ? 'T' : ' ';
+        snprintf(out->format, sizeof out->format, "%s%c%s",
+                 date_format_string(pick_date_format(c->fmts[k], dayfirst)), sep, tbuf);
+        break;
+    }
+    case CSVI_TYPE_TIME:
+        time_format(out->format, sizeof out->format, c->tflags_time);
+        break;
+    case CSVI_TYPE_TEXT:
+        out->max_length = c->max_chars;
+        out->max_bytes = c->max_bytes;
+        break;
+    default: break;
+    }
+    if (tolerant) {
+        out->exception_count = nonnull - c->fit[out->type];
+        if (c->misfits && out->type != CSVI_TYPE_TEXT) {
+            const struct example_list *l = &c->misfits[out->type];
+            out->n_examples = l->n;
+            memcpy(out->examples, l->ex, l->n * sizeof l->ex[0]);
+        }
+    }
+}

@@ -1,0 +1,211 @@
+/*
+ * csvinfer.h — the one public header of libcsvinfer.
+ *
+ * csvinfer reads every row of CSV files and infers, for each column, its type,
+ * nullability and the facts a CREATE TABLE needs (integer range, decimal
+ * precision/scale, date format, text length).  The CLI (engine/cli/) uses only
+ * this header.
+ *
+ * Shape of the API (in the style of zstd.h):
+ *   - an opaque engine made and freed in pairs (csvi_engine_create / _free;
+ *     free accepts NULL);
+ *   - options in a plain struct filled with defaults by csvi_options_init();
+ *   - errors as enum csvi_status with csvi_strerror();
+ *   - results as plain structs owned by the engine, valid until it is freed.
+ * The value-level functions at the end (csvi_value_type, csvi_infer_values)
+ * run the same inference core on an in-memory list of fields; tests and tools
+ * use them to check the type rules without writing files.
+ */
+#ifndef CSVINFER_H
+#define CSVINFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CSVI_VERSION_STRING "0.1.0"
+#define CSVI_JSON_VERSION 1
+
+/* ---- status codes ------------------------------------------------------ */
+enum csvi_status {
+    CSVI_OK = 0,
+    CSVI_ERR_NOMEM,      /* allocation failed */
+    CSVI_ERR_USAGE,      /* bad option value */
+    CSVI_ERR_IO,         /* a file could not be opened or read */
+    CSVI_ERR_OUTPUT,     /* output could not be written */
+    CSVI_ERR_DATA,       /* a file had errors in its data (see its errors[]) */
+    CSVI_ERR_INTERRUPTED /* the run was interrupted */
+};
+const char *csvi_strerror(enum csvi_status st);
+
+/* ---- types (DESIGN.md §2), most specific first ------------------------- */
+enum csvi_type {
+    CSVI_TYPE_NULL = 0,
+    CSVI_TYPE_BOOLEAN,
+    CSVI_TYPE_INTEGER,
+    CSVI_TYPE_DECIMAL,
+    CSVI_TYPE_DOUBLE,
+    CSVI_TYPE_DATE,
+    CSVI_TYPE_TIMESTAMP,
+    CSVI_TYPE_TIMESTAMPTZ,
+    CSVI_TYPE_TIME,
+    CSVI_TYPE_UUID,
+    CSVI_TYPE_TEXT,
+    CSVI_TYPE_COUNT
+};
+/* "null", "boolean", "integer", ... as in the JSON output. */
+const char *csvi_type_name(enum csvi_type t);
+
+/* ---- options ------------------------------------------------------------ */
+#define CSVI_AUTO (-1) /* for delimiter / quote / header: sniff it */
+
+enum csvi_io_mode { CSVI_IO_AUTO = 0, CSVI_IO_URING, CSVI_IO_PREAD };
+
+struct csvi_options {
+    int delimiter;              /* CSVI_AUTO, or the byte */
+    int quote;                  /* CSVI_AUTO, 0 for none, or the byte */
+    int header;                 /* CSVI_AUTO, 0 (no header) or 1 */
+    const char *const *null_tokens; /* NULL: the default list; else replaces it.
+                                       Copied by csvi_engine_create. */
+    size_t n_null_tokens;
+    bool quoted_empty_is_text;  /* "" is an empty string, not null */
+    bool dayfirst;              /* ambiguous dates resolve day-first */
+    bool no_trim;               /* spaces/tabs around a value make it text */
+    double threshold;           /* 1.0 = strict; < 1.0 = tolerant */
+    uint64_t sample_rows;       /* 0 = every row (the default) */
+    size_t chunk_size;          /* read unit, bytes (default 8 MiB) */
+    size_t max_record;          /* longest record accepted (default 64 MiB) */
+    unsigned threads;           /* 0 = online cores */
+    enum csvi_io_mode io;
+    const char *const *include; /* directory walk globs; NULL = defaults */
+    size_t n_include;
+    const char *const *exclude;
+    size_t n_exclude;
+};
+/* Fill *opt with the defaults of DESIGN.md §4. */
+void csvi_options_init(struct csvi_options *opt /* OUT */);
+
+/* ---- results ------------------------------------------------------------ */
+enum csvi_encoding { CSVI_ENC_UTF8 = 0, CSVI_ENC_LATIN1, CSVI_ENC_BINARY };
+const char *csvi_encoding_name(enum csvi_encoding e); /* "utf-8", ... */
+
+struct csvi_dialect {
+    char delimiter;
+    char quote;        /* 0 = none */
+    bool header;
+    bool crlf;         /* records end with \r\n */
+    bool bom;          /* a UTF-8 BOM was stripped */
+    enum csvi_encoding encoding;
+};
+
+enum csvi_error_kind {
+    CSVI_EK_NOT_FOUND = 0,   /* path does not exist */
+    CSVI_EK_OPEN_FAILED,     /* permission denied and the like */
+    CSVI_EK_READ_FAILED,     /* read error while reading */
+    CSVI_EK_NOT_REGULAR,     /* FIFO, device, socket: skipped */
+    CSVI_EK_WALK_FAILED,     /* directory could not be read, symlink loop */
+    CSVI_EK_RAGGED_ROW,      /* record with the wrong number of fields */
+    CSVI_EK_UNTERMINATED_QUOTE,
+    CSVI_EK_INVALID_UTF8,
+    CSVI_EK_NUL_BYTE,
+    CSVI_EK_RECORD_TOO_LONG, /* record longer than max_record */
+    CSVI_EK_BLANK_LINE,      /* blank line between records */
+    CSVI_EK_COUNT
+};
+const char *csvi_error_kind_name(enum csvi_error_kind k); /* "ragged_row", ... */
+
+struct csvi_error {
+    uint64_t line;           /* 1-based physical line; 0 = not about a line */
+    enum csvi_error_kind kind;
+    char *message;           /* owned by the result */
+};
+
+#define CSVI_MAX_EXAMPLES 5  /* exceptions listed per column */
+#define CSVI_EXAMPLE_BYTES 64 /* longest value kept in an example */
+
+struct csvi_example {
+    uint64_t line;
+    char value[CSVI_EXAMPLE_BYTES + 1]; /* NUL-terminated, possibly cut */
+};
+
+struct csvi_column {
+    char *name;                /* owned by the result */
+    enum csvi_type type;
+    bool nullable;
+    uint64_t count;            /* values in the column (nulls included) */
+    uint64_t null_count;
+    int64_t min, max;          /* integer columns */
+    unsigned precision, scale; /* decimal columns */
+    char format[40];           /* date/time/timestamp(tz): strftime style */
+    uint64_t max_length;       /* text: longest value, in characters */
+    uint64_t max_bytes;        /* text: longest value, in bytes */
+    /* tolerant mode (threshold < 1): values that do not fit the type */
+    uint64_t exception_count;
+    size_t n_examples;
+    struct csvi_example examples[CSVI_MAX_EXAMPLES];
+};
+
+struct csvi_file_result {
+    char *path;
+    uint64_t bytes;
+    uint64_t rows;
+    bool has_dialect;          /* false if the file could not be read at all */
+    struct csvi_dialect dialect;
+    size_t n_columns;
+    struct csvi_column *columns;
+    size_t n_errors;           /* errors listed (at most CSVI_MAX_ERRORS) */
+    struct csvi_error *errors;
+    uint64_t error_total;      /* errors found, listed or not */
+    uint64_t cache_slices, cache_hits;
+    double seconds;
+};
+#define CSVI_MAX_ERRORS 100
+
+/* SQL type of a column for PostgreSQL ("BIGINT", "NUMERIC(10,2)", ...).
+ * Writes into buf (always NUL-terminated) and returns buf. */
+const char *csvi_sql_type(const struct csvi_column *c, char *buf, size_t cap);
+
+/* ---- the engine --------------------------------------------------------- */
+typedef struct csvi_engine csvi_engine;
+
+/* Create an engine; opt may be NULL for defaults.  On failure returns NULL
+ * and sets *st (if st is not NULL).  Free with csvi_engine_free. */
+csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status *st /* OUT */);
+void csvi_engine_free(csvi_engine *e); /* accepts NULL */
+
+/* Infer a path: a file, a directory (walked recursively, sorted) or "-"
+ * for standard input.  Results are appended in order.  Returns CSVI_OK, or
+ * CSVI_ERR_DATA if some file had errors (its result says which), or
+ * CSVI_ERR_NOMEM. */
+enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path);
+
+size_t csvi_engine_file_count(const csvi_engine *e);
+const struct csvi_file_result *csvi_engine_file(const csvi_engine *e, size_t i);
+double csvi_engine_seconds(const csvi_engine *e); /* wall time of all runs */
+
+/* Output of all results so far.  Return CSVI_ERR_OUTPUT if writing failed. */
+enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out);
+enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out);
+
+/* ---- value-level inference (tests, tools) ------------------------------- */
+/* Infer one column from n raw CSV fields, as they appear in a file with the
+ * quote character '"' (so "\"123\"" is the quoted field 123).  Field i is
+ * taken to be on line i + 1.  opt may be NULL for defaults.  *out is owned by
+ * the caller; free its name with csvi_column_clear. */
+enum csvi_status csvi_infer_values(const char *const *fields, const size_t *lens, size_t n,
+                                   const struct csvi_options *opt,
+                                   struct csvi_column *out /* OUT */);
+void csvi_column_clear(struct csvi_column *c);
+
+/* The type a column holding just this one raw field would get. */
+enum csvi_type csvi_value_type(const char *field, size_t len, const struct csvi_options *opt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CSVINFER_H */

@@ -1,0 +1,382 @@
+/*
+ * engine.c — the engine handle: options, paths -> per-file results, and the
+ * small public helpers (names of types, statuses, error kinds; SQL types).
+ *
+ * The engine owns every result it produced until csvi_engine_free.  A path
+ * is a file, a directory (walked by io/walk.c, sorted), or "-" for stdin.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "../io/walk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const default_nulls[] = {"NULL", "null", "NA", "N/A", "\\N"};
+static const char *const default_include[] = {"*.csv", "*.tsv", "*.txt", "*.psv"};
+
+struct csvi_engine {
+    struct engine_cfg cfg;
+    char **null_tokens;   /* owned copies; cfg.ccfg points here */
+    size_t *null_lens;
+    struct csvi_file_result *files;
+    size_t n_files, cap_files;
+    double seconds;
+};
+
+const char *csvi_strerror(enum csvi_status st)
+{
+    switch (st) {
+    case CSVI_OK: return "success";
+    case CSVI_ERR_NOMEM: return "out of memory";
+    case CSVI_ERR_USAGE: return "invalid option";
+    case CSVI_ERR_IO: return "file could not be read";
+    case CSVI_ERR_OUTPUT: return "output could not be written";
+    case CSVI_ERR_DATA: return "some files had errors";
+    case CSVI_ERR_INTERRUPTED: return "interrupted";
+    }
+    return "unknown status";
+}
+
+const char *csvi_type_name(enum csvi_type t)
+{
+    static const char *const names[CSVI_TYPE_COUNT] = {
+        "null", "boolean", "integer", "decimal", "double", "date",
+        "timestamp", "timestamptz", "time", "uuid", "text"};
+    return (unsigned)t < CSVI_TYPE_COUNT ? names[t] : "?";
+}
+
+const char *csvi_encoding_name(enum csvi_encoding e)
+{
+    return e == CSVI_ENC_UTF8 ? "utf-8" : e == CSVI_ENC_LATIN1 ? "latin-1" : "binary";
+}
+
+const char *csvi_error_kind_name(enum csvi_error_kind k)
+{
+    static const char *const names[CSVI_EK_COUNT] = {
+        "not_found",   "open_failed",   "read_failed", "not_regular",     "walk_failed",
+        "ragged_row",  "unterminated_quote", "invalid_utf8", "nul_byte", "record_too_long",
+        "blank_line"};
+    return (unsigned)k < CSVI_EK_COUNT ? names[k] : "?";
+}
+
+const char *csvi_sql_type(const struct csvi_column *c, char *buf, size_t cap)
+{
+    switch (c->type) {
+    case CSVI_TYPE_BOOLEAN: snprintf(buf, cap, "BOOLEAN"); break;
+    case CSVI_TYPE_INTEGER:
+        if (c->min >= -32768 && c->max <= 32767)
+            snprintf(buf, cap, "SMALLINT");
+        else if (c->min >= INT32_MIN && c->max <= INT32_MAX)
+            snprintf(buf, cap, "INTEGER");
+        else
+            snprintf(buf, cap, "BIGINT");
+        break;
+    case CSVI_TYPE_DECIMAL: snprintf(buf, cap, "NUMERIC(%u,%u)", c->precision, c->scale); break;
+    case CSVI_TYPE_DOUBLE: snprintf(buf, cap, "DOUBLE PRECISION"); break;
+    case CSVI_TYPE_DATE: snprintf(buf, cap, "DATE"); break;
+    case CSVI_TYPE_TIMESTAMP: snprintf(buf, cap, "TIMESTAMP"); break;
+    case CSVI_TYPE_TIMESTAMPTZ: snprintf(buf, cap, "TIMESTAMPTZ"); break;
+    case CSVI_TYPE_TIME: snprintf(buf, cap, "TIME"); break;
+    case CSVI_TYPE_UUID: snprintf(buf, cap, "UUID"); break;
+    default: snprintf(buf, cap, "TEXT"); break;
+    }
+    return buf;
+}
+
+void csvi_options_init(struct csvi_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->delimiter = CSVI_AUTO;
+    opt->quote = CSVI_AUTO;
+    opt->header = CSVI_AUTO;
+    opt->threshold = 1.0;
+    opt->chunk_size = 8u << 20;
+    opt->max_record = 64u << 20;
+    opt->io = CSVI_IO_AUTO;
+}
+
+/* ---- results ----------------------------------------------------------- */
+
+void result_add_error(struct csvi_file_result *res, uint64_t line, enum csvi_error_kind kind,
+                      const char *fmt, ...)
+{
+    res->error_total++;
+    if (res->n_errors >= CSVI_MAX_ERRORS)
+        return;
+    if (!res->errors) {
+        res->errors = calloc(CSVI_MAX_ERRORS, sizeof *res->errors);
+        if (!res->errors)
+            return;
+    }
+    struct csvi_error *e = &res->errors[res->n_errors];
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&e->message, fmt, ap) < 0)
+        e->message = NULL;
+    va_end(ap);
+    if (!e->message)
+        return;
+    e->line = line;
+    e->kind = kind;
+    res->n_errors++;
+}
+
+void result_clear(struct csvi_file_result *res)
+{
+    free(res->path);
+    for (size_t i = 0; i < res->n_columns; i++)
+        free(res->columns[i].name);
+    free(res->columns);
+    for (size_t i = 0; i < res->n_errors; i++)
+        free(res->errors[i].message);
+    free(res->errors);
+    memset(res, 0, sizeof *res);
+}
+
+/* ---- the engine ------------------------------------------------------- */
+
+csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status *st)
+{
+    csvi_engine *e = calloc(1, sizeof *e);
+    if (!e)
+        goto nomem;
+    if (opt)
+        e->cfg.opt = *opt;
+    else
+        csvi_options_init(&e->cfg.opt);
+    struct csvi_options *o = &e->cfg.opt;
+    if (o->threshold <= 0.0 || o->threshold > 1.0 || o->max_record < 1 || o->chunk_size < 1) {
+        free(e);
+        if (st)
+            *st = CSVI_ERR_USAGE;
+        return NULL;
+    }
+    const char *const *toks = o->null_tokens ? o->null_tokens : default_nulls;
+    size_t nt = o->null_tokens ? o->n_null_tokens : sizeof default_nulls / sizeof *default_nulls;
+    e->null_tokens = calloc(nt + 1, sizeof *e->null_tokens);
+    e->null_lens = calloc(nt + 1, sizeof *e->null_lens);
+    if (!e->null_tokens || !e->null_lens)
+        goto nomem;
+    size_t k = 0;
+    for (size_t i = 0; i < nt; i++) {
+        if (!toks[i][0])
+            continue; /* the empty field is always null */
+        if (!(e->null_tokens[k] = strdup(toks[i])))
+            goto nomem;
+        e->null_lens[k++] = strlen(toks[i]);
+    }
+    o->null_tokens = NULL; /* the caller's array may go away */
+    e->cfg.ccfg = (struct classify_cfg){
+        .null_tokens = (const char *const *)e->null_tokens,
+        .null_lens = e->null_lens,
+        .n_null = k,
+        .quoted_empty_is_text = o->quoted_empty_is_text,
+        .no_trim = o->no_trim,
+    };
+    if (!o->include) {
+        o->include = default_include;
+        o->n_include = sizeof default_include / sizeof *default_include;
+    }
+    if (st)
+        *st = CSVI_OK;
+    return e;
+nomem:
+    csvi_engine_free(e);
+    if (st)
+        *st = CSVI_ERR_NOMEM;
+    return NULL;
+}
+
+void csvi_engine_free(csvi_engine *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->n_files; i++)
+        result_clear(&e->files[i]);
+    free(e->files);
+    if (e->null_tokens)
+        for (size_t i = 0; e->null_tokens[i]; i++)
+            free(e->null_tokens[i]);
+    free(e->null_tokens);
+    free(e->null_lens);
+    free(e);
+}
+
+size_t csvi_engine_file_count(const csvi_engine *e) { return e->n_files; }
+const struct csvi_file_result *csvi_engine_file(const csvi_engine *e, size_t i)
+{
+    return i < e->n_files ? &e->files[i] : NULL;
+}
+double csvi_engine_seconds(const csvi_engine *e) { return e->seconds; }
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static struct csvi_file_result *new_result(csvi_engine *e, const char *path)
+{
+    if (e->n_files == e->cap_files) {
+        size_t cap = e->cap_files ? e->cap_files * 2 : 16;
+        struct csvi_file_result *f = realloc(e->files, cap * sizeof *f);
+        if (!f)
+            return NULL;
+        e->files = f;
+        e->cap_files = cap;
+    }
+    struct csvi_file_result *r = &e->files[e->n_files];
+    memset(r, 0, sizeof *r);
+    if (!(r->path = strdup(path)))
+        return NULL;
+    e->n_files++;
+    return r;
+}
+
+static enum csvi_error_kind kind_of_errno(int err)
+{
+    return err == ENOENT || err == ENOTDIR ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED;
+}
+
+/* Infer one path that is not a directory. */
+static enum csvi_status infer_one(csvi_engine *e, const char *path)
+{
+    struct csvi_file_result *r = new_result(e, path);
+    if (!r)
+        return CSVI_ERR_NOMEM;
+    double t0 = now_seconds();
+    enum csvi_status st = CSVI_OK;
+    bool is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0) {
+        int err = errno;
+        result_add_error(r, 0, kind_of_errno(err), "cannot open: %s", strerror(err));
+    } else if (fstat(fd, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||
+                                       S_ISSOCK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+        result_add_error(r, 0, CSVI_EK_NOT_REGULAR,
+                         "not a regular file, FIFO or standard input; skipped");
+    } else {
+        if (!is_stdin)
+            posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        st = infer_fd(&e->cfg, fd, r);
+    }
+    if (fd >= 0 && !is_stdin)
+        close(fd);
+    r->seconds = now_seconds() - t0;
+    if (st == CSVI_OK && r->error_total)
+        st = CSVI_ERR_DATA;
+    return st;
+}
+
+struct walk_ctx {
+    csvi_engine *e;
+    enum csvi_status st;
+};
+
+static bool on_walk(void *ctx, const char *path, enum walk_kind kind, int err)
+{
+    struct walk_ctx *w = ctx;
+    enum csvi_status st = CSVI_OK;
+    if (kind == WALK_FILE) {
+        st = infer_one(w->e, path);
+    } else {
+        struct csvi_file_result *r = new_result(w->e, path);
+        if (!r)
+            st = CSVI_ERR_NOMEM;
+        else if (kind == WALK_NOT_REGULAR)
+            result_add_error(r, 0, CSVI_EK_NOT_REGULAR, "not a regular file; skipped");
+        else if (kind == WALK_LOOP)
+            result_add_error(r, 0, CSVI_EK_WALK_FAILED,
+                             "symlink loop: this directory is already being walked; not followed");
+        else
+            result_add_error(r, 0, CSVI_EK_WALK_FAILED, "cannot walk: %s", strerror(-err));
+        if (r)
+            st = CSVI_ERR_DATA;
+    }
+    if (st == CSVI_ERR_NOMEM || w->st == CSVI_OK)
+        w->st = st;
+    return st != CSVI_ERR_NOMEM;
+}
+
+enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
+{
+    double t0 = now_seconds();
+    enum csvi_status st;
+    struct stat sb;
+    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        struct walk_globs g = {e->cfg.opt.include, e->cfg.opt.n_include, e->cfg.opt.exclude,
+                               e->cfg.opt.n_exclude};
+        struct walk_ctx w = {e, CSVI_OK};
+        st = walk_dir(path, &g, on_walk, &w) ? CSVI_ERR_NOMEM : w.st;
+    } else {
+        st = infer_one(e, path);
+    }
+    e->seconds += now_seconds() - t0;
+    return st;
+}
+
+/* ---- value-level inference ----------------------------------------------- */
+
+enum csvi_status csvi_infer_values(const char *const *fields, const size_t *lens, size_t n,
+                                   const struct csvi_options *opt, struct csvi_column *out)
+{
+    enum csvi_status st;
+    csvi_engine *e = csvi_engine_create(opt, &st);
+    if (!e)
+        return st;
+    struct column_state c;
+    column_init(&c, e->cfg.opt.threshold < 1.0);
+    size_t scratch_cap = 0;
+    for (size_t i = 0; i < n; i++)
+        if (lens[i] > scratch_cap)
+            scratch_cap = lens[i];
+    uint8_t *scratch = malloc(scratch_cap + 1);
+    if (!scratch) {
+        column_free(&c);
+        csvi_engine_free(e);
+        return CSVI_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = (const uint8_t *)fields[i];
+        uint32_t nq = 0;
+        for (size_t k = 0; k < lens[i]; k++)
+            nq += p[k] == '"';
+        struct scan_field f = {0, lens[i], nq};
+        size_t len;
+        bool quoted;
+        const uint8_t *v = field_content(p, &f, '"', scratch, &len, &quoted);
+        struct field_class fc;
+        classify_field(v, len, quoted, &e->cfg.ccfg, &fc);
+        column_add(&c, &fc, v, len, i + 1);
+    }
+    memset(out, 0, sizeof *out);
+    column_verdict(&c, e->cfg.opt.threshold, e->cfg.opt.dayfirst, out);
+    free(scratch);
+    column_free(&c);
+    csvi_engine_free(e);
+    return CSVI_OK;
+}
+
+void csvi_column_clear(struct csvi_column *c)
+{
+    free(c->name);
+    c->name = NULL;
+}
+
+enum csvi_type csvi_value_type(const char *field, size_t len, const struct csvi_options *opt)
+{
+    struct csvi_column c;
+    if (csvi_infer_values(&field, &len, 1, opt, &c) != CSVI_OK)
+        return CSVI_TYPE_TEXT;
+    csvi_column_clear(&c);
+    return c.type;
+}

@@ -1,0 +1,203 @@
+/*
+ * internal.h — declarations shared by the engine's modules, not part of the
+ * public API.  The engine is layered:
+ *   classify.c / datetime.c  one value  -> struct field_class (types it fits)
+ *   column.c                 field_class -> struct column_state (a monoid: join)
+ *   scan.c / scan_avx2.c     bytes       -> records of field spans
+ *   sniff.c                  a sample    -> dialect and header
+ *   infer_file.c             one file    -> struct csvi_file_result
+ *   engine.c                 paths       -> results;  out_*.c  results -> text
+ */
+#ifndef CSVI_INTERNAL_H
+#define CSVI_INTERNAL_H
+
+#include "csvinfer.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CSVI_BIT(t) (1u << (t))
+#define CSVI_NUMERIC_MAX_PRECISION 38
+
+/* ---- one value ------------------------------------------------------- */
+
+/* Date formats a value parses under; bit order is preference order. */
+enum date_format {
+    DF_YMD_DASH = 0, /* %Y-%m-%d */
+    DF_YMD_SLASH,    /* %Y/%m/%d */
+    DF_MDY_SLASH,    /* %m/%d/%Y */
+    DF_DMY_SLASH,    /* %d/%m/%Y */
+    DF_MDY_DASH,     /* %m-%d-%Y */
+    DF_DMY_DASH,     /* %d-%m-%Y */
+    DF_MDY_DOT,      /* %m.%d.%Y */
+    DF_DMY_DOT,      /* %d.%m.%Y */
+    DF_bDY,          /* %b %d %Y */
+    DF_DbY,          /* %d %b %Y */
+    DF_bD_Y,         /* %b %d, %Y */
+    DF_BDY,          /* %B %d %Y */
+    DF_BD_Y,         /* %B %d, %Y */
+    DF_DBY,          /* %d %B %Y */
+    DF_DbY_DASH,     /* %d-%b-%Y */
+    DF_COUNT
+};
+#define DF_ALL ((1u << DF_COUNT) - 1u)
+const char *date_format_string(enum date_format f);
+
+/* Flags of the time part of a time / timestamp value (OR-ed over a column). */
+enum {
+    TF_SECONDS = 1u << 0,  /* :ss present */
+    TF_FRACTION = 1u << 1, /* .f present */
+    TF_SEP_T = 1u << 2,    /* date and time joined by 'T' */
+    TF_SEP_SPACE = 1u << 3,/* ... by ' ' */
+    TF_ZONE = 1u << 4      /* Z or +hh[:mm] */
+};
+
+/* What one value fits. */
+struct field_class {
+    uint32_t types;     /* CSVI_BIT(type) set; TEXT always set unless NULL */
+    uint32_t date_fmts; /* date / timestamp(tz): formats of the date part */
+    uint8_t time_flags; /* time / timestamp(tz): TF_* */
+    uint8_t int_digits; /* decimal: significant digits before the point */
+    uint8_t scale;      /* decimal: digits after the point */
+    int64_t ival;       /* integer: the value */
+};
+
+/* Everything that changes how a value is classified. */
+struct classify_cfg {
+    const char *const *null_tokens; /* never contains "" (always null) */
+    const size_t *null_lens;
+    size_t n_null;
+    bool quoted_empty_is_text;
+    bool no_trim;
+};
+
+/* Classify the content of a field (quotes already removed).  quoted: the
+ * field had a quoted section (matters only for the empty value). */
+void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
+                    struct field_class *out /* OUT */);
+
+/* Parsers used by classify.c (datetime.c).  Each returns the number of bytes
+ * consumed, 0 if p does not start with one. */
+size_t dt_parse_date(const uint8_t *p, size_t n, uint32_t *fmts /* OUT */);
+size_t dt_parse_time(const uint8_t *p, size_t n, uint8_t *flags /* OUT */);
+size_t dt_parse_zone(const uint8_t *p, size_t n);
+
+/* Number of UTF-8 code points in p (bytes that are not continuation bytes). */
+uint64_t utf8_char_count(const uint8_t *p, size_t n);
+/* Offset of the first byte that is not part of valid UTF-8, or n. */
+size_t utf8_first_invalid(const uint8_t *p, size_t n);
+
+/* ---- one column: the verdict monoid ------------------------------------ */
+
+struct example_list { /* tolerant mode: first values (by line) not fitting a type */
+    uint32_t n;
+    struct csvi_example ex[CSVI_MAX_EXAMPLES];
+};
+
+struct column_state {
+    uint64_t count;                    /* values, nulls included */
+    uint64_t nulls;
+    uint64_t fit[CSVI_TYPE_COUNT];     /* non-null values fitting each type */
+    int64_t imin, imax;                /* over values fitting integer */
+    uint32_t dec_int_digits, dec_scale;/* max over values fitting decimal */
+    uint32_t fmts[3];                  /* AND of date_fmts over values fitting
+                                          date, timestamp, timestamptz */
+    uint8_t tflags_time, tflags_ts;    /* OR of time_flags: time / timestamp(tz) */
+    uint64_t max_bytes, max_chars;
+    struct example_list *misfits;      /* NULL unless tolerant; [CSVI_TYPE_COUNT] */
+};
+
+void column_init(struct column_state *c, bool tolerant);
+void column_free(struct column_state *c);
+/* Add one classified value; value/n is its content (for length and examples). */
+void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,
+                size_t n, uint64_t line);
+/* a := join(a, b).  Associative and commutative; column_init is the identity. */
+void column_join(struct column_state *a, const struct column_state *b);
+/* The final verdict (all fields of *out but name). */
+void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
+                    struct csvi_column *out /* OUT */);
+
+/* ---- the structural scanner ------------------------------------------- */
+
+struct scan_field {
+    size_t start, end;  /* byte offsets in the scanned buffer, end exclusive */
+    uint32_t nquotes;   /* quote characters inside [start, end) */
+};
+
+/* Called once per complete record; return false to stop the scan. */
+typedef bool (*scan_record_fn)(void *ctx, const uint8_t *buf, const struct scan_field *fields,
+                               size_t nfields, uint64_t line);
+
+struct scanner {
+    uint8_t delim, quote;   /* quote 0: no quoting */
+    struct scan_field *fields; /* owned; grows with the widest record */
+    size_t cap;
+};
+
+struct scan_result {
+    size_t consumed;        /* bytes up to the end of the last complete record */
+    uint64_t lines;         /* '\n' bytes in [0, consumed) */
+    bool stopped;           /* the callback returned false */
+    bool unterminated;      /* eof inside a quoted field (record not delivered) */
+};
+
+int scanner_init(struct scanner *s, uint8_t delim, uint8_t quote);
+void scanner_free(struct scanner *s);
+/* Scan buf[0, len), which starts at a record start.  Delivers every complete
+ * record; with eof, the bytes after the last newline are a last record.
+ * first_line: the physical line of buf[0].  Returns -ENOMEM or 0. */
+int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
+                scan_record_fn fn, void *ctx, struct scan_result *res /* OUT */);
+
+/* Mask kernels: for nblocks blocks of 64 bytes at p, bit i of qm/dm/nm tells
+ * whether byte i of the block is the quote, the delimiter, '\n'. */
+typedef void (*split_masks_fn)(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                               uint64_t *qm, uint64_t *dm, uint64_t *nm);
+void split_masks_scalar(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                        uint64_t *qm, uint64_t *dm, uint64_t *nm);
+void split_masks_avx2(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                      uint64_t *qm, uint64_t *dm, uint64_t *nm);
+bool split_have_avx2(void);
+/* Which kernel scan_buffer uses (tests force the scalar one). */
+void split_set_kernel(split_masks_fn fn);
+
+/* Content of a field: strips the quoting as PostgreSQL's COPY does.  Returns a
+ * pointer into buf, or into scratch (cap >= field length) when quotes had to
+ * be removed from the middle.  *quoted: a quoted section was present. */
+const uint8_t *field_content(const uint8_t *buf, const struct scan_field *f, uint8_t quote,
+                             uint8_t *scratch, size_t *len /* OUT */, bool *quoted /* OUT */);
+
+/* ---- sniffing ----------------------------------------------------------- */
+
+struct sniff_result {
+    uint8_t delim, quote;
+    bool header;
+    bool crlf;
+};
+/* Sniff the dialect of sample[0, n) (the start of a file, BOM removed).
+ * eof: the sample is the whole file.  Options given by the user win. */
+int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_options *opt,
+                  const struct classify_cfg *cfg, struct sniff_result *out /* OUT */);
+
+/* ---- per file ---------------------------------------------------------- */
+
+struct engine_cfg {
+    struct csvi_options opt;    /* null_tokens etc. point into this struct's copies */
+    struct classify_cfg ccfg;
+};
+
+/* Infer one opened file (fd) into *res (path already set).  Never fails on
+ * data: problems become res->errors.  Returns CSVI_ERR_NOMEM only. */
+enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file_result *res);
+
+/* Append an error to a result (message formatted; keeps CSVI_MAX_ERRORS). */
+void result_add_error(struct csvi_file_result *res, uint64_t line, enum csvi_error_kind kind,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void result_clear(struct csvi_file_result *res);
+
+/* JSON string escaping (invalid UTF-8 becomes U+FFFD). */
+void json_put_string(FILE *out, const char *s, size_t n);
+
+#endif /* CSVI_INTERNAL_H */

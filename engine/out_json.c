@@ -1,0 +1,175 @@
+/*
+ * out_json.c — the JSON output of DESIGN.md §4 (field names are a contract).
+ *
+ * Strings are escaped per RFC 8259; bytes that are not valid UTF-8 (a latin-1
+ * header name, say) become U+FFFD so the document is always valid JSON.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+void json_put_string(FILE *out, const char *s, size_t n)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    fputc('"', out);
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = p[i];
+        if (c >= 0x80) {
+            size_t bad = utf8_first_invalid(p + i, n - i);
+            if (bad == 0) {
+                fputs("\xEF\xBF\xBD", out);
+                i++;
+                continue;
+            }
+            /* copy the valid multi-byte run up to the next ASCII or invalid byte */
+            size_t k = i;
+            while (k < i + bad && p[k] >= 0x80)
+                k++;
+            fwrite(p + i, 1, k - i, out);
+            i = k;
+            continue;
+        }
+        switch (c) {
+        case '"': fputs("\\\"", out); break;
+        case '\\': fputs("\\\\", out); break;
+        case '\n': fputs("\\n", out); break;
+        case '\r': fputs("\\r", out); break;
+        case '\t': fputs("\\t", out); break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                fprintf(out, "\\u%04x", c);
+            else
+                fputc(c, out);
+        }
+        i++;
+    }
+    fputc('"', out);
+}
+
+static void put_cstr(FILE *out, const char *s) { json_put_string(out, s, strlen(s)); }
+
+static void put_char_string(FILE *out, char c)
+{
+    if (!c) {
+        fputs("null", out);
+        return;
+    }
+    json_put_string(out, &c, 1);
+}
+
+static void put_column(FILE *out, const struct csvi_column *c, bool tolerant)
+{
+    char sql[48];
+    fputs("        {\"name\": ", out);
+    put_cstr(out, c->name);
+    fprintf(out, ", \"type\": \"%s\", \"sql_type\": \"%s\", \"nullable\": %s, \"null_count\": %llu, "
+                 "\"count\": %llu",
+            csvi_type_name(c->type), csvi_sql_type(c, sql, sizeof sql),
+            c->nullable ? "true" : "false", (unsigned long long)c->null_count,
+            (unsigned long long)c->count);
+    switch (c->type) {
+    case CSVI_TYPE_INTEGER:
+        fprintf(out, ", \"min\": %lld, \"max\": %lld", (long long)c->min, (long long)c->max);
+        break;
+    case CSVI_TYPE_DECIMAL:
+        fprintf(out, ", \"precision\": %u, \"scale\": %u", c->precision, c->scale);
+        break;
+    case CSVI_TYPE_DATE:
+    case CSVI_TYPE_TIME:
+    case CSVI_TYPE_TIMESTAMP:
+    case CSVI_TYPE_TIMESTAMPTZ:
+        fputs(", \"format\": ", out);
+        put_cstr(out, c->format);
+        break;
+    case CSVI_TYPE_TEXT:
+        fprintf(out, ", \"max_length\": %llu, \"max_bytes\": %llu",
+                (unsigned long long)c->max_length, (unsigned long long)c->max_bytes);
+        break;
+    default: break;
+    }
+    if (tolerant && c->exception_count) {
+        fprintf(out, ", \"exceptions\": {\"count\": %llu, \"first\": [",
+                (unsigned long long)c->exception_count);
+        for (size_t i = 0; i < c->n_examples; i++) {
+            fprintf(out, "%s{\"line\": %llu, \"value\": ", i ? ", " : "",
+                    (unsigned long long)c->examples[i].line);
+            put_cstr(out, c->examples[i].value);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputc('}', out);
+}
+
+static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant)
+{
+    fputs("    {\"path\": ", out);
+    put_cstr(out, r->path);
+    fprintf(out, ", \"bytes\": %llu, \"rows\": %llu,\n", (unsigned long long)r->bytes,
+            (unsigned long long)r->rows);
+    fputs("     \"dialect\": ", out);
+    if (r->has_dialect) {
+        const struct csvi_dialect *d = &r->dialect;
+        fputs("{\"delimiter\": ", out);
+        put_char_string(out, d->delimiter);
+        fputs(", \"quote\": ", out);
+        put_char_string(out, d->quote);
+        fprintf(out, ", \"header\": %s, \"newline\": \"%s\", \"encoding\": \"%s\", \"bom\": %s}",
+                d->header ? "true" : "false", d->crlf ? "\\r\\n" : "\\n",
+                csvi_encoding_name(d->encoding), d->bom ? "true" : "false");
+    } else {
+        fputs("null", out);
+    }
+    fputs(",\n     \"columns\": [", out);
+    for (size_t i = 0; i < r->n_columns; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        put_column(out, &r->columns[i], tolerant);
+    }
+    fputs(r->n_columns ? "\n     ],\n" : "],\n", out);
+    fputs("     \"errors\": [", out);
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const struct csvi_error *e = &r->errors[i];
+        fputs(i ? ",\n        " : "\n        ", out);
+        if (e->line)
+            fprintf(out, "{\"line\": %llu, ", (unsigned long long)e->line);
+        else
+            fputs("{\"line\": null, ", out);
+        fprintf(out, "\"kind\": \"%s\", \"message\": ", csvi_error_kind_name(e->kind));
+        put_cstr(out, e->message);
+        fputc('}', out);
+    }
+    fputs(r->n_errors ? "\n     ],\n" : "],\n", out);
+    if (r->error_total > r->n_errors)
+        fprintf(out, "     \"errors_not_listed\": %llu,\n",
+                (unsigned long long)(r->error_total - r->n_errors));
+    fprintf(out, "     \"cache\": {\"slices\": %llu, \"hits\": %llu}}",
+            (unsigned long long)r->cache_slices, (unsigned long long)r->cache_hits);
+}
+
+enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out)
+{
+    uint64_t bytes = 0, rows = 0, errors = 0;
+    size_t n = csvi_engine_file_count(e);
+    bool tolerant = false;
+    /* tolerant mode shows on any column with exceptions */
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < csvi_engine_file(e, i)->n_columns; j++)
+            tolerant |= csvi_engine_file(e, i)->columns[j].exception_count > 0;
+    fprintf(out, "{\"version\": %d,\n \"files\": [", CSVI_JSON_VERSION);
+    for (size_t i = 0; i < n; i++) {
+        const struct csvi_file_result *r = csvi_engine_file(e, i);
+        fputs(i ? ",\n" : "\n", out);
+        put_file(out, r, tolerant);
+        bytes += r->bytes;
+        rows += r->rows;
+        errors += r->error_total;
+    }
+    fprintf(out, "%s],\n \"summary\": {\"files\": %zu, \"bytes\": %llu, \"rows\": %llu, "
+                 "\"errors\": %llu, \"seconds\": %.3f}}\n",
+            n ? "\n " : "", n, (unsigned long long)bytes, (unsigned long long)rows,
+            (unsigned long long)errors, csvi_engine_seconds(e));
+    if (fflush(out) != 0 || ferror(out))
+        return CSVI_ERR_OUTPUT;
+    return CSVI_OK;
+}

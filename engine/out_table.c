@@ -1,0 +1,117 @@
+/*
+ * out_table.c — the human-readable table: one block per file with a line of
+ * facts (rows, size, dialect), aligned columns (name, type, SQL type, nulls,
+ * details), then the file's errors as path:line lines.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+static void human_bytes(uint64_t b, char *buf, size_t cap)
+{
+    const char *unit[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)b;
+    int u = 0;
+    while (v >= 1024.0 && u < 4) {
+        v /= 1024.0;
+        u++;
+    }
+    snprintf(buf, cap, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static const char *delim_name(char d, char *buf, size_t cap)
+{
+    if (d == '\t')
+        return "tab";
+    snprintf(buf, cap, "'%c'", d);
+    return buf;
+}
+
+static void details(const struct csvi_column *c, char *buf, size_t cap)
+{
+    switch (c->type) {
+    case CSVI_TYPE_INTEGER:
+        snprintf(buf, cap, "min %lld, max %lld", (long long)c->min, (long long)c->max);
+        break;
+    case CSVI_TYPE_DECIMAL: snprintf(buf, cap, "precision %u, scale %u", c->precision, c->scale); break;
+    case CSVI_TYPE_DATE:
+    case CSVI_TYPE_TIME:
+    case CSVI_TYPE_TIMESTAMP:
+    case CSVI_TYPE_TIMESTAMPTZ: snprintf(buf, cap, "format %s", c->format); break;
+    case CSVI_TYPE_TEXT: snprintf(buf, cap, "max length %llu", (unsigned long long)c->max_length); break;
+    case CSVI_TYPE_NULL: snprintf(buf, cap, "no values"); break;
+    default: buf[0] = '\0'; break;
+    }
+    if (c->exception_count) {
+        size_t k = strlen(buf);
+        snprintf(buf + k, cap - k, "%s%llu exceptions, first at line %llu", k ? "; " : "",
+                 (unsigned long long)c->exception_count,
+                 (unsigned long long)(c->n_examples ? c->examples[0].line : 0));
+    }
+}
+
+static void put_file(FILE *out, const struct csvi_file_result *r)
+{
+    char size[32], dbuf[8];
+    human_bytes(r->bytes, size, sizeof size);
+    fprintf(out, "%s: %llu rows, %s", r->path, (unsigned long long)r->rows, size);
+    if (r->has_dialect) {
+        const struct csvi_dialect *d = &r->dialect;
+        fprintf(out, ", delimiter %s, quote %s, %s, %s%s%s", delim_name(d->delimiter, dbuf, sizeof dbuf),
+                d->quote == '"' ? "\"" : d->quote == '\'' ? "'" : "none",
+                d->header ? "header" : "no header", csvi_encoding_name(d->encoding),
+                d->crlf ? ", CRLF" : "", d->bom ? ", BOM" : "");
+    }
+    fputc('\n', out);
+    if (r->n_columns) {
+        size_t wname = 6;
+        for (size_t i = 0; i < r->n_columns; i++) {
+            size_t l = strlen(r->columns[i].name);
+            if (l > wname)
+                wname = l > 40 ? 40 : l;
+        }
+        fprintf(out, "  %-*s  %-11s  %-16s  %10s  %s\n", (int)wname, "column", "type", "sql type",
+                "nulls", "details");
+        for (size_t i = 0; i < r->n_columns; i++) {
+            const struct csvi_column *c = &r->columns[i];
+            char sql[48], det[160];
+            details(c, det, sizeof det);
+            fprintf(out, "  %-*.*s  %-11s  %-16s  %10llu  %s\n", (int)wname, (int)wname, c->name,
+                    csvi_type_name(c->type), csvi_sql_type(c, sql, sizeof sql),
+                    (unsigned long long)c->null_count, det);
+        }
+    }
+    for (size_t i = 0; i < r->n_errors; i++) {
+        const struct csvi_error *e = &r->errors[i];
+        if (e->line)
+            fprintf(out, "  error %s:%llu: %s: %s\n", r->path, (unsigned long long)e->line,
+                    csvi_error_kind_name(e->kind), e->message);
+        else
+            fprintf(out, "  error %s: %s: %s\n", r->path, csvi_error_kind_name(e->kind), e->message);
+    }
+    if (r->error_total > r->n_errors)
+        fprintf(out, "  ... and %llu more errors\n", (unsigned long long)(r->error_total - r->n_errors));
+}
+
+enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out)
+{
+    uint64_t bytes = 0, rows = 0, errors = 0;
+    size_t n = csvi_engine_file_count(e);
+    for (size_t i = 0; i < n; i++) {
+        const struct csvi_file_result *r = csvi_engine_file(e, i);
+        if (i)
+            fputc('\n', out);
+        put_file(out, r);
+        bytes += r->bytes;
+        rows += r->rows;
+        errors += r->error_total;
+    }
+    char size[32];
+    human_bytes(bytes, size, sizeof size);
+    fprintf(out, "\n%zu file%s, %s, %llu rows, %llu error%s, %.2f s\n", n, n == 1 ? "" : "s", size,
+            (unsigned long long)rows, (unsigned long long)errors, errors == 1 ? "" : "s",
+            csvi_engine_seconds(e));
+    if (fflush(out) != 0 || ferror(out))
+        return CSVI_ERR_OUTPUT;
+    return CSVI_OK;
+}

@@ -1,0 +1,204 @@
+/*
+ * scan.c — the structural scanner: bytes -> records of field spans.
+ *
+ * Works 64 bytes at a time as in simdcsv: a mask kernel (scalar here, AVX2 in
+ * scan_avx2.c, chosen once at run time) marks quote, delimiter and newline
+ * bytes; the prefix-XOR of the quote mask marks the bytes inside quotes; the
+ * delimiters and newlines outside quotes end fields.  A quote anywhere toggles
+ * the quoted state, which is exactly how PostgreSQL's COPY ... CSV reads a
+ * line, so record boundaries agree with what a database load will see.
+ * The buffer handed in must start at a record start (quote state: outside).
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_BATCH 64 /* blocks of 64 bytes per kernel call: 4 KiB */
+
+static split_masks_fn scan_kernel; /* set once (first use) or by tests */
+
+void split_set_kernel(split_masks_fn fn) { scan_kernel = fn; }
+
+static split_masks_fn kernel_get(void)
+{
+    if (!scan_kernel)
+        scan_kernel = split_have_avx2() ? split_masks_avx2 : split_masks_scalar;
+    return scan_kernel;
+}
+
+void split_masks_scalar(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                        uint64_t *qm, uint64_t *dm, uint64_t *nm)
+{
+    for (size_t b = 0; b < nblocks; b++, p += 64) {
+        uint64_t q = 0, d = 0, n = 0;
+        for (unsigned i = 0; i < 64; i++) {
+            uint8_t c = p[i];
+            q |= (uint64_t)(c == quote) << i;
+            d |= (uint64_t)(c == delim) << i;
+            n |= (uint64_t)(c == '\n') << i;
+        }
+        qm[b] = quote ? q : 0;
+        dm[b] = d;
+        nm[b] = n;
+    }
+}
+
+/* Bit i of the result: XOR of bits 0..i of x (inside-quotes mask). */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+int scanner_init(struct scanner *s, uint8_t delim, uint8_t quote)
+{
+    s->delim = delim;
+    s->quote = quote;
+    s->cap = 64;
+    s->fields = malloc(s->cap * sizeof *s->fields);
+    return s->fields ? 0 : -ENOMEM;
+}
+
+void scanner_free(struct scanner *s)
+{
+    free(s->fields);
+    s->fields = NULL;
+    s->cap = 0;
+}
+
+static int push_field(struct scanner *s, size_t *nf, size_t start, size_t end, uint32_t nq)
+{
+    if (*nf == s->cap) {
+        size_t cap = s->cap * 2;
+        struct scan_field *f = realloc(s->fields, cap * sizeof *f);
+        if (!f)
+            return -ENOMEM;
+        s->fields = f;
+        s->cap = cap;
+    }
+    s->fields[(*nf)++] = (struct scan_field){start, end, nq};
+    return 0;
+}
+
+int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
+                scan_record_fn fn, void *ctx, struct scan_result *res)
+{
+    split_masks_fn kernel = kernel_get();
+    uint64_t qm[SCAN_BATCH], dm[SCAN_BATCH], nm[SCAN_BATCH];
+    uint8_t pad[64];
+    size_t nf = 0, field_start = 0, rec_start = 0;
+    uint64_t rec_line = first_line; /* physical line of rec_start */
+    uint64_t nl_before = 0;         /* '\n' bytes before the current block */
+    uint64_t inq_carry = 0;         /* all ones: inside quotes at block start */
+    uint32_t q_carry = 0;           /* quotes of the current field, earlier blocks */
+    size_t nblocks = (len + 63) / 64;
+    memset(res, 0, sizeof *res);
+
+    for (size_t b0 = 0; b0 < nblocks; b0 += SCAN_BATCH) {
+        size_t nb = nblocks - b0 < SCAN_BATCH ? nblocks - b0 : SCAN_BATCH;
+        size_t base0 = b0 * 64;
+        size_t full = (len - base0) / 64 < nb ? (len - base0) / 64 : nb;
+        kernel(buf + base0, full, s->quote, s->delim, qm, dm, nm);
+        if (full < nb) { /* the last, partial block: zero padding matches nothing */
+            memset(pad, 0, sizeof pad);
+            memcpy(pad, buf + base0 + full * 64, len - base0 - full * 64);
+            kernel(pad, 1, s->quote, s->delim, qm + full, dm + full, nm + full);
+        }
+        for (size_t bi = 0; bi < nb; bi++) {
+            size_t base = base0 + bi * 64;
+            uint64_t q = qm[bi];
+            uint64_t inq = prefix_xor(q) ^ inq_carry;
+            inq_carry = (uint64_t)((int64_t)inq >> 63);
+            uint64_t st = (dm[bi] | nm[bi]) & ~inq;
+            uint64_t qrem = q;
+            while (st) {
+                unsigned bit = (unsigned)__builtin_ctzll(st);
+                st &= st - 1;
+                size_t pos = base + bit;
+                uint64_t below = (1ull << bit) - 1;
+                uint32_t nq = q_carry + (uint32_t)__builtin_popcountll(qrem & below);
+                qrem &= ~below;
+                q_carry = 0;
+                bool is_nl = (nm[bi] >> bit) & 1;
+                size_t end = pos;
+                if (is_nl && end > field_start && buf[end - 1] == '\r')
+                    end--;
+                if (push_field(s, &nf, field_start, end, nq))
+                    return -ENOMEM;
+                field_start = pos + 1;
+                if (!is_nl)
+                    continue;
+                uint64_t next_line =
+                    first_line + nl_before + (uint64_t)__builtin_popcountll(nm[bi] & ((below << 1) | 1));
+                bool go_on = fn(ctx, buf, s->fields, nf, rec_line);
+                nf = 0;
+                rec_start = pos + 1;
+                rec_line = next_line;
+                if (!go_on) {
+                    res->consumed = rec_start;
+                    res->lines = rec_line - first_line;
+                    res->stopped = true;
+                    return 0;
+                }
+            }
+            q_carry += (uint32_t)__builtin_popcountll(qrem);
+            nl_before += (uint64_t)__builtin_popcountll(nm[bi]);
+        }
+    }
+    res->consumed = rec_start;
+    res->lines = rec_line - first_line;
+    if (!eof || rec_start >= len)
+        return 0;
+    if (inq_carry) { /* eof inside quotes: the record never ended */
+        res->unterminated = true;
+        return 0;
+    }
+    size_t end = len;
+    if (end > field_start && buf[end - 1] == '\r')
+        end--;
+    if (push_field(s, &nf, field_start, end, q_carry))
+        return -ENOMEM;
+    res->stopped = !fn(ctx, buf, s->fields, nf, rec_line);
+    res->consumed = len;
+    res->lines = rec_line - first_line;
+    return 0;
+}
+
+const uint8_t *field_content(const uint8_t *buf, const struct scan_field *f, uint8_t quote,
+                             uint8_t *scratch, size_t *len, bool *quoted)
+{
+    const uint8_t *p = buf + f->start;
+    size_t n = f->end - f->start;
+    if (f->nquotes == 0) {
+        *quoted = false;
+        *len = n;
+        return p;
+    }
+    *quoted = true;
+    if (f->nquotes == 2 && n >= 2 && p[0] == quote && p[n - 1] == quote) {
+        *len = n - 2;
+        return p + 1;
+    }
+    /* General case, as COPY: a quote toggles quoting; inside, "" is one ". */
+    size_t o = 0;
+    bool in = false;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] != quote) {
+            scratch[o++] = p[i];
+        } else if (in && i + 1 < n && p[i + 1] == quote) {
+            scratch[o++] = quote;
+            i++;
+        } else {
+            in = !in;
+        }
+    }
+    *len = o;
+    return scratch;
+}

@@ -1,0 +1,50 @@
+/*
+ * scan_avx2.c — the AVX2 mask kernel of the structural scanner.
+ *
+ * Built without global AVX flags: the function carries
+ * __attribute__((target("avx2"))) and scan.c calls it only when cpuid says
+ * the CPU has AVX2 (split_have_avx2).  It must give exactly the masks of
+ * split_masks_scalar, the reference (tests/test_scan.c compares them).
+ */
+#include "internal.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+bool split_have_avx2(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2");
+}
+
+__attribute__((target("avx2"))) void split_masks_avx2(const uint8_t *p, size_t nblocks,
+                                                      uint8_t quote, uint8_t delim, uint64_t *qm,
+                                                      uint64_t *dm, uint64_t *nm)
+{
+    const __m256i vq = _mm256_set1_epi8((char)quote);
+    const __m256i vd = _mm256_set1_epi8((char)delim);
+    const __m256i vn = _mm256_set1_epi8('\n');
+    for (size_t b = 0; b < nblocks; b++, p += 64) {
+        __m256i lo = _mm256_loadu_si256((const __m256i *)p);
+        __m256i hi = _mm256_loadu_si256((const __m256i *)(p + 32));
+#define MASK64(v)                                                                            \
+    ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, v)) |                   \
+     ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, v)) << 32))
+        qm[b] = quote ? MASK64(vq) : 0;
+        dm[b] = MASK64(vd);
+        nm[b] = MASK64(vn);
+#undef MASK64
+    }
+}
+
+#else /* not x86: the scalar kernel is the only one */
+
+bool split_have_avx2(void) { return false; }
+
+void split_masks_avx2(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                      uint64_t *qm, uint64_t *dm, uint64_t *nm)
+{
+    split_masks_scalar(p, nblocks, quote, delim, qm, dm, nm);
+}
+
+#endif

@@ -1,0 +1,277 @@
+/*
+ * sniff.c — dialect sniffing and header detection (DESIGN.md §3, §2).
+ *
+ * Delimiter and quote: every candidate (',' ';' tab '|' x '"' '\'' none) is
+ * parsed over the sample; the winner gives the most records with one
+ * consistent field count larger than one.  Ties go to the candidate whose
+ * fields more often have a type other than text (a semicolon file with
+ * decimal commas splits into numbers on ';' and into junk on ','), then to
+ * the order above.  Header: see header_detect below and docs/types.md.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SNIFF_MAX_RECORDS 400
+
+struct sample_stats {
+    const struct classify_cfg *cfg;
+    uint8_t quote;
+    size_t counts[SNIFF_MAX_RECORDS];
+    size_t n;
+    uint64_t typed, cells; /* fields with a type other than text / non-empty fields */
+    uint8_t *scratch;
+};
+
+static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
+
+static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+                     uint64_t line)
+{
+    (void)line;
+    struct sample_stats *st = ctx;
+    if (is_blank(f, nf))
+        return true;
+    st->counts[st->n++] = nf;
+    for (size_t i = 0; i < nf; i++) {
+        size_t len;
+        bool quoted;
+        const uint8_t *v = field_content(buf, &f[i], st->quote, st->scratch, &len, &quoted);
+        struct field_class fc;
+        classify_field(v, len, quoted, st->cfg, &fc);
+        if (fc.types == CSVI_BIT(CSVI_TYPE_NULL))
+            continue;
+        st->cells++;
+        st->typed += fc.types != CSVI_BIT(CSVI_TYPE_TEXT);
+    }
+    return st->n < SNIFF_MAX_RECORDS;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Most frequent field count (the larger on a tie) and how many records have it. */
+static void modal_count(const size_t *counts, size_t n, size_t *mode, size_t *freq)
+{
+    size_t tmp[SNIFF_MAX_RECORDS];
+    memcpy(tmp, counts, n * sizeof *tmp);
+    qsort(tmp, n, sizeof *tmp, cmp_size);
+    *mode = 0;
+    *freq = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && tmp[j] == tmp[i])
+            j++;
+        if (j - i >= *freq) {
+            *freq = j - i;
+            *mode = tmp[i];
+        }
+        i = j;
+    }
+}
+
+struct candidate_score {
+    size_t consistent; /* records with the modal field count (0 if that count is 1) */
+    size_t fields;
+    double typed;      /* share of non-empty fields with a type other than text */
+};
+
+static int score_candidate(const uint8_t *sample, size_t n, bool eof, uint8_t delim,
+                           uint8_t quote, const struct classify_cfg *cfg,
+                           struct candidate_score *out)
+{
+    struct sample_stats *st = calloc(1, sizeof *st);
+    struct scanner sc;
+    if (!st || scanner_init(&sc, delim, quote)) {
+        free(st);
+        return -1;
+    }
+    st->cfg = cfg;
+    st->quote = quote;
+    st->scratch = malloc(n + 1);
+    struct scan_result r;
+    int rc = st->scratch ? scan_buffer(&sc, sample, n, eof, 1, stats_cb, st, &r) : -1;
+    if (rc == 0) {
+        size_t mode, freq;
+        modal_count(st->counts, st->n, &mode, &freq);
+        out->consistent = mode > 1 ? freq : 0;
+        out->fields = mode;
+        out->typed = st->cells ? (double)st->typed / (double)st->cells : 0.0;
+    }
+    scanner_free(&sc);
+    free(st->scratch);
+    free(st);
+    return rc;
+}
+
+static bool better(const struct candidate_score *a, const struct candidate_score *b)
+{
+    if (a->consistent != b->consistent)
+        return a->consistent > b->consistent;
+    return a->typed > b->typed + 1e-9;
+}
+
+/* ---- header detection --------------------------------------------------- */
+
+struct header_ctx {
+    const struct classify_cfg *cfg;
+    uint8_t quote;
+    size_t ncols;
+    size_t records;
+    struct field_class *first;   /* [ncols] class of each first-row value */
+    char **first_vals;           /* [ncols] trimmed first-row values */
+    struct column_state *cols;   /* [ncols] the rows below */
+    uint8_t *scratch;
+    bool nomem;
+};
+
+static char *trimmed_copy(const uint8_t *v, size_t n)
+{
+    while (n && (v[0] == ' ' || v[0] == '\t')) {
+        v++;
+        n--;
+    }
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    char *s = malloc(n + 1);
+    if (s) {
+        memcpy(s, v, n);
+        s[n] = '\0';
+    }
+    return s;
+}
+
+static bool header_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+                      uint64_t line)
+{
+    struct header_ctx *h = ctx;
+    if (is_blank(f, nf))
+        return true;
+    if (h->records == 0) {
+        h->ncols = nf;
+        h->first = calloc(nf, sizeof *h->first);
+        h->first_vals = calloc(nf, sizeof *h->first_vals);
+        h->cols = calloc(nf, sizeof *h->cols);
+        if (!h->first || !h->first_vals || !h->cols) {
+            h->nomem = true;
+            return false;
+        }
+        for (size_t i = 0; i < nf; i++)
+            column_init(&h->cols[i], false);
+    }
+    for (size_t i = 0; i < nf && i < h->ncols; i++) {
+        size_t len;
+        bool quoted;
+        const uint8_t *v = field_content(buf, &f[i], h->quote, h->scratch, &len, &quoted);
+        struct field_class fc;
+        classify_field(v, len, quoted, h->cfg, &fc);
+        if (h->records == 0) {
+            h->first[i] = fc;
+            h->first_vals[i] = trimmed_copy(v, len);
+            if (!h->first_vals[i]) {
+                h->nomem = true;
+                return false;
+            }
+        } else if (nf == h->ncols) {
+            column_add(&h->cols[i], &fc, v, len, line);
+        }
+    }
+    h->records++;
+    return h->records < SNIFF_MAX_RECORDS;
+}
+
+/* Header if the first row's names are distinct and either all text, or some
+ * column whose data below has a non-text type has a name that does not fit
+ * it ("id" over integers). */
+static bool header_decide(const struct header_ctx *h)
+{
+    bool any = false, all_text = true, unlike = false;
+    for (size_t i = 0; i < h->ncols; i++) {
+        if (h->first[i].types == CSVI_BIT(CSVI_TYPE_NULL))
+            continue;
+        any = true;
+        for (size_t j = 0; j < i; j++)
+            if (h->first_vals[j][0] && strcmp(h->first_vals[i], h->first_vals[j]) == 0)
+                return false;
+        if (h->first[i].types != CSVI_BIT(CSVI_TYPE_TEXT))
+            all_text = false;
+        struct csvi_column v = {0};
+        column_verdict(&h->cols[i], 1.0, false, &v);
+        if (v.type != CSVI_TYPE_TEXT && v.type != CSVI_TYPE_NULL &&
+            !(h->first[i].types & CSVI_BIT(v.type)))
+            unlike = true;
+    }
+    return any && (all_text || unlike);
+}
+
+static int header_detect(const uint8_t *sample, size_t n, bool eof, uint8_t delim, uint8_t quote,
+                         const struct classify_cfg *cfg, bool *header)
+{
+    struct header_ctx h = {.cfg = cfg, .quote = quote};
+    struct scanner sc;
+    if (scanner_init(&sc, delim, quote))
+        return -1;
+    h.scratch = malloc(n + 1);
+    struct scan_result r;
+    int rc = h.scratch ? scan_buffer(&sc, sample, n, eof, 1, header_cb, &h, &r) : -1;
+    if (rc == 0 && h.nomem)
+        rc = -1;
+    *header = rc == 0 && h.records > 0 && header_decide(&h);
+    for (size_t i = 0; i < h.ncols; i++) {
+        if (h.first_vals)
+            free(h.first_vals[i]);
+        if (h.cols)
+            column_free(&h.cols[i]);
+    }
+    free(h.first);
+    free(h.first_vals);
+    free(h.cols);
+    free(h.scratch);
+    scanner_free(&sc);
+    return rc;
+}
+
+int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_options *opt,
+                  const struct classify_cfg *cfg, struct sniff_result *out)
+{
+    static const uint8_t delims[] = {',', ';', '\t', '|'};
+    static const uint8_t quotes[] = {'"', '\'', 0};
+    out->delim = opt->delimiter != CSVI_AUTO ? (uint8_t)opt->delimiter : ',';
+    out->quote = opt->quote != CSVI_AUTO ? (uint8_t)opt->quote : '"';
+    out->header = false;
+    const uint8_t *nl = memchr(sample, '\n', n);
+    out->crlf = nl && nl > sample && nl[-1] == '\r';
+    if (n == 0)
+        return 0;
+
+    struct candidate_score best = {0};
+    bool have = false;
+    for (size_t di = 0; di < sizeof delims; di++) {
+        if (opt->delimiter != CSVI_AUTO && di > 0)
+            break;
+        uint8_t d = opt->delimiter != CSVI_AUTO ? (uint8_t)opt->delimiter : delims[di];
+        for (size_t qi = 0; qi < sizeof quotes; qi++) {
+            if (opt->quote != CSVI_AUTO && qi > 0)
+                break;
+            uint8_t q = opt->quote != CSVI_AUTO ? (uint8_t)opt->quote : quotes[qi];
+            struct candidate_score s;
+            if (score_candidate(sample, n, eof, d, q, cfg, &s))
+                return -1;
+            if (s.consistent > 0 && (!have || better(&s, &best))) {
+                best = s;
+                have = true;
+                out->delim = d;
+                out->quote = q;
+            }
+        }
+    }
+    if (opt->header != CSVI_AUTO) {
+        out->header = opt->header != 0;
+        return 0;
+    }
+    return header_detect(sample, n, eof, out->delim, out->quote, cfg, &out->header);
+}
