@@ -300,7 +300,7 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file
                                               : CSVI_ENC_UTF8;
     for (size_t i = 0; i < fc.ncols; i++)
         column_verdict(&fc.cols[i], opt->threshold, opt->dayfirst, &res->columns[i]);
-    res->cache_slices = 1;
+    res->cache_slices = total ? 1 : 0; /* one slice per file until the parallel splitter */
 out:
     if (fc.cols)
         for (size_t i = 0; i < fc.ncols; i++)

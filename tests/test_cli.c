@@ -1,0 +1,523 @@
+/*
+ * test_cli.c — end-to-end tests of the csvinfer binary (Criterion + jansson).
+ *
+ * For every case NAME in tests/data (NAME.csv or NAME.tsv, NAME.expected.json,
+ * optional NAME.args with one argv element per line, optional NAME.exit) it runs
+ *     csvinfer --format json [args] NAME.<ext>
+ * with tests/data as the working directory, and compares the JSON on stdout with
+ * NAME.expected.json after dropping "summary.seconds" and blanking every error
+ * "message" in both (key order never matters: jansson compares objects as sets),
+ * and the exit status with NAME.exit (0 if absent).  All cases run; every mismatch
+ * is reported (both documents printed) before the test fails.
+ * Also: a path that does not exist gives exit 1 and a "not_found" error, and
+ * `-o FILE` writes the same JSON that stdout gets.
+ *
+ * Each run gets fresh XDG_CACHE_HOME / XDG_STATE_HOME folders, so the verdict
+ * cache and the ledger start empty ("hits": 0) and the user's are not touched.
+ * Built by CMake with CSVI_BIN_PATH (absolute path of the binary) and
+ * CSVI_TEST_DATA_DIR (absolute path of tests/data) defined.
+ */
+#define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+
+#include <criterion/criterion.h>
+#include <jansson.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CSVI_BIN_PATH
+#error "CSVI_BIN_PATH must be defined: absolute path of the csvinfer binary"
+#endif
+#ifndef CSVI_TEST_DATA_DIR
+#error "CSVI_TEST_DATA_DIR must be defined: absolute path of tests/data"
+#endif
+
+extern char **environ;
+
+#define EXPECTED_SUFFIX ".expected.json"
+#define MAX_EXTRA_ARGS 64
+
+/* ---- small helpers -------------------------------------------------------- */
+
+struct strlist {
+    char **v;
+    size_t n, cap;
+};
+
+static void strlist_push(struct strlist *l, char *s /* owned by the list */)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        cr_assert_not_null(l->v, "out of memory");
+    }
+    l->v[l->n++] = s;
+}
+
+static void strlist_free(struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = l->cap = 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t ls = strlen(s), lx = strlen(suffix);
+    return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+static char *xstrdup(const char *s)
+{
+    char *d = strdup(s);
+    cr_assert_not_null(d, "out of memory");
+    return d;
+}
+
+static char *path_join(const char *dir, const char *name) /* caller frees */
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    cr_assert_not_null(p, "out of memory");
+    snprintf(p, n, "%s/%s", dir, name);
+    return p;
+}
+
+/* Whole file into a NUL-terminated buffer; NULL if it cannot be read.  Caller frees. */
+static char *read_file(const char *path, size_t *len /* OUT, may be NULL */)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf, "out of memory");
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf, "out of memory");
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void rm_tree(const char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- running the binary --------------------------------------------------- */
+
+struct run_result {
+    char *out;   /* stdout, NUL-terminated; caller frees */
+    size_t len;
+    int status;  /* exit status; 128 + signal number if killed */
+    int signal;  /* signal that killed it, 0 if it exited */
+};
+
+/*
+ * Run `csvinfer --format json ARGS...` in cwd with fresh cache and state
+ * folders; capture stdout (stderr passes through, stdin is /dev/null).
+ */
+static void run_cli(const char *cwd, const char *const *args, size_t nargs,
+                    struct run_result *r /* OUT */)
+{
+    char tmpl[] = "/tmp/csvi-test-XXXXXX";
+    char *home = mkdtemp(tmpl);
+    cr_assert_not_null(home, "mkdtemp: %s", strerror(errno));
+
+    char cache_env[128], state_env[128];
+    snprintf(cache_env, sizeof cache_env, "XDG_CACHE_HOME=%s/cache", home);
+    snprintf(state_env, sizeof state_env, "XDG_STATE_HOME=%s/state", home);
+
+    /* Build argv and envp before fork: the child only calls async-signal-safe functions. */
+    const char **argv = calloc(nargs + 4, sizeof *argv);
+    cr_assert_not_null(argv, "out of memory");
+    size_t k = 0;
+    argv[k++] = CSVI_BIN_PATH;
+    argv[k++] = "--format";
+    argv[k++] = "json";
+    for (size_t i = 0; i < nargs; i++)
+        argv[k++] = args[i];
+    argv[k] = NULL;
+
+    size_t nenv = 0;
+    while (environ[nenv])
+        nenv++;
+    char **envp = calloc(nenv + 3, sizeof *envp);
+    cr_assert_not_null(envp, "out of memory");
+    size_t e = 0;
+    for (size_t i = 0; i < nenv; i++) {
+        if (strncmp(environ[i], "XDG_CACHE_HOME=", 15) == 0 ||
+            strncmp(environ[i], "XDG_STATE_HOME=", 15) == 0)
+            continue;
+        envp[e++] = environ[i];
+    }
+    envp[e++] = cache_env;
+    envp[e++] = state_env;
+    envp[e] = NULL;
+
+    int pfd[2];
+    cr_assert_eq(pipe(pfd), 0, "pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(pfd[0]);
+        if (chdir(cwd) != 0)
+            _exit(126);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) {
+            dup2(devnull, STDIN_FILENO);
+            close(devnull);
+        }
+        if (dup2(pfd[1], STDOUT_FILENO) < 0)
+            _exit(126);
+        close(pfd[1]);
+        execve(CSVI_BIN_PATH, (char *const *)argv, envp);
+        _exit(127);
+    }
+    close(pfd[1]);
+
+    size_t cap = 8192, n = 0;
+    char *buf = malloc(cap);
+    cr_assert_not_null(buf, "out of memory");
+    for (;;) {
+        if (cap - n < 4096) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            cr_assert_not_null(buf, "out of memory");
+        }
+        ssize_t got = read(pfd[0], buf + n, cap - n - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    close(pfd[0]);
+    buf[n] = '\0';
+
+    int wst = 0;
+    while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+        ;
+    r->out = buf;
+    r->len = n;
+    if (WIFEXITED(wst)) {
+        r->status = WEXITSTATUS(wst);
+        r->signal = 0;
+    } else {
+        r->signal = WIFSIGNALED(wst) ? WTERMSIG(wst) : -1;
+        r->status = 128 + (r->signal > 0 ? r->signal : 0);
+    }
+
+    rm_tree(home);
+    free(argv);
+    free(envp);
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Drop summary.seconds and blank every files[].errors[].message. */
+static void normalize(json_t *doc)
+{
+    if (!json_is_object(doc))
+        return;
+    json_t *summary = json_object_get(doc, "summary");
+    if (json_is_object(summary))
+        json_object_del(summary, "seconds");
+    json_t *files = json_object_get(doc, "files");
+    size_t i, j;
+    json_t *file, *err;
+    json_array_foreach(files, i, file) {
+        json_t *errors = json_object_get(file, "errors");
+        json_array_foreach(errors, j, err) {
+            if (json_is_object(err) && json_object_get(err, "message"))
+                json_object_set_new(err, "message", json_string(""));
+        }
+    }
+}
+
+static void dump(const char *label, const json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_SORT_KEYS);
+    fprintf(stderr, "---- %s ----\n%s\n", label, s ? s : "(cannot dump)");
+    free(s);
+}
+
+/* Parse a run's stdout; NULL (and a message on stderr) if it is not JSON. */
+static json_t *parse_output(const char *what, const struct run_result *r)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(r->out, r->len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        fprintf(stderr, "%s: stdout is not JSON (line %d: %s); it was:\n%.4000s\n", what,
+                jerr.line, jerr.text, r->out);
+    return doc;
+}
+
+/* ---- the corpus ---------------------------------------------------------- */
+
+/* Names of the entries of dir, sorted. */
+static void list_dir(const char *dir, struct strlist *out /* OUT */)
+{
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "cannot open %s: %s", dir, strerror(errno));
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        strlist_push(out, xstrdup(de->d_name));
+    }
+    closedir(d);
+    qsort(out->v, out->n, sizeof *out->v, cmp_str);
+}
+
+/*
+ * The data file of case `name`: the one entry "name.EXT" whose EXT has no dot
+ * and is not "args" or "exit".  NULL if there is none or more than one.
+ */
+static const char *find_data_file(const struct strlist *entries, const char *name)
+{
+    size_t ln = strlen(name);
+    const char *found = NULL;
+    for (size_t i = 0; i < entries->n; i++) {
+        const char *e = entries->v[i];
+        if (strncmp(e, name, ln) != 0 || e[ln] != '.')
+            continue;
+        const char *ext = e + ln + 1;
+        if (*ext == '\0' || strchr(ext, '.') || strcmp(ext, "args") == 0 ||
+            strcmp(ext, "exit") == 0)
+            continue;
+        if (found)
+            return NULL;
+        found = e;
+    }
+    return found;
+}
+
+/* NAME.args: one argv element per line; empty lines and a trailing CR are ignored. */
+static void read_args(const char *dir, const char *name, struct strlist *args /* OUT */)
+{
+    char fname[512];
+    snprintf(fname, sizeof fname, "%s.args", name);
+    char *path = path_join(dir, fname);
+    char *text = read_file(path, NULL);
+    free(path);
+    if (!text)
+        return;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t l = strlen(line);
+        if (l && line[l - 1] == '\r')
+            line[--l] = '\0';
+        if (l)
+            strlist_push(args, xstrdup(line));
+    }
+    free(text);
+}
+
+/* NAME.exit: the expected exit status; 0 if the file is absent. */
+static int read_exit(const char *dir, const char *name)
+{
+    char fname[512];
+    snprintf(fname, sizeof fname, "%s.exit", name);
+    char *path = path_join(dir, fname);
+    char *text = read_file(path, NULL);
+    free(path);
+    if (!text)
+        return 0;
+    int v = atoi(text);
+    free(text);
+    return v;
+}
+
+/* Run one case; report every problem with cr_expect; true if it passed. */
+static bool run_case(const struct strlist *entries, const char *name)
+{
+    const char *dir = CSVI_TEST_DATA_DIR;
+    const char *data = find_data_file(entries, name);
+    cr_expect_not_null(data, "%s: no single data file %s.<ext> next to %s" EXPECTED_SUFFIX,
+                       name, name, name);
+    if (!data)
+        return false;
+
+    char fname[512];
+    snprintf(fname, sizeof fname, "%s" EXPECTED_SUFFIX, name);
+    char *exp_path = path_join(dir, fname);
+    json_error_t jerr;
+    json_t *expected = json_load_file(exp_path, JSON_REJECT_DUPLICATES, &jerr);
+    cr_expect_not_null(expected, "%s: cannot parse %s: line %d: %s", name, exp_path, jerr.line,
+                       jerr.text);
+    free(exp_path);
+    if (!expected)
+        return false;
+
+    struct strlist args = {0};
+    read_args(dir, name, &args);
+    cr_expect(args.n < MAX_EXTRA_ARGS, "%s: too many arguments in %s.args", name, name);
+    const char *argv[MAX_EXTRA_ARGS + 1];
+    size_t n = 0;
+    for (; n < args.n && n < MAX_EXTRA_ARGS; n++)
+        argv[n] = args.v[n];
+    argv[n++] = data;
+
+    struct run_result r;
+    run_cli(dir, argv, n, &r);
+    int want_exit = read_exit(dir, name);
+    bool ok = true;
+
+    if (r.signal != 0) {
+        cr_expect(false, "%s: csvinfer was killed by signal %d", name, r.signal);
+        ok = false;
+    } else if (r.status != want_exit) {
+        cr_expect(false, "%s: exit status %d, expected %d", name, r.status, want_exit);
+        ok = false;
+    }
+
+    json_t *actual = parse_output(name, &r);
+    if (!actual) {
+        cr_expect(false, "%s: output is not JSON", name);
+        ok = false;
+    } else {
+        normalize(actual);
+        normalize(expected);
+        if (!json_equal(actual, expected)) {
+            fprintf(stderr, "==== %s: JSON differs ====\n", name);
+            dump("expected", expected);
+            dump("actual", actual);
+            cr_expect(false, "%s: JSON output differs from %s" EXPECTED_SUFFIX, name, name);
+            ok = false;
+        }
+        json_decref(actual);
+    }
+    json_decref(expected);
+    free(r.out);
+    strlist_free(&args);
+    return ok;
+}
+
+Test(cli, corpus, .timeout = 300)
+{
+    struct strlist entries = {0};
+    list_dir(CSVI_TEST_DATA_DIR, &entries);
+
+    size_t cases = 0, failed = 0;
+    for (size_t i = 0; i < entries.n; i++) {
+        const char *e = entries.v[i];
+        if (!ends_with(e, EXPECTED_SUFFIX))
+            continue;
+        size_t ln = strlen(e) - strlen(EXPECTED_SUFFIX);
+        char name[256];
+        cr_assert_lt(ln, sizeof name, "case name too long: %s", e);
+        memcpy(name, e, ln);
+        name[ln] = '\0';
+        cases++;
+        if (!run_case(&entries, name))
+            failed++;
+    }
+    if (failed)
+        fprintf(stderr, "corpus: %zu of %zu cases failed\n", failed, cases);
+    cr_expect_gt(cases, 0, "no *" EXPECTED_SUFFIX " found in " CSVI_TEST_DATA_DIR);
+    strlist_free(&entries);
+}
+
+/* ---- other CLI behaviour ---------------------------------------------------- */
+
+Test(cli, missing_path_is_not_found, .timeout = 60)
+{
+    const char *argv[] = {"no-such-file.csv"};
+    struct run_result r;
+    run_cli(CSVI_TEST_DATA_DIR, argv, 1, &r);
+    cr_expect_eq(r.status, 1, "exit status %d for a missing path, expected 1", r.status);
+
+    json_t *doc = parse_output("missing path", &r);
+    cr_assert_not_null(doc, "no JSON for a missing path");
+    bool found = false;
+    size_t i, j;
+    json_t *file, *err;
+    json_array_foreach(json_object_get(doc, "files"), i, file) {
+        json_array_foreach(json_object_get(file, "errors"), j, err) {
+            const char *kind = json_string_value(json_object_get(err, "kind"));
+            if (kind && strcmp(kind, "not_found") == 0)
+                found = true;
+        }
+    }
+    if (!found)
+        dump("actual", doc);
+    cr_expect(found, "no error of kind \"not_found\" for a missing path");
+    json_decref(doc);
+    free(r.out);
+}
+
+Test(cli, output_file_gets_the_same_json, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-out-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *out_path = path_join(dir, "out.json");
+
+    const char *with_o[] = {"-o", out_path, "types.csv"};
+    struct run_result r1;
+    run_cli(CSVI_TEST_DATA_DIR, with_o, 3, &r1);
+    cr_expect_eq(r1.status, 0, "exit status %d with -o, expected 0", r1.status);
+
+    json_error_t jerr;
+    json_t *from_file = json_load_file(out_path, JSON_REJECT_DUPLICATES, &jerr);
+    cr_expect_not_null(from_file, "-o %s: no JSON in the file (line %d: %s)", out_path, jerr.line,
+                       jerr.text);
+
+    const char *plain[] = {"types.csv"};
+    struct run_result r2;
+    run_cli(CSVI_TEST_DATA_DIR, plain, 1, &r2);
+    json_t *from_stdout = parse_output("types.csv on stdout", &r2);
+    cr_expect_not_null(from_stdout, "no JSON on stdout");
+
+    if (from_file && from_stdout) {
+        normalize(from_file);
+        normalize(from_stdout);
+        if (!json_equal(from_file, from_stdout)) {
+            dump("written with -o", from_file);
+            dump("printed on stdout", from_stdout);
+            cr_expect(false, "-o FILE does not hold the JSON printed on stdout");
+        }
+    }
+    json_decref(from_file);
+    json_decref(from_stdout);
+    free(r1.out);
+    free(r2.out);
+    free(out_path);
+    rm_tree(dir);
+}

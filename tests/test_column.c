@@ -1,0 +1,169 @@
+/*
+ * test_column.c — the verdict algebra: column_join is a commutative monoid.
+ *
+ * For random columns drawn from value pools of every type, the verdict of
+ * the whole column must equal the verdict of any random partition of it,
+ * each part summarised on its own and the parts joined in a random order
+ * and grouping — in strict and in tolerant mode.  This is what lets slices
+ * be processed by any thread in any order.
+ */
+#include "internal.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const pool_int[] = {"0", "1", "-5", "42", "32767", "-32769", "2147483648",
+                                       "9223372036854775807", "-9223372036854775808", "7"};
+static const char *const pool_dec[] = {"1.5", "-0.25", ".5", "3.", "12345.678", "0.001",
+                                       "9223372036854775808"};
+static const char *const pool_dbl[] = {"1e5", "NaN", "-Inf", "2.5E-3"};
+static const char *const pool_date[] = {"2024-01-02", "2024-02-29", "1999-12-31", "03/04/2024",
+                                        "13/01/2024", "04/13/2024"};
+static const char *const pool_ts[] = {"2024-01-02 10:00:00", "2024-01-02T10:00", "2024-01-02 10:00:00.5",
+                                      "2024-01-02T10:00:00Z", "2024-01-02 10:00+02:00"};
+static const char *const pool_misc[] = {"true", "no", "Y", "10:30", "23:59:59.9",
+                                        "123e4567-e89b-12d3-a456-426614174000", "hello", "007",
+                                        "héllo wörld", "", "NA", "NULL", "  "};
+
+struct pool {
+    const char *const *v;
+    size_t n;
+};
+#define POOL(a) {a, sizeof a / sizeof *a}
+static const struct pool pools[] = {POOL(pool_int), POOL(pool_dec), POOL(pool_dbl),
+                                    POOL(pool_date), POOL(pool_ts), POOL(pool_misc)};
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static const struct classify_cfg *cfg(void)
+{
+    static const char *const toks[] = {"NULL", "null", "NA", "N/A", "\\N"};
+    static const size_t lens[] = {4, 4, 2, 3, 2};
+    static const struct classify_cfg c = {toks, lens, 5, false, false};
+    return &c;
+}
+
+/* A random column: mostly from one or two pools, so every verdict type shows up. */
+static size_t random_column(const char **vals, size_t cap)
+{
+    size_t n = 1 + rnd() % cap;
+    const struct pool *a = &pools[rnd() % 6], *b = &pools[rnd() % 6];
+    unsigned mix = (unsigned)(rnd() % 4); /* 0: pure a; else some of b */
+    for (size_t i = 0; i < n; i++) {
+        const struct pool *p = (mix && rnd() % 8 == 0) ? b : a;
+        vals[i] = p->v[rnd() % p->n];
+    }
+    return n;
+}
+
+static void add_value(struct column_state *c, const char *v, uint64_t line)
+{
+    struct field_class fc;
+    classify_field((const uint8_t *)v, strlen(v), false, cfg(), &fc);
+    column_add(c, &fc, (const uint8_t *)v, strlen(v), line);
+}
+
+static void expect_same_verdict(const struct column_state *a, const struct column_state *b,
+                                double threshold, bool dayfirst, int iter)
+{
+    struct csvi_column va = {0}, vb = {0};
+    column_verdict(a, threshold, dayfirst, &va);
+    column_verdict(b, threshold, dayfirst, &vb);
+    cr_assert_eq(va.type, vb.type, "iter %d: type %s vs %s", iter, csvi_type_name(va.type),
+                 csvi_type_name(vb.type));
+    cr_assert_eq(va.count, vb.count, "iter %d", iter);
+    cr_assert_eq(va.null_count, vb.null_count, "iter %d", iter);
+    cr_assert_eq(va.min, vb.min, "iter %d", iter);
+    cr_assert_eq(va.max, vb.max, "iter %d", iter);
+    cr_assert_eq(va.precision, vb.precision, "iter %d", iter);
+    cr_assert_eq(va.scale, vb.scale, "iter %d", iter);
+    cr_assert_str_eq(va.format, vb.format, "iter %d", iter);
+    cr_assert_eq(va.max_length, vb.max_length, "iter %d", iter);
+    cr_assert_eq(va.max_bytes, vb.max_bytes, "iter %d", iter);
+    cr_assert_eq(va.exception_count, vb.exception_count, "iter %d", iter);
+    cr_assert_eq(va.n_examples, vb.n_examples, "iter %d", iter);
+    for (size_t i = 0; i < va.n_examples; i++) {
+        cr_assert_eq(va.examples[i].line, vb.examples[i].line, "iter %d", iter);
+        cr_assert_str_eq(va.examples[i].value, vb.examples[i].value, "iter %d", iter);
+    }
+}
+
+static void partition_check(bool tolerant, double threshold)
+{
+    enum { MAXV = 300, MAXPARTS = 12 };
+    const char *vals[MAXV];
+    for (int iter = 0; iter < 2000; iter++) {
+        size_t n = random_column(vals, MAXV);
+        struct column_state whole;
+        column_init(&whole, tolerant);
+        for (size_t i = 0; i < n; i++)
+            add_value(&whole, vals[i], i + 1);
+
+        /* random partition: each value goes to a random part (not contiguous) */
+        size_t k = 1 + rnd() % MAXPARTS;
+        struct column_state parts[MAXPARTS];
+        for (size_t p = 0; p < k; p++)
+            column_init(&parts[p], tolerant);
+        for (size_t i = 0; i < n; i++)
+            add_value(&parts[rnd() % k], vals[i], i + 1);
+
+        /* join in random order and grouping: repeatedly merge two random parts */
+        size_t live = k;
+        while (live > 1) {
+            size_t i = rnd() % live, j = rnd() % (live - 1);
+            if (j >= i)
+                j++;
+            column_join(&parts[i], &parts[j]);
+            column_free(&parts[j]);
+            parts[j] = parts[live - 1];
+            live--;
+        }
+        expect_same_verdict(&whole, &parts[0], threshold, iter % 2, iter);
+        column_free(&parts[0]);
+        column_free(&whole);
+    }
+}
+
+Test(column, join_of_random_partition_equals_whole_strict) { partition_check(false, 1.0); }
+
+Test(column, join_of_random_partition_equals_whole_tolerant) { partition_check(true, 0.8); }
+
+Test(column, identity_and_commutativity)
+{
+    const char *vals[200];
+    for (int iter = 0; iter < 500; iter++) {
+        size_t n = random_column(vals, 200);
+        struct column_state a, b, id, ab, ba;
+        column_init(&a, true);
+        column_init(&b, true);
+        column_init(&id, true);
+        for (size_t i = 0; i < n; i++)
+            add_value((i % 3) ? &a : &b, vals[i], i + 1);
+        column_init(&ab, true);
+        column_join(&ab, &a);
+        column_join(&ab, &b);
+        column_init(&ba, true);
+        column_join(&ba, &b);
+        column_join(&ba, &a);
+        expect_same_verdict(&ab, &ba, 0.7, false, iter);
+        struct column_state a2;
+        column_init(&a2, true);
+        column_join(&a2, &a);
+        column_join(&a2, &id);
+        expect_same_verdict(&a, &a2, 0.7, false, iter);
+        column_free(&a);
+        column_free(&b);
+        column_free(&id);
+        column_free(&ab);
+        column_free(&ba);
+        column_free(&a2);
+    }
+}
