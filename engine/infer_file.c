@@ -164,9 +164,8 @@ static void check_encoding(struct enc_state *es, struct csvi_file_result *res, c
         if (z) {
             es->nul = true;
             result_add_error(res, line + count_newlines(p, (size_t)(z - p)), CSVI_EK_NUL_BYTE,
-                             "NUL byte in the data (byte %zu of the line's region); fields "
-                             "holding it are text, encoding reported as binary",
-                             (size_t)(z - p));
+                             "NUL byte (0x00) in the data; fields holding it are text and "
+                             "the encoding is reported as binary");
         }
     }
     if (!es->invalid_utf8) {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# test.sh — set up (apt-get what is missing) and run the whole suite twice:
+# the Release build, then the AddressSanitizer + UndefinedBehaviorSanitizer
+# build.  Exits non-zero if anything fails.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+csvi_install_deps
+
+run_suite() { # NAME DIR CMAKE-ARGS...
+    local name=$1 dir=$2
+    shift 2
+    echo "== $name: building"
+    csvi_build "$dir" -DBUILD_TESTING=ON "$@"
+    echo "== $name: testing"
+    (cd "$CSVI_ROOT/$dir" && ctest --output-on-failure --timeout 900)
+}
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export LSAN_OPTIONS="suppressions=$CSVI_ROOT/tests/lsan.supp:print_suppressions=0"
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run_suite "release" build -DCMAKE_BUILD_TYPE=Release -DCSVI_SANITIZE=
+run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
+echo "== all suites passed"
