@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_UNIT (256u * 1024u) /* small enough to stay in L2 while scanned */
@@ -201,7 +202,9 @@ static ssize_t fill(int fd, uint8_t *buf, size_t have, size_t want, bool *eof, u
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
-    size_t cap = READ_UNIT;
+    /* A buffer never larger than max_record + 1: then every record longer than
+     * max_record, and only those, fills it without ending. */
+    size_t cap = opt->max_record < READ_UNIT ? opt->max_record + 1 : READ_UNIT;
     uint8_t *buf = malloc(cap);
     struct file_ctx fc = {.cfg = cfg, .res = res, .scratch = malloc(cap)};
     struct scanner sc = {0};
@@ -293,7 +296,10 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file
     }
     if (!fc.started && fc.blank_run)
         fc.blank_run = 0; /* a file of blank lines: nothing at all */
-    res->bytes = total;
+    struct stat sb; /* a file whose reading stopped early still has its size */
+    res->bytes = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > total
+                     ? (uint64_t)sb.st_size
+                     : total;
     res->dialect.encoding = es.nul ? CSVI_ENC_BINARY
                             : es.invalid_utf8 ? CSVI_ENC_LATIN1
                                               : CSVI_ENC_UTF8;

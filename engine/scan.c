@@ -95,9 +95,9 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
     uint8_t pad[64];
     size_t nf = 0, field_start = 0, rec_start = 0;
     uint64_t rec_line = first_line; /* physical line of rec_start */
-    uint64_t nl_before = 0;         /* '\n' bytes before the current block */
     uint64_t inq_carry = 0;         /* all ones: inside quotes at block start */
     uint32_t q_carry = 0;           /* quotes of the current field, earlier blocks */
+    uint64_t qnl_carry = 0;         /* quoted '\n' of the current record, earlier blocks */
     size_t nblocks = (len + 63) / 64;
     memset(res, 0, sizeof *res);
 
@@ -117,14 +117,20 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
             uint64_t inq = prefix_xor(q) ^ inq_carry;
             inq_carry = (uint64_t)((int64_t)inq >> 63);
             uint64_t st = (dm[bi] | nm[bi]) & ~inq;
+            /* Quotes and quoted newlines are rare: count them only where present,
+             * so the common block costs no population count at all. */
             uint64_t qrem = q;
+            uint64_t qnl = nm[bi] & inq;
             while (st) {
                 unsigned bit = (unsigned)__builtin_ctzll(st);
                 st &= st - 1;
                 size_t pos = base + bit;
                 uint64_t below = (1ull << bit) - 1;
-                uint32_t nq = q_carry + (uint32_t)__builtin_popcountll(qrem & below);
-                qrem &= ~below;
+                uint32_t nq = q_carry;
+                if (qrem) {
+                    nq += (uint32_t)__builtin_popcountll(qrem & below);
+                    qrem &= ~below;
+                }
                 q_carry = 0;
                 bool is_nl = (nm[bi] >> bit) & 1;
                 size_t end = pos;
@@ -135,8 +141,12 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
                 field_start = pos + 1;
                 if (!is_nl)
                     continue;
-                uint64_t next_line =
-                    first_line + nl_before + (uint64_t)__builtin_popcountll(nm[bi] & ((below << 1) | 1));
+                uint64_t next_line = rec_line + 1 + qnl_carry;
+                qnl_carry = 0;
+                if (qnl) {
+                    next_line += (uint64_t)__builtin_popcountll(qnl & below);
+                    qnl &= ~below;
+                }
                 bool go_on = fn(ctx, buf, s->fields, nf, rec_line);
                 nf = 0;
                 rec_start = pos + 1;
@@ -148,8 +158,10 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
                     return 0;
                 }
             }
-            q_carry += (uint32_t)__builtin_popcountll(qrem);
-            nl_before += (uint64_t)__builtin_popcountll(nm[bi]);
+            if (qrem)
+                q_carry += (uint32_t)__builtin_popcountll(qrem);
+            if (qnl)
+                qnl_carry += (uint64_t)__builtin_popcountll(qnl);
         }
     }
     res->consumed = rec_start;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 4 };
@@ -310,7 +311,19 @@ int main(int argc, char **argv)
     int rc = data_errors ? EXIT_FILE_ERRORS : 0;
     FILE *out = stdout;
     char *tmp = NULL;
-    if (out_path && strcmp(out_path, "-") != 0) {
+    struct stat osb;
+    bool replace = out_path && strcmp(out_path, "-") != 0 &&
+                   (stat(out_path, &osb) != 0 || S_ISREG(osb.st_mode));
+    if (out_path && strcmp(out_path, "-") != 0 && !replace) {
+        /* a device or FIFO (-o /dev/null, -o /dev/stdout): write to it, never rename over it */
+        if (!(out = fopen(out_path, "w"))) {
+            fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
+            csvi_engine_free(e);
+            free(excl);
+            return EXIT_OUTPUT;
+        }
+    } else if (replace) {
+        /* a regular file: write a temporary beside it and rename, so readers never see half */
         if (asprintf(&tmp, "%s.tmp.%ld", out_path, (long)getpid()) < 0 || !(out = fopen(tmp, "w"))) {
             fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
             csvi_engine_free(e);
@@ -322,6 +335,8 @@ int main(int argc, char **argv)
     if (fmt == FMT_AUTO)
         fmt = isatty(fileno(out)) ? FMT_TABLE : FMT_JSON;
     st = fmt == FMT_TABLE ? csvi_write_table(e, out) : csvi_write_json(e, out);
+    if (out != stdout && !tmp && fclose(out) != 0)
+        st = CSVI_ERR_OUTPUT;
     if (tmp) {
         if (fclose(out) != 0)
             st = CSVI_ERR_OUTPUT;

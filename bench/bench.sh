@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# bench.sh — benchmark of csvinfer's single-file engine against `wc -l` and `cat` on
+# generated data (bench/gen_data.c, profiles mixed/numeric/text), plus 10,000 small
+# files; prints a table and writes it to bench/results-latest.txt. Budget: DESIGN.md §6.
+#
+# Environment (relative paths are taken from the repository root):
+#   CSVI_BIN         csvinfer binary             (default build/csvinfer)
+#   CSVI_BENCH_DIR   generated data              (default bench/data, git-ignored)
+#   CSVI_BENCH_SIZE  size of each profile's file (default 1G; K/M/G are powers of 1024)
+#   CSVI_ARGS        extra csvinfer arguments, split on spaces (default none)
+#
+# Method: data files are generated once (seed 42) and reused. Before each profile the
+# file is read once to warm the page cache; then wc -l, cat and csvinfer run in turn,
+# three rounds, and the best (minimum) wall time of each is kept. Each command runs under
+# GNU time (-f "%e %M"): peak RSS is its %M (the largest of the csvinfer runs); wall
+# seconds are taken around it with bash's $EPOCHREALTIME (1 ms, where %e has only 10 ms:
+# wc -l reads 1 GB in ~0.15 s here), falling back to %e on bash < 5. Every csvinfer run
+# gets fresh, empty XDG_CACHE_HOME and XDG_STATE_HOME, so it is a first run (no
+# verdict-cache hits) and it does not write to your ledger.
+set -euo pipefail
+export LC_ALL=C # decimal points in $EPOCHREALTIME and awk
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+BIN="${CSVI_BIN:-build/csvinfer}"
+DATA="${CSVI_BENCH_DIR:-bench/data}"
+SIZE="${CSVI_BENCH_SIZE:-1G}"
+read -r -a EXTRA <<<"${CSVI_ARGS:-}"
+SEED=42
+RUNS=3
+PROFILES=(mixed numeric text)
+SMALL_N=10000
+SMALL_SIZE=10K
+RESULTS=bench/results-latest.txt
+
+die() { echo "bench: $*" >&2; exit 1; }
+note() { echo "bench: $*" >&2; }
+
+# ---- prerequisites ------------------------------------------------------------------
+
+if [[ "$BIN" != */* ]]; then
+    BIN="$(command -v "$BIN" || true)"
+fi
+if [[ -z "$BIN" || ! -x "$BIN" || -d "$BIN" ]]; then
+    die "csvinfer binary '${CSVI_BIN:-build/csvinfer}' not found; build it first:
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build -j
+  or point CSVI_BIN at a binary."
+fi
+
+have_gnu_time() {
+    [[ -x /usr/bin/time ]] || return 1
+    local v
+    v="$(/usr/bin/time --version 2>&1 || true)"
+    [[ "$v" == *GNU* ]]
+}
+if ! have_gnu_time; then
+    note "GNU time (/usr/bin/time) is missing; installing package 'time'"
+    SUDO=()
+    if [[ "$(id -u)" -ne 0 ]] && command -v sudo >/dev/null; then SUDO=(sudo); fi
+    if ! ${SUDO[@]+"${SUDO[@]}"} apt-get install -y time; then
+        ${SUDO[@]+"${SUDO[@]}"} apt-get update
+        ${SUDO[@]+"${SUDO[@]}"} apt-get install -y time
+    fi
+    have_gnu_time || die "GNU time is still not available at /usr/bin/time"
+fi
+
+# Every timed command writes to /dev/null; a regular file there (left by a tool that
+# replaced it, e.g. an "-o /dev/null" written via temp file + rename) makes cat slow.
+NULL_FIX="restore it (as root): rm -f /dev/null && mknod -m 666 /dev/null c 1 3"
+[[ -c /dev/null ]] || die "/dev/null is not a character device; $NULL_FIX"
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/csvi-bench.XXXXXX")"
+PARTIAL=""
+cleanup() {
+    rm -rf "$WORK"
+    if [[ -n "$PARTIAL" ]]; then rm -rf "$PARTIAL"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- data ---------------------------------------------------------------------------
+
+mkdir -p "$DATA"
+
+# Generated to a temporary name and renamed, so an interrupted run leaves no half file.
+# big_file PROFILE sets BIG_FILE; small_dir sets SMALL_DIR (no subshells: the cleanup
+# trap must see PARTIAL).
+big_file() {
+    local f="$DATA/$1-$SIZE-s$SEED.csv"
+    if [[ ! -f "$f" ]]; then
+        note "generating $f"
+        PARTIAL="$f.tmp.$$"
+        scripts/gen-data --profile "$1" --size "$SIZE" --seed "$SEED" -o "$PARTIAL"
+        mv -f "$PARTIAL" "$f"
+        PARTIAL=""
+    fi
+    BIG_FILE="$f"
+}
+
+small_dir() {
+    local d="$DATA/small-mixed-${SMALL_N}x$SMALL_SIZE-s$SEED"
+    if [[ ! -d "$d" ]]; then
+        note "generating $SMALL_N files of $SMALL_SIZE in $d"
+        PARTIAL="$d.tmp.$$"
+        scripts/gen-data --profile mixed --files "$SMALL_N" --file-size "$SMALL_SIZE" \
+            --seed "$SEED" --dir "$PARTIAL"
+        mv -f "$PARTIAL" "$d"
+        PARTIAL=""
+    fi
+    SMALL_DIR="$d"
+}
+
+# ---- timing -------------------------------------------------------------------------
+
+# timed LABEL CMD... — one run under GNU time, stdout discarded. Sets T_SECS, T_KIB, T_RC.
+timed() {
+    local label="$1"
+    shift
+    T_RC=0
+    local t0="${EPOCHREALTIME:-}"
+    /usr/bin/time -f '%e %M' -o "$WORK/time" "$@" >/dev/null 2>"$WORK/stderr" || T_RC=$?
+    local t1="${EPOCHREALTIME:-}"
+    # On failure GNU time writes "Command exited with non-zero status N" first.
+    local last
+    last="$(tail -n 1 "$WORK/time")"
+    read -r T_SECS T_KIB <<<"$last"
+    [[ "$T_SECS" =~ ^[0-9.]+$ && "$T_KIB" =~ ^[0-9]+$ ]] ||
+        die "$label: cannot read GNU time output: $last"
+    if [[ -n "$t0" && -n "$t1" ]]; then
+        T_SECS="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+    fi
+    if [[ "$T_RC" -ne 0 ]]; then
+        note "$label exited with status $T_RC:"
+        head -n 20 "$WORK/stderr" >&2 || true
+    fi
+}
+
+fresh_xdg() {
+    rm -rf "$WORK/xdg"
+    mkdir -p "$WORK/xdg/cache" "$WORK/xdg/state"
+    export XDG_CACHE_HOME="$WORK/xdg/cache" XDG_STATE_HOME="$WORK/xdg/state"
+}
+
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
+max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }'; }
+
+CSVI_FAILED=()
+
+# measure NAME TARGET... — three rounds of wc -l, cat, csvinfer on TARGET (one file, or
+# a directory's files for wc/cat and the directory for csvinfer). Sets BEST_WC, BEST_CAT,
+# BEST_CSVI, PEAK_KIB.
+measure() {
+    local name="$1" csvi_target="$2"
+    shift 2
+    local files=("$@") i failed=0
+    BEST_WC="" BEST_CAT="" BEST_CSVI="" PEAK_KIB=0
+    local csvi=("$BIN")
+    if [[ "$name" != small* ]]; then csvi+=(--threads 1); fi
+    csvi+=(--format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "$csvi_target")
+
+    note "$name: warming the page cache"
+    cat "${files[@]}" >/dev/null
+    for ((i = 1; i <= RUNS; i++)); do
+        note "$name: round $i/$RUNS"
+        timed "wc -l" wc -l "${files[@]}"
+        BEST_WC="$(min "$BEST_WC" "$T_SECS")"
+        timed "cat" cat "${files[@]}"
+        BEST_CAT="$(min "$BEST_CAT" "$T_SECS")"
+        fresh_xdg
+        timed "csvinfer ($name)" "${csvi[@]}"
+        [[ -c /dev/null ]] || die "csvinfer replaced /dev/null with a regular file" \
+            "(does -o write a temp file and rename it over the target?); $NULL_FIX"
+        BEST_CSVI="$(min "$BEST_CSVI" "$T_SECS")"
+        PEAK_KIB="$(max "$PEAK_KIB" "$T_KIB")"
+        if [[ "$T_RC" -ne 0 && "$failed" -eq 0 ]]; then
+            CSVI_FAILED+=("$name (status $T_RC)")
+            failed=1
+        fi
+    done
+}
+
+# ---- table --------------------------------------------------------------------------
+
+FMT='%-18s %14s %8s %8s %10s %11s %9s %9s %9s\n'
+# shellcheck disable=SC2059  # FMT is our own format string
+TABLE="$(printf "$FMT" profile bytes 'wc-l s' 'cat s' 'csvinfer s' 'csvinfer MB/s' \
+    'csvi/wc-l' 'csvi/cat' 'RSS MiB')"$'\n'
+
+add_row() { # add_row PROFILE BYTES — uses BEST_* and PEAK_KIB
+    TABLE+="$(awk -v fmt="$FMT" -v p="$1" -v b="$2" -v w="$BEST_WC" -v c="$BEST_CAT" \
+        -v x="$BEST_CSVI" -v k="$PEAK_KIB" 'BEGIN {
+        mbs = x > 0 ? sprintf("%.0f", b / 1e6 / x) : "-"
+        rw  = w > 0 ? sprintf("%.2f", x / w) : "-"
+        rc  = c > 0 ? sprintf("%.2f", x / c) : "-"
+        printf fmt, p, b, w, c, x, mbs, rw, rc, sprintf("%.1f", k / 1024)
+    }')"$'\n'
+}
+
+for profile in "${PROFILES[@]}"; do
+    big_file "$profile"
+    f="$BIG_FILE"
+    measure "$profile" "$f" "$f"
+    add_row "$profile" "$(stat -c %s "$f")"
+done
+
+small_dir
+d="$SMALL_DIR"
+small_files=("$d"/*.csv)
+[[ ${#small_files[@]} -eq $SMALL_N ]] || die "$d holds ${#small_files[@]} files, expected $SMALL_N"
+measure "small ${SMALL_N}x$SMALL_SIZE" "$d" "${small_files[@]}"
+add_row "small ${SMALL_N}x$SMALL_SIZE" "$(find "$d" -type f -name '*.csv' -printf '%s\n' |
+    awk '{ s += $1 } END { print s + 0 }')"
+
+# ---- report -------------------------------------------------------------------------
+
+cpu="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
+{
+    echo "# csvinfer bench — $(date '+%Y-%m-%d %H:%M:%S %z')"
+    echo "# nproc: $(nproc)   cpu: ${cpu:-unknown}   commit: $commit"
+    echo "# csvinfer: $BIN --threads 1 --format json -o /dev/null" \
+        "${EXTRA[*]+${EXTRA[*]} }FILE (small files: no --threads, one directory argument)"
+    echo "# data: $DATA, $SIZE per profile, seed $SEED; best of $RUNS, warm page cache;" \
+        "csvi/wc-l and csvi/cat are ratios of wall times; MB = 10^6 bytes"
+    echo
+    printf '%s' "$TABLE"
+    for failed in ${CSVI_FAILED[@]+"${CSVI_FAILED[@]}"}; do
+        echo "# WARNING: csvinfer failed on $failed; its times are not valid"
+    done
+} >"$WORK/results"
+cat "$WORK/results"
+cp "$WORK/results" "$RESULTS"
+note "results written to $RESULTS"
+
+if [[ ${#CSVI_FAILED[@]} -gt 0 ]]; then exit 1; fi
