@@ -29,9 +29,8 @@
 static inline bool is_digit(uint8_t c) { return (unsigned)(c - '0') < 10u; }
 static inline uint8_t lower(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
 
-static bool eq_nocase(const uint8_t *p, size_t n, const char *lit)
+static bool eq_nocase_n(const uint8_t *p, size_t n, const char *lit, size_t k)
 {
-    size_t k = strlen(lit);
     if (n != k)
         return false;
     for (size_t i = 0; i < n; i++)
@@ -39,6 +38,7 @@ static bool eq_nocase(const uint8_t *p, size_t n, const char *lit)
             return false;
     return true;
 }
+#define eq_nocase(p, n, lit) eq_nocase_n(p, n, lit, sizeof(lit) - 1)
 
 /* A double written with an exponent (or too many digits) must be in the
  * range PostgreSQL's float8 input accepts. */
@@ -69,11 +69,8 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
     uint64_t mag = 0;
     bool overflow = false;
     while (i < n && is_digit(p[i])) {
-        unsigned d = (unsigned)(p[i] - '0');
-        if (mag > (UINT64_MAX - d) / 10)
-            overflow = true;
-        else
-            mag = mag * 10 + d;
+        overflow |= __builtin_mul_overflow(mag, 10u, &mag);
+        overflow |= __builtin_add_overflow(mag, (unsigned)(p[i] - '0'), &mag);
         i++;
     }
     size_t int_len = i - int_start;
@@ -98,9 +95,16 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
         if (j < n && (p[j] == '+' || p[j] == '-'))
             j++;
         size_t es = j;
-        while (j < n && is_digit(p[j]))
+        unsigned ex = 0;
+        while (j < n && is_digit(p[j])) {
+            if (ex < 100000)
+                ex = ex * 10 + (unsigned)(p[j] - '0');
             j++;
-        if (j == es || j != n || !double_in_range(p, n))
+        }
+        if (j == es || j != n)
+            return false;
+        /* |exponent| + digits well inside double's range: no need to ask strtod */
+        if (ex + int_len + frac_len > 280 && !double_in_range(p, n))
             return false;
         out->types = T_DBL_CHAIN;
         return true;
@@ -127,21 +131,28 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
     return true;
 }
 
-static bool is_hex(uint8_t c) { return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'f'); }
+static const uint8_t hex_table[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
+};
 
 static bool is_uuid(const uint8_t *p, size_t n)
 {
-    if (n != 36 || p[8] != '-')
+    if (n != 36 || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
         return false;
-    for (size_t i = 0; i < 36; i++) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) {
-            if (p[i] != '-')
-                return false;
-        } else if (!is_hex(p[i])) {
-            return false;
-        }
-    }
-    return true;
+    unsigned ok = 1;
+    for (size_t i = 0; i < 8; i++)
+        ok &= hex_table[p[i]];
+    for (size_t i = 9; i < 13; i++)
+        ok &= hex_table[p[i]];
+    for (size_t i = 14; i < 18; i++)
+        ok &= hex_table[p[i]];
+    for (size_t i = 19; i < 23; i++)
+        ok &= hex_table[p[i]];
+    for (size_t i = 24; i < 36; i++)
+        ok &= hex_table[p[i]];
+    return ok;
 }
 
 /* Dates, timestamps, timestamptz, times. */
@@ -207,8 +218,27 @@ static bool is_special_double(const uint8_t *p, size_t n)
     return eq_nocase(p, n, "nan") || eq_nocase(p, n, "inf") || eq_nocase(p, n, "infinity");
 }
 
+void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, const size_t *lens,
+                       size_t n, bool quoted_empty_is_text, bool no_trim)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->null_tokens = tokens;
+    cfg->null_lens = lens;
+    cfg->n_null = n;
+    cfg->quoted_empty_is_text = quoted_empty_is_text;
+    cfg->no_trim = no_trim;
+    for (size_t i = 0; i < n; i++) {
+        if (!lens[i])
+            continue;
+        cfg->null_first[(uint8_t)tokens[i][0]] = 1;
+        cfg->null_len_mask |= 1ull << (lens[i] < 63 ? lens[i] : 63);
+    }
+}
+
 static bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
 {
+    if (!cfg->null_first[p[0]] || !((cfg->null_len_mask >> (n < 63 ? n : 63)) & 1u))
+        return false;
     for (size_t i = 0; i < cfg->n_null; i++)
         if (cfg->null_lens[i] == n && memcmp(cfg->null_tokens[i], p, n) == 0)
             return true;
@@ -218,20 +248,23 @@ static bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg 
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
                     struct field_class *out)
 {
-    out->types = T_TEXT;
+    *out = (struct field_class){.types = T_TEXT};
     if (n == 0) {
         if (!(quoted && cfg->quoted_empty_is_text))
             out->types = CSVI_BIT(CSVI_TYPE_NULL);
         return;
     }
     size_t s = 0, e = n;
-    while (s < e && (p[s] == ' ' || p[s] == '\t'))
-        s++;
-    while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t'))
-        e--;
-    if (s == e)
-        return; /* only blanks: a string, not a null */
-    bool padded = s != 0 || e != n;
+    bool padded = false;
+    if (p[0] <= ' ' || p[n - 1] <= ' ') { /* rare: look for spaces and tabs to trim */
+        while (s < e && (p[s] == ' ' || p[s] == '\t'))
+            s++;
+        while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+            e--;
+        if (s == e)
+            return; /* only blanks: a string, not a null */
+        padded = s != 0 || e != n;
+    }
     if (padded && cfg->no_trim)
         return;
     const uint8_t *v = p + s;
@@ -268,7 +301,9 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         out->types = T_DBL_CHAIN;
         return;
     }
-    if ((lower(c) >= 'a' && lower(c) <= 'z'))
+    /* month-name dates ("Mar 15 2024", "March 15, 2024 10:00") end in a digit or Z */
+    if (lower(c) >= 'a' && lower(c) <= 'z' && len >= 10 &&
+        (is_digit(v[len - 1]) || v[len - 1] == 'Z'))
         classify_temporal(v, len, out);
 }
 
@@ -284,7 +319,15 @@ size_t utf8_first_invalid(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
-        /* fast path: 8 ASCII bytes at a time */
+        /* fast path: 32, then 8 ASCII bytes at a time */
+        if (i + 32 <= n) {
+            uint64_t w[4];
+            memcpy(w, p + i, 32);
+            if (((w[0] | w[1] | w[2] | w[3]) & 0x8080808080808080ull) == 0) {
+                i += 32;
+                continue;
+            }
+        }
         if (i + 8 <= n) {
             uint64_t w;
             memcpy(&w, p + i, 8);

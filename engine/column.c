@@ -70,8 +70,14 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
         c->nulls++;
         return;
     }
-    for (uint32_t m = t; m; m &= m - 1)
-        c->fit[__builtin_ctz(m)]++;
+    if (t == c->run_types) { /* most values of a column share one type set */
+        c->run_count++;
+    } else {
+        for (uint32_t m = c->run_types; m; m &= m - 1)
+            c->fit[__builtin_ctz(m)] += c->run_count;
+        c->run_types = t;
+        c->run_count = 1;
+    }
     if (t & CSVI_BIT(CSVI_TYPE_INTEGER)) {
         if (fc->ival < c->imin)
             c->imin = fc->ival;
@@ -105,12 +111,17 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
         note_misfits(c, t, value, n, line);
 }
 
+uint64_t column_fit(const struct column_state *c, int t)
+{
+    return c->fit[t] + ((c->run_types >> t) & 1u ? c->run_count : 0);
+}
+
 void column_join(struct column_state *a, const struct column_state *b)
 {
     a->count += b->count;
     a->nulls += b->nulls;
     for (int t = 0; t < CSVI_TYPE_COUNT; t++)
-        a->fit[t] += b->fit[t];
+        a->fit[t] += column_fit(b, t);
     if (b->imin < a->imin)
         a->imin = b->imin;
     if (b->imax > a->imax)
@@ -188,7 +199,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     }
     out->type = CSVI_TYPE_TEXT;
     for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
-        if (c->fit[t] >= need && type_viable(c, t)) {
+        if (column_fit(c, t) >= need && type_viable(c, t)) {
             out->type = (enum csvi_type)t;
             break;
         }
@@ -231,7 +242,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     default: break;
     }
     if (tolerant) {
-        out->exception_count = nonnull - c->fit[out->type];
+        out->exception_count = nonnull - column_fit(c, out->type);
         if (c->misfits && out->type != CSVI_TYPE_TEXT) {
             const struct example_list *l = &c->misfits[out->type];
             out->n_examples = l->n;

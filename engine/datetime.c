@@ -52,12 +52,12 @@ static bool read_month(const uint8_t *p, size_t n, size_t *i, int *month, bool *
     static const char *const names[12] = {"january", "february", "march",     "april",
                                           "may",     "june",     "july",      "august",
                                           "september", "october", "november", "december"};
+    static const uint8_t lens[12] = {7, 8, 5, 5, 3, 4, 4, 6, 9, 7, 8, 8};
     char w[10];
     size_t k = 0;
     while (*i + k < n && k < sizeof w) {
         uint8_t c = p[*i + k];
-        if (c >= 'A' && c <= 'Z')
-            c = (uint8_t)(c + 32);
+        c |= 0x20; /* ASCII letters to lower case; other bytes fail the test below */
         if (c < 'a' || c > 'z')
             break;
         w[k++] = (char)c;
@@ -65,16 +65,17 @@ static bool read_month(const uint8_t *p, size_t n, size_t *i, int *month, bool *
     if (k < 3 || (*i + k < n && k == sizeof w))
         return false;
     for (int m = 0; m < 12; m++) {
-        size_t len = strlen(names[m]);
-        bool is_abbr = k == 3 && memcmp(w, names[m], 3) == 0;
-        bool is_full = k == len && memcmp(w, names[m], len) == 0;
-        if (is_abbr || is_full) {
-            *month = m + 1;
-            *abbr = is_abbr;
-            *full = is_full;
-            *i += k;
-            return true;
-        }
+        if (w[0] != names[m][0] || w[1] != names[m][1] || w[2] != names[m][2])
+            continue;
+        bool is_abbr = k == 3;
+        bool is_full = k == lens[m] && memcmp(w, names[m], k) == 0;
+        if (!is_abbr && !is_full)
+            return false;
+        *month = m + 1;
+        *abbr = is_abbr;
+        *full = is_full;
+        *i += k;
+        return true;
     }
     return false;
 }

@@ -173,13 +173,8 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
         e->null_lens[k++] = strlen(toks[i]);
     }
     o->null_tokens = NULL; /* the caller's array may go away */
-    e->cfg.ccfg = (struct classify_cfg){
-        .null_tokens = (const char *const *)e->null_tokens,
-        .null_lens = e->null_lens,
-        .n_null = k,
-        .quoted_empty_is_text = o->quoted_empty_is_text,
-        .no_trim = o->no_trim,
-    };
+    classify_cfg_init(&e->cfg.ccfg, (const char *const *)e->null_tokens, e->null_lens, k,
+                      o->quoted_empty_is_text, o->no_trim);
     if (!o->include) {
         o->include = default_include;
         o->n_include = sizeof default_include / sizeof *default_include;

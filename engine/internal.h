@@ -70,7 +70,13 @@ struct classify_cfg {
     size_t n_null;
     bool quoted_empty_is_text;
     bool no_trim;
+    /* quick reject for null tokens: first bytes and lengths (bit min(len,63)) */
+    uint8_t null_first[256];
+    uint64_t null_len_mask;
 };
+/* Fill *cfg; tokens and lens must outlive it. */
+void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, const size_t *lens,
+                       size_t n, bool quoted_empty_is_text, bool no_trim);
 
 /* Classify the content of a field (quotes already removed).  quoted: the
  * field had a quoted section (matters only for the empty value). */
@@ -98,7 +104,10 @@ struct example_list { /* tolerant mode: first values (by line) not fitting a typ
 struct column_state {
     uint64_t count;                    /* values, nulls included */
     uint64_t nulls;
-    uint64_t fit[CSVI_TYPE_COUNT];     /* non-null values fitting each type */
+    uint64_t fit[CSVI_TYPE_COUNT];     /* non-null values fitting each type, but
+                                          for the pending run below: use column_fit */
+    uint32_t run_types;                /* type set of the last values ... */
+    uint64_t run_count;                /* ... and how many in a row had it */
     int64_t imin, imax;                /* over values fitting integer */
     uint32_t dec_int_digits, dec_scale;/* max over values fitting decimal */
     uint32_t fmts[3];                  /* AND of date_fmts over values fitting
@@ -109,6 +118,8 @@ struct column_state {
 };
 
 void column_init(struct column_state *c, bool tolerant);
+/* Non-null values of the column that fit type t. */
+uint64_t column_fit(const struct column_state *c, int t);
 void column_free(struct column_state *c);
 /* Add one classified value; value/n is its content (for length and examples). */
 void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,

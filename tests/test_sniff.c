@@ -12,7 +12,9 @@ static const struct classify_cfg *cfg(void)
 {
     static const char *const toks[] = {"NULL", "null", "NA", "N/A", "\\N"};
     static const size_t lens[] = {4, 4, 2, 3, 2};
-    static const struct classify_cfg c = {toks, lens, 5, false, false};
+    static struct classify_cfg c;
+    if (!c.n_null)
+        classify_cfg_init(&c, toks, lens, 5, false, false);
     return &c;
 }
 
