@@ -521,3 +521,52 @@ Test(cli, output_file_gets_the_same_json, .timeout = 60)
     free(out_path);
     rm_tree(dir);
 }
+
+/* -o onto something that is not a regular file (a FIFO here, /dev/null in real
+ * use) must write into it, never rename a temporary file over it: an earlier
+ * build replaced /dev/null with a regular file when run as root. */
+Test(cli, output_to_a_fifo_writes_into_it_and_keeps_it, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-fifo-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *fifo = path_join(dir, "out.fifo");
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+    int pipefd[2];
+    cr_assert_eq(pipe(pipefd), 0);
+    pid_t reader = fork();
+    cr_assert_neq(reader, -1);
+    if (reader == 0) { /* read the FIFO to its end and send the bytes back */
+        close(pipefd[0]);
+        int fd = open(fifo, O_RDONLY);
+        char b[4096];
+        ssize_t k;
+        while (fd >= 0 && (k = read(fd, b, sizeof b)) > 0)
+            if (write(pipefd[1], b, (size_t)k) != k)
+                _exit(1);
+        _exit(0);
+    }
+    close(pipefd[1]);
+    const char *args[] = {"-o", fifo, "types.csv"};
+    struct run_result r;
+    run_cli(CSVI_TEST_DATA_DIR, args, 3, &r);
+    cr_expect_eq(r.status, 0, "exit status %d with -o FIFO, expected 0", r.status);
+    char got[65536];
+    size_t n = 0;
+    ssize_t k;
+    while (n < sizeof got - 1 && (k = read(pipefd[0], got + n, sizeof got - 1 - n)) > 0)
+        n += (size_t)k;
+    got[n] = '\0';
+    close(pipefd[0]);
+    waitpid(reader, NULL, 0);
+    struct stat sb;
+    cr_expect_eq(lstat(fifo, &sb), 0);
+    cr_expect(S_ISFIFO(sb.st_mode), "-o FIFO replaced the FIFO with another kind of file");
+    json_error_t jerr;
+    json_t *doc = json_loads(got, 0, &jerr);
+    cr_expect_not_null(doc, "the FIFO did not receive the JSON (%zu bytes read)", n);
+    json_decref(doc);
+    free(r.out);
+    free(fifo);
+    rm_tree(dir);
+}
