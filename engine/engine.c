@@ -107,25 +107,13 @@ void csvi_options_init(struct csvi_options *opt)
 void result_add_error(struct csvi_file_result *res, uint64_t line, enum csvi_error_kind kind,
                       const char *fmt, ...)
 {
-    res->error_total++;
-    if (res->n_errors >= CSVI_MAX_ERRORS)
-        return;
-    if (!res->errors) {
-        res->errors = calloc(CSVI_MAX_ERRORS, sizeof *res->errors);
-        if (!res->errors)
-            return;
-    }
-    struct csvi_error *e = &res->errors[res->n_errors];
+    char *msg;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&e->message, fmt, ap) < 0)
-        e->message = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
     va_end(ap);
-    if (!e->message)
-        return;
-    e->line = line;
-    e->kind = kind;
-    res->n_errors++;
+    error_list_add(&res->errors, &res->n_errors, &res->error_total, line, kind, msg);
 }
 
 void result_clear(struct csvi_file_result *res)

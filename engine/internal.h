@@ -199,9 +199,79 @@ struct engine_cfg {
     struct classify_cfg ccfg;
 };
 
-/* Infer one opened file (fd) into *res (path already set).  Never fails on
- * data: problems become res->errors.  Returns CSVI_ERR_NOMEM only. */
+/* What every slice of a file needs to know, fixed before any slice is
+ * inferred (from the sniffer and the first record); read-only afterwards. */
+struct file_plan {
+    const struct engine_cfg *cfg;
+    uint8_t delim, quote;
+    bool header;        /* the first record is the header */
+    size_t ncols;       /* fields of the first record; 0: the file has no record */
+    char **names;       /* [ncols], owned by the plan until handed to the result */
+};
+
+/* Fill plan from the start of a file (BOM removed): sniff the dialect, find
+ * the first record, name the columns.  Returns 1 if buf[0, len) does not yet
+ * hold the whole first record (and !eof): read more and call again.
+ * Returns 0, or -ENOMEM.  On 0, the dialect is written into res. */
+int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const uint8_t *buf,
+                   size_t len, bool eof, struct csvi_file_result *res);
+void file_plan_free(struct file_plan *plan);
+
+/* The partial verdict of one slice: a run of whole records of one file. */
+struct slice_verdict {
+    uint64_t rows;
+    size_t ncols;
+    struct column_state *cols;      /* [ncols] */
+    struct csvi_error *errors;      /* line order; at most CSVI_MAX_ERRORS */
+    size_t n_errors;
+    uint64_t error_total;
+    uint64_t lead_blank, lead_blank_line; /* blank lines before the slice's first record */
+    uint64_t tail_blank, tail_blank_line; /* ... after its last record */
+    bool has_record;
+    bool header_taken;              /* this slice consumed the file's header record */
+    bool stop;                      /* fatal error: nothing after this slice counts */
+    uint64_t nul_line, utf8_line;   /* first line with a NUL / invalid UTF-8; 0: none */
+    size_t consumed;                /* bytes of whole records used */
+    uint64_t lines;                 /* '\n' in [0, consumed) */
+};
+
+/* Infer buf[0, len), which starts at a record start on line first_line.
+ * eof: the bytes after the last newline are the file's last record.
+ * truncated: buf ends inside a record longer than max_record.
+ * header_pending: the file's first record (its header) may be in this slice.
+ * scratch: >= len bytes.  Returns 0 or -ENOMEM. */
+int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bool eof,
+                bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
+                struct slice_verdict *out /* OUT */);
+void slice_verdict_free(struct slice_verdict *v);
+
+/* Fold slices of one file, strictly in order, into its result. */
+struct file_merge {
+    const struct file_plan *plan;
+    struct csvi_file_result *res;
+    struct column_state *cols;      /* [plan->ncols] */
+    bool started;                   /* a record has been merged */
+    bool stopped;                   /* a fatal error: ignore later slices */
+    uint64_t blank, blank_line;     /* blank run not yet known to be trailing */
+    bool nul_seen, utf8_seen;
+};
+int file_merge_init(struct file_merge *m, const struct file_plan *plan,
+                    struct csvi_file_result *res);
+/* Merge the next slice (v is emptied: its memory moves or is freed). */
+int file_merge_slice(struct file_merge *m, struct slice_verdict *v);
+/* Final verdict into res (names move from the plan); frees the merge state. */
+void file_merge_finish(struct file_merge *m, struct file_plan *plan);
+void file_merge_abort(struct file_merge *m);
+
+/* Infer one opened file (fd) sequentially, through one buffer, into *res
+ * (path already set).  Never fails on data: problems become res->errors.
+ * Returns CSVI_ERR_NOMEM only. */
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file_result *res);
+
+/* Errors kept in line order, first CSVI_MAX_ERRORS: insert one. */
+void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64_t line,
+                    enum csvi_error_kind kind, char *message /* owned; NULL: out of memory */);
+char *error_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Append an error to a result (message formatted; keeps CSVI_MAX_ERRORS). */
 void result_add_error(struct csvi_file_result *res, uint64_t line, enum csvi_error_kind kind,

@@ -1,0 +1,128 @@
+/*
+ * merge.c — the merger's job for one file: fold its slices' partial verdicts,
+ * strictly in slice order, into the file's result.
+ *
+ * Column states are joined (a commutative monoid, so order would not matter
+ * for them); what needs order is decided here: blank lines at slice edges
+ * (between records they are an error, at the end of the file they are
+ * nothing), the first NUL and the first invalid UTF-8 of the file, the error
+ * list (first CSVI_MAX_ERRORS by line), and a fatal error that ends the file.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int file_merge_init(struct file_merge *m, const struct file_plan *plan,
+                    struct csvi_file_result *res)
+{
+    memset(m, 0, sizeof *m);
+    m->plan = plan;
+    m->res = res;
+    if (plan->ncols) {
+        m->cols = malloc(plan->ncols * sizeof *m->cols);
+        if (!m->cols)
+            return -ENOMEM;
+        for (size_t i = 0; i < plan->ncols; i++)
+            column_init(&m->cols[i], plan->cfg->opt.threshold < 1.0);
+    }
+    return 0;
+}
+
+static void add_error(struct file_merge *m, uint64_t line, enum csvi_error_kind kind, char *msg)
+{
+    struct csvi_file_result *r = m->res;
+    error_list_add(&r->errors, &r->n_errors, &r->error_total, line, kind, msg);
+}
+
+/* A blank run followed by a record: null values of a one-column file once the
+ * file has started, an error otherwise. */
+static void resolve_blanks(struct file_merge *m)
+{
+    if (m->started && m->plan->ncols == 1) {
+        m->cols[0].count += m->blank;
+        m->cols[0].nulls += m->blank;
+        m->res->rows += m->blank;
+    } else {
+        add_error(m, m->blank_line, CSVI_EK_BLANK_LINE,
+                  error_format("blank line%s between records (%llu); not counted as a record, "
+                               "and a database load would reject it",
+                               m->blank > 1 ? "s" : "", (unsigned long long)m->blank));
+    }
+    m->blank = 0;
+}
+
+int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
+{
+    if (m->stopped) {
+        slice_verdict_free(v);
+        return 0;
+    }
+    if (v->lead_blank) {
+        if (!m->blank)
+            m->blank_line = v->lead_blank_line;
+        m->blank += v->lead_blank;
+    }
+    if (v->has_record) {
+        if (m->blank)
+            resolve_blanks(m);
+        m->started = true;
+        m->blank = v->tail_blank;
+        m->blank_line = v->tail_blank_line;
+    }
+    m->res->rows += v->rows;
+    for (size_t i = 0; i < m->plan->ncols && v->cols; i++)
+        column_join(&m->cols[i], &v->cols[i]);
+    for (size_t i = 0; i < v->n_errors; i++) {
+        add_error(m, v->errors[i].line, v->errors[i].kind, v->errors[i].message);
+        v->errors[i].message = NULL; /* moved */
+    }
+    m->res->error_total += v->error_total - v->n_errors;
+    if (v->nul_line && !m->nul_seen) {
+        m->nul_seen = true;
+        add_error(m, v->nul_line, CSVI_EK_NUL_BYTE,
+                  error_format("NUL byte (0x00) in the data; fields holding it are text and the "
+                               "encoding is reported as binary"));
+    }
+    if (v->utf8_line && !m->utf8_seen) {
+        m->utf8_seen = true;
+        add_error(m, v->utf8_line, CSVI_EK_INVALID_UTF8,
+                  error_format("bytes that are not valid UTF-8; the file is not UTF-8 (reported "
+                               "as latin-1): convert it or load it with that encoding"));
+    }
+    if (v->stop)
+        m->stopped = true;
+    slice_verdict_free(v);
+    return 0;
+}
+
+void file_merge_finish(struct file_merge *m, struct file_plan *plan)
+{
+    struct csvi_file_result *r = m->res;
+    const struct csvi_options *opt = &plan->cfg->opt;
+    r->dialect.encoding = m->nul_seen ? CSVI_ENC_BINARY
+                          : m->utf8_seen ? CSVI_ENC_LATIN1
+                                         : CSVI_ENC_UTF8;
+    if (plan->ncols) {
+        r->columns = calloc(plan->ncols, sizeof *r->columns);
+        if (r->columns) {
+            r->n_columns = plan->ncols;
+            for (size_t i = 0; i < plan->ncols; i++) {
+                r->columns[i].name = plan->names[i];
+                plan->names[i] = NULL;
+                column_verdict(&m->cols[i], opt->threshold, opt->dayfirst, &r->columns[i]);
+            }
+        }
+    }
+    file_merge_abort(m);
+}
+
+void file_merge_abort(struct file_merge *m)
+{
+    if (m->cols)
+        for (size_t i = 0; i < m->plan->ncols; i++)
+            column_free(&m->cols[i]);
+    free(m->cols);
+    m->cols = NULL;
+}

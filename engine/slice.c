@@ -1,0 +1,220 @@
+/*
+ * slice.c — a worker's job: one slice (a run of whole records of one file)
+ * -> its partial verdict: column states, rows, errors with their lines, and
+ * what only the merger can decide (blank lines at the slice's edges, the
+ * first NUL / invalid UTF-8 line).
+ *
+ * Everything here depends only on the slice's bytes, its first line and the
+ * file plan, never on other slices: that is what makes the verdict the same
+ * for any chunk size and any number of threads.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct slice_ctx {
+    const struct file_plan *plan;
+    struct slice_verdict *v;
+    bool header_pending;
+    uint64_t blank, blank_line;  /* blank run since the last record */
+    uint8_t *scratch;
+    bool nomem;
+};
+
+static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
+
+char *error_format(const char *fmt, ...)
+{
+    char *s;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64_t line,
+                    enum csvi_error_kind kind, char *message)
+{
+    (*total)++;
+    if (!message)
+        return;
+    if (*n == CSVI_MAX_ERRORS && line >= (*list)[*n - 1].line) {
+        free(message);
+        return;
+    }
+    if (!*list && !(*list = calloc(CSVI_MAX_ERRORS, sizeof **list))) {
+        free(message);
+        return;
+    }
+    size_t pos = *n;
+    while (pos > 0 && (*list)[pos - 1].line > line)
+        pos--;
+    if (*n == CSVI_MAX_ERRORS)
+        free((*list)[--*n].message);
+    memmove(*list + pos + 1, *list + pos, (*n - pos) * sizeof **list);
+    (*list)[pos] = (struct csvi_error){line, kind, message};
+    (*n)++;
+}
+
+/* Would an error on this line be listed?  (Formatting is skipped if not.) */
+static bool error_listed(const struct slice_verdict *v, uint64_t line)
+{
+    return v->n_errors < CSVI_MAX_ERRORS || line < v->errors[v->n_errors - 1].line;
+}
+
+#define SLICE_ERROR(v, line, kind, ...)                                                       \
+    error_list_add(&(v)->errors, &(v)->n_errors, &(v)->error_total, line, kind,               \
+                   error_listed(v, line) ? error_format(__VA_ARGS__) : NULL)
+
+/* A blank run followed by a record inside this slice: the file has started
+ * (this slice saw a record before it), so it is an error, or null values of
+ * a one-column file. */
+static void resolve_inner_blanks(struct slice_ctx *c)
+{
+    struct slice_verdict *v = c->v;
+    if (c->plan->ncols == 1) {
+        struct field_class nul = {.types = CSVI_BIT(CSVI_TYPE_NULL)};
+        for (uint64_t i = 0; i < c->blank; i++)
+            column_add(&v->cols[0], &nul, NULL, 0, c->blank_line + i);
+        v->rows += c->blank;
+    } else {
+        SLICE_ERROR(v, c->blank_line, CSVI_EK_BLANK_LINE,
+                    "blank line%s between records (%llu); not counted as a record, and a "
+                    "database load would reject it",
+                    c->blank > 1 ? "s" : "", (unsigned long long)c->blank);
+    }
+    c->blank = 0;
+}
+
+static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+                      uint64_t line)
+{
+    struct slice_ctx *c = ctx;
+    struct slice_verdict *v = c->v;
+    const struct file_plan *plan = c->plan;
+    if (is_blank(f, nf)) {
+        if (c->blank++ == 0)
+            c->blank_line = line;
+        return true;
+    }
+    if ((uint64_t)(f[nf - 1].end - f[0].start) > plan->cfg->opt.max_record) {
+        SLICE_ERROR(v, line, CSVI_EK_RECORD_TOO_LONG,
+                    "record longer than --max-record (%zu bytes); rest of the file not read "
+                    "(raise --max-record, or check the quoting)",
+                    plan->cfg->opt.max_record);
+        v->stop = true;
+        return false;
+    }
+    if (!v->has_record) {
+        v->has_record = true;
+        v->lead_blank = c->blank;
+        v->lead_blank_line = c->blank_line;
+        c->blank = 0;
+    } else if (c->blank) {
+        resolve_inner_blanks(c);
+    }
+    if (c->header_pending) {
+        c->header_pending = false;
+        v->header_taken = true;
+        return true;
+    }
+    v->rows++;
+    if (nf != plan->ncols) {
+        SLICE_ERROR(v, line, CSVI_EK_RAGGED_ROW,
+                    "expected %zu fields, found %zu; row not used for types", plan->ncols, nf);
+    } else {
+        const struct classify_cfg *cc = &plan->cfg->ccfg;
+        for (size_t i = 0; i < nf; i++) {
+            size_t len;
+            bool quoted;
+            const uint8_t *p = field_content(buf, &f[i], plan->quote, c->scratch, &len, &quoted);
+            struct field_class cl;
+            classify_field(p, len, quoted, cc, &cl);
+            column_add(&v->cols[i], &cl, p, len, line);
+        }
+    }
+    return true;
+}
+
+static uint64_t count_newlines(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    for (const uint8_t *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
+}
+
+int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bool eof,
+                bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
+                struct slice_verdict *v)
+{
+    memset(v, 0, sizeof *v);
+    bool tolerant = plan->cfg->opt.threshold < 1.0;
+    if (plan->ncols) {
+        v->cols = malloc(plan->ncols * sizeof *v->cols);
+        if (!v->cols)
+            return -ENOMEM;
+        v->ncols = plan->ncols;
+        for (size_t i = 0; i < plan->ncols; i++)
+            column_init(&v->cols[i], tolerant);
+    }
+    struct slice_ctx c = {.plan = plan, .v = v, .header_pending = header_pending,
+                          .scratch = scratch};
+    struct scanner sc;
+    struct scan_result r;
+    if (scanner_init(&sc, plan->delim, plan->quote))
+        return -ENOMEM;
+    int rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
+    scanner_free(&sc);
+    if (rc)
+        return rc;
+    v->consumed = r.consumed;
+    v->lines = r.lines;
+    if (!v->has_record) {
+        v->lead_blank = c.blank;
+        v->lead_blank_line = c.blank_line;
+    } else {
+        v->tail_blank = c.blank;
+        v->tail_blank_line = c.blank_line;
+    }
+    if (!v->stop && eof && r.unterminated) {
+        SLICE_ERROR(v, first_line + r.lines, CSVI_EK_UNTERMINATED_QUOTE,
+                    "quoted field opened here is never closed before the end of the file; the "
+                    "record is not used");
+        v->stop = true;
+    } else if (!v->stop && truncated && r.consumed < len) {
+        SLICE_ERROR(v, first_line + r.lines, CSVI_EK_RECORD_TOO_LONG,
+                    "record longer than --max-record (%zu bytes); rest of the file not read "
+                    "(raise --max-record, or check the quoting)",
+                    plan->cfg->opt.max_record);
+        v->stop = true;
+    }
+    /* encoding: the first NUL and the first invalid UTF-8 of the records used */
+    const uint8_t *z = memchr(buf, 0, r.consumed);
+    if (z)
+        v->nul_line = first_line + count_newlines(buf, (size_t)(z - buf));
+    size_t bad = utf8_first_invalid(buf, r.consumed);
+    if (bad < r.consumed)
+        v->utf8_line = first_line + count_newlines(buf, bad);
+    return 0;
+}
+
+void slice_verdict_free(struct slice_verdict *v)
+{
+    if (v->cols)
+        for (size_t i = 0; i < v->ncols; i++)
+            column_free(&v->cols[i]);
+    free(v->cols);
+    v->cols = NULL;
+    for (size_t i = 0; i < v->n_errors; i++)
+        free(v->errors[i].message);
+    free(v->errors);
+    v->errors = NULL;
+    v->n_errors = 0;
+}
