@@ -39,7 +39,8 @@ enum csvi_status {
     CSVI_ERR_IO,         /* a file could not be opened or read */
     CSVI_ERR_OUTPUT,     /* output could not be written */
     CSVI_ERR_DATA,       /* a file had errors in its data (see its errors[]) */
-    CSVI_ERR_INTERRUPTED /* the run was interrupted */
+    CSVI_ERR_INTERRUPTED, /* the run was interrupted */
+    CSVI_ERR_UNSUPPORTED  /* asked for something this machine cannot do (--io uring) */
 };
 const char *csvi_strerror(enum csvi_status st);
 

@@ -7,7 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
-#include "../io/walk.h"
+#include "../io/reader.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,14 +21,6 @@
 static const char *const default_nulls[] = {"NULL", "null", "NA", "N/A", "\\N"};
 static const char *const default_include[] = {"*.csv", "*.tsv", "*.txt", "*.psv"};
 
-struct csvi_engine {
-    struct engine_cfg cfg;
-    char **null_tokens;   /* owned copies; cfg.ccfg points here */
-    size_t *null_lens;
-    struct csvi_file_result *files;
-    size_t n_files, cap_files;
-    double seconds;
-};
 
 const char *csvi_strerror(enum csvi_status st)
 {
@@ -40,6 +32,7 @@ const char *csvi_strerror(enum csvi_status st)
     case CSVI_ERR_OUTPUT: return "output could not be written";
     case CSVI_ERR_DATA: return "some files had errors";
     case CSVI_ERR_INTERRUPTED: return "interrupted";
+    case CSVI_ERR_UNSUPPORTED: return "io_uring is not available here (old kernel or seccomp); use --io auto or --io pread";
     }
     return "unknown status";
 }
@@ -163,6 +156,10 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
     o->null_tokens = NULL; /* the caller's array may go away */
     classify_cfg_init(&e->cfg.ccfg, (const char *const *)e->null_tokens, e->null_lens, k,
                       o->quoted_empty_is_text, o->no_trim);
+    if (o->threads == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o->threads = n > 0 ? (unsigned)n : 1;
+    }
     if (!o->include) {
         o->include = default_include;
         o->n_include = sizeof default_include / sizeof *default_include;
@@ -181,6 +178,7 @@ void csvi_engine_free(csvi_engine *e)
 {
     if (!e)
         return;
+    reader_destroy(e->rd);
     for (size_t i = 0; i < e->n_files; i++)
         result_clear(&e->files[i]);
     free(e->files);
@@ -198,114 +196,6 @@ const struct csvi_file_result *csvi_engine_file(const csvi_engine *e, size_t i)
     return i < e->n_files ? &e->files[i] : NULL;
 }
 double csvi_engine_seconds(const csvi_engine *e) { return e->seconds; }
-
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct csvi_file_result *new_result(csvi_engine *e, const char *path)
-{
-    if (e->n_files == e->cap_files) {
-        size_t cap = e->cap_files ? e->cap_files * 2 : 16;
-        struct csvi_file_result *f = realloc(e->files, cap * sizeof *f);
-        if (!f)
-            return NULL;
-        e->files = f;
-        e->cap_files = cap;
-    }
-    struct csvi_file_result *r = &e->files[e->n_files];
-    memset(r, 0, sizeof *r);
-    if (!(r->path = strdup(path)))
-        return NULL;
-    e->n_files++;
-    return r;
-}
-
-static enum csvi_error_kind kind_of_errno(int err)
-{
-    return err == ENOENT || err == ENOTDIR ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED;
-}
-
-/* Infer one path that is not a directory. */
-static enum csvi_status infer_one(csvi_engine *e, const char *path)
-{
-    struct csvi_file_result *r = new_result(e, path);
-    if (!r)
-        return CSVI_ERR_NOMEM;
-    double t0 = now_seconds();
-    enum csvi_status st = CSVI_OK;
-    bool is_stdin = strcmp(path, "-") == 0;
-    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    if (fd < 0) {
-        int err = errno;
-        result_add_error(r, 0, kind_of_errno(err), "cannot open: %s", strerror(err));
-    } else if (fstat(fd, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||
-                                       S_ISSOCK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
-        result_add_error(r, 0, CSVI_EK_NOT_REGULAR,
-                         "not a regular file, FIFO or standard input; skipped");
-    } else {
-        if (!is_stdin)
-            posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        st = infer_fd(&e->cfg, fd, r);
-    }
-    if (fd >= 0 && !is_stdin)
-        close(fd);
-    r->seconds = now_seconds() - t0;
-    if (st == CSVI_OK && r->error_total)
-        st = CSVI_ERR_DATA;
-    return st;
-}
-
-struct walk_ctx {
-    csvi_engine *e;
-    enum csvi_status st;
-};
-
-static bool on_walk(void *ctx, const char *path, enum walk_kind kind, int err)
-{
-    struct walk_ctx *w = ctx;
-    enum csvi_status st = CSVI_OK;
-    if (kind == WALK_FILE) {
-        st = infer_one(w->e, path);
-    } else {
-        struct csvi_file_result *r = new_result(w->e, path);
-        if (!r)
-            st = CSVI_ERR_NOMEM;
-        else if (kind == WALK_NOT_REGULAR)
-            result_add_error(r, 0, CSVI_EK_NOT_REGULAR, "not a regular file; skipped");
-        else if (kind == WALK_LOOP)
-            result_add_error(r, 0, CSVI_EK_WALK_FAILED,
-                             "symlink loop: this directory is already being walked; not followed");
-        else
-            result_add_error(r, 0, CSVI_EK_WALK_FAILED, "cannot walk: %s", strerror(-err));
-        if (r)
-            st = CSVI_ERR_DATA;
-    }
-    if (st == CSVI_ERR_NOMEM || w->st == CSVI_OK)
-        w->st = st;
-    return st != CSVI_ERR_NOMEM;
-}
-
-enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
-{
-    double t0 = now_seconds();
-    enum csvi_status st;
-    struct stat sb;
-    if (strcmp(path, "-") != 0 && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-        struct walk_globs g = {e->cfg.opt.include, e->cfg.opt.n_include, e->cfg.opt.exclude,
-                               e->cfg.opt.n_exclude};
-        struct walk_ctx w = {e, CSVI_OK};
-        st = walk_dir(path, &g, on_walk, &w) ? CSVI_ERR_NOMEM : w.st;
-    } else {
-        st = infer_one(e, path);
-    }
-    e->seconds += now_seconds() - t0;
-    return st;
-}
 
 /* ---- value-level inference ----------------------------------------------- */
 

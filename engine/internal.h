@@ -174,6 +174,17 @@ bool split_have_avx2(void);
 /* Which kernel scan_buffer uses (tests force the scalar one). */
 void split_set_kernel(split_masks_fn fn);
 
+/* The splitter's helpers (split.c).  Count quote and '\n' bytes of p[0, n)
+ * (quote 0: none counted); the AVX2 version must equal the scalar one. */
+void split_count(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes, uint64_t *newlines);
+void split_count_scalar(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
+                        uint64_t *newlines);
+void split_count_avx2(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
+                      uint64_t *newlines);
+/* Offset just past the first '\n' outside quotes in p[0, n), the state at
+ * p[0] being `inside` quotes or not; SIZE_MAX if there is none. */
+size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside);
+
 /* Content of a field: strips the quoting as PostgreSQL's COPY does.  Returns a
  * pointer into buf, or into scratch (cap >= field length) when quotes had to
  * be removed from the middle.  *quoted: a quoted section was present. */
@@ -194,6 +205,7 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
 
 /* ---- per file ---------------------------------------------------------- */
 
+struct reader;
 struct engine_cfg {
     struct csvi_options opt;    /* null_tokens etc. point into this struct's copies */
     struct classify_cfg ccfg;
@@ -263,10 +275,33 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v);
 void file_merge_finish(struct file_merge *m, struct file_plan *plan);
 void file_merge_abort(struct file_merge *m);
 
+/* The engine handle (csvinfer.h): engine.c makes and frees it, paths.c runs
+ * paths through it. */
+struct csvi_engine {
+    struct engine_cfg cfg;
+    char **null_tokens;   /* owned copies; cfg.ccfg points here */
+    size_t *null_lens;
+    struct csvi_file_result *files;
+    size_t n_files, cap_files;
+    double seconds;
+    struct reader *rd;    /* read backend of the pipeline, made on first use */
+    bool rd_tried;
+};
+
 /* Infer one opened file (fd) sequentially, through one buffer, into *res
  * (path already set).  Never fails on data: problems become res->errors.
  * Returns CSVI_ERR_NOMEM only. */
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file_result *res);
+
+/* The parallel engine (pipeline.c): infer the regular files of items, in
+ * order, with opt.threads workers, reading through rd. */
+struct reader;
+struct pipeline_item {
+    const char *path;
+    struct csvi_file_result *res; /* stable for the whole run */
+};
+enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd,
+                              const struct pipeline_item *items, size_t n);
 
 /* Errors kept in line order, first CSVI_MAX_ERRORS: insert one. */
 void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64_t line,

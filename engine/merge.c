@@ -55,7 +55,7 @@ static void resolve_blanks(struct file_merge *m)
 
 int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
 {
-    if (m->stopped) {
+    if (m->stopped || (m->plan->ncols && !m->cols)) {
         slice_verdict_free(v);
         return 0;
     }

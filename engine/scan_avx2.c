@@ -48,3 +48,39 @@ void split_masks_avx2(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t d
 }
 
 #endif
+
+#if defined(__x86_64__) || defined(__i386__)
+/* Count quote and '\n' bytes, 64 at a time (the splitter's pass over every
+ * chunk while it is still in cache).  Same result as split_count_scalar. */
+__attribute__((target("avx2,popcnt"))) void split_count_avx2(const uint8_t *p, size_t n,
+                                                             uint8_t quote, uint64_t *quotes,
+                                                             uint64_t *newlines)
+{
+    const __m256i vq = _mm256_set1_epi8((char)quote);
+    const __m256i vn = _mm256_set1_epi8('\n');
+    uint64_t q = 0, nl = 0;
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m256i lo = _mm256_loadu_si256((const __m256i *)(p + i));
+        __m256i hi = _mm256_loadu_si256((const __m256i *)(p + i + 32));
+        uint64_t mq = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vq)) |
+                      ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vq)) << 32);
+        uint64_t mn = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vn)) |
+                      ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vn)) << 32);
+        q += (uint64_t)__builtin_popcountll(mq);
+        nl += (uint64_t)__builtin_popcountll(mn);
+    }
+    for (; i < n; i++) {
+        q += p[i] == quote;
+        nl += p[i] == '\n';
+    }
+    *quotes = quote ? q : 0;
+    *newlines = nl;
+}
+#else
+void split_count_avx2(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
+                      uint64_t *newlines)
+{
+    split_count_scalar(p, n, quote, quotes, newlines);
+}
+#endif

@@ -299,6 +299,12 @@ int main(int argc, char **argv)
         size_t before = csvi_engine_file_count(e);
         st = csvi_engine_infer_path(e, argv[i]);
         print_errors(e, before, quiet);
+        if (st == CSVI_ERR_UNSUPPORTED) {
+            fprintf(stderr, "csvinfer: %s\n", csvi_strerror(st));
+            csvi_engine_free(e);
+            free(excl);
+            return EXIT_USAGE;
+        }
         if (st == CSVI_ERR_NOMEM) {
             fprintf(stderr, "csvinfer: %s: out of memory\n", argv[i]);
             csvi_engine_free(e);

@@ -1,0 +1,223 @@
+/*
+ * paths.c — csvi_engine_infer_path: a PATH (file, directory, "-") becomes
+ * one result per file, in order (a directory's files sorted, io/walk.c).
+ *
+ * Regular files go through the parallel pipeline (pipeline.c) when more than
+ * one thread is asked for; standard input, FIFOs, --threads 1 and
+ * --sample-rows use the sequential engine (infer_file.c), which the pipeline
+ * is tested against.  The read backend is chosen here, once: io_uring, or
+ * pread where the ring cannot be set up (--io auto says so under
+ * CSVINFER_LOG=debug).
+ */
+#include "internal.h"
+#include "../io/reader.h"
+#include "../io/walk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RING_DEPTH 64
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Append a result for path; returns its index, or -1 (out of memory).
+ * Indices stay valid; pointers only until the next append. */
+static long new_result(csvi_engine *e, const char *path)
+{
+    if (e->n_files == e->cap_files) {
+        size_t cap = e->cap_files ? e->cap_files * 2 : 16;
+        struct csvi_file_result *f = realloc(e->files, cap * sizeof *f);
+        if (!f)
+            return -1;
+        e->files = f;
+        e->cap_files = cap;
+    }
+    struct csvi_file_result *r = &e->files[e->n_files];
+    memset(r, 0, sizeof *r);
+    if (!(r->path = strdup(path)))
+        return -1;
+    return (long)e->n_files++;
+}
+
+static enum csvi_error_kind kind_of_errno(int err)
+{
+    return err == ENOENT || err == ENOTDIR ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED;
+}
+
+/* The sequential engine on one path that is not a directory. */
+static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result *r)
+{
+    double t0 = now_seconds();
+    enum csvi_status st = CSVI_OK;
+    bool is_stdin = strcmp(r->path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(r->path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0) {
+        int err = errno;
+        result_add_error(r, 0, kind_of_errno(err), "cannot open: %s", strerror(err));
+    } else if (fstat(fd, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||
+                                       S_ISSOCK(sb.st_mode) || S_ISDIR(sb.st_mode))) {
+        result_add_error(r, 0, CSVI_EK_NOT_REGULAR,
+                         "not a regular file, FIFO or standard input; skipped");
+    } else {
+        if (!is_stdin)
+            posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        st = infer_fd(&e->cfg, fd, r);
+    }
+    if (fd >= 0 && !is_stdin)
+        close(fd);
+    r->seconds = now_seconds() - t0;
+    return st;
+}
+
+static void log_debug(const char *msg, const char *detail)
+{
+    const char *lv = getenv("CSVINFER_LOG");
+    if (lv && strcmp(lv, "debug") == 0)
+        fprintf(stderr, "level=debug component=io msg=\"%s\" detail=\"%s\"\n", msg, detail);
+}
+
+/* The read backend, made once.  NULL with *st set if --io uring cannot be had. */
+static struct reader *engine_reader(csvi_engine *e, enum csvi_status *st)
+{
+    if (e->rd_tried) {
+        if (!e->rd)
+            *st = CSVI_ERR_UNSUPPORTED;
+        return e->rd;
+    }
+    e->rd_tried = true;
+    enum csvi_io_mode mode = e->cfg.opt.io;
+    int rc = -ENOSYS;
+    if (mode != CSVI_IO_PREAD) {
+        rc = reader_uring_create(RING_DEPTH, &e->rd);
+        if (rc && mode == CSVI_IO_URING) {
+            *st = CSVI_ERR_UNSUPPORTED;
+            return NULL;
+        }
+        if (rc)
+            log_debug("io_uring unavailable, reading with pread", strerror(-rc));
+        else
+            log_debug("reading with io_uring", "");
+    }
+    if (rc && reader_pread_create(RING_DEPTH, &e->rd)) {
+        *st = CSVI_ERR_NOMEM;
+        return NULL;
+    }
+    return e->rd;
+}
+
+struct walk_ctx {
+    csvi_engine *e;
+    size_t *files;     /* indices of results to infer */
+    size_t n, cap;
+    bool nomem;
+};
+
+static bool on_walk(void *ctx, const char *path, enum walk_kind kind, int err)
+{
+    struct walk_ctx *w = ctx;
+    long idx = new_result(w->e, path);
+    if (idx < 0) {
+        w->nomem = true;
+        return false;
+    }
+    struct csvi_file_result *r = &w->e->files[idx];
+    switch (kind) {
+    case WALK_FILE:
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? w->cap * 2 : 64;
+            size_t *nf = realloc(w->files, cap * sizeof *nf);
+            if (!nf) {
+                w->nomem = true;
+                return false;
+            }
+            w->files = nf;
+            w->cap = cap;
+        }
+        w->files[w->n++] = (size_t)idx;
+        break;
+    case WALK_NOT_REGULAR:
+        result_add_error(r, 0, CSVI_EK_NOT_REGULAR, "not a regular file; skipped");
+        break;
+    case WALK_LOOP:
+        result_add_error(r, 0, CSVI_EK_WALK_FAILED,
+                         "symlink loop: this directory is already being walked; not followed");
+        break;
+    case WALK_ERROR:
+        result_add_error(r, 0, CSVI_EK_WALK_FAILED, "cannot walk: %s", strerror(-err));
+        break;
+    }
+    return true;
+}
+
+static bool sequential_mode(const csvi_engine *e)
+{
+    return e->cfg.opt.threads <= 1 || e->cfg.opt.sample_rows != 0;
+}
+
+/* Infer the results at indices files[0, n): all but the FIFOs/stdin through
+ * the pipeline (or all sequentially). */
+static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t n)
+{
+    enum csvi_status st = CSVI_OK;
+    if (sequential_mode(e)) {
+        for (size_t i = 0; i < n && st == CSVI_OK; i++)
+            st = infer_sequential(e, &e->files[files[i]]);
+        return st;
+    }
+    struct reader *rd = engine_reader(e, &st);
+    if (!rd)
+        return st;
+    struct pipeline_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        return CSVI_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        items[i] = (struct pipeline_item){e->files[files[i]].path, &e->files[files[i]]};
+    st = pipeline_run(&e->cfg, rd, items, n);
+    free(items);
+    return st;
+}
+
+enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
+{
+    double t0 = now_seconds();
+    size_t first = e->n_files;
+    enum csvi_status st = CSVI_OK;
+    struct stat sb;
+    bool exists = strcmp(path, "-") != 0 && stat(path, &sb) == 0;
+    if (exists && S_ISDIR(sb.st_mode)) {
+        struct walk_globs g = {e->cfg.opt.include, e->cfg.opt.n_include, e->cfg.opt.exclude,
+                               e->cfg.opt.n_exclude};
+        struct walk_ctx w = {e, NULL, 0, 0, false};
+        if (walk_dir(path, &g, on_walk, &w) || w.nomem)
+            st = CSVI_ERR_NOMEM;
+        else
+            st = infer_files(e, w.files, w.n);
+        free(w.files);
+    } else {
+        long idx = new_result(e, path);
+        if (idx < 0)
+            st = CSVI_ERR_NOMEM;
+        else if (exists && S_ISREG(sb.st_mode))
+            st = infer_files(e, (size_t[]){(size_t)idx}, 1);
+        else /* stdin, a FIFO, a missing path, a device: the sequential engine says what it is */
+            st = infer_sequential(e, &e->files[idx]);
+    }
+    e->seconds += now_seconds() - t0;
+    if (st != CSVI_OK)
+        return st;
+    for (size_t i = first; i < e->n_files; i++)
+        if (e->files[i].error_total)
+            return CSVI_ERR_DATA;
+    return CSVI_OK;
+}

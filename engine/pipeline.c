@@ -1,0 +1,570 @@
+/*
+ * pipeline.c — the parallel engine: reader/splitter -> worker pool -> merger.
+ *
+ * DESIGN
+ *   The splitter (the calling thread) reads each regular file through the
+ *   reader backend (io/: io_uring or pread) in blocks of BLOCK bytes into
+ *   buffers of the pool, one raw chunk [k*C, (k+1)*C) per buffer, counting
+ *   quote and newline bytes of each block as it arrives (still in cache).
+ *   The quote parity at (k+1)*C tells where the first record start at or
+ *   after it is; the bytes before it are copied to the end of chunk k, which
+ *   is then a slice of whole records, dispatched to the workers with its
+ *   file, sequence number and first physical line.  A run of small files has
+ *   its reads in flight together.
+ *   Workers run slice_infer (and, for a file of one slice, file_plan_init)
+ *   and give the buffer back to the pool: the pool bounds memory and makes
+ *   the splitter wait when workers fall behind (backpressure).
+ *   The merger thread takes finished slices in any order and folds them
+ *   strictly in dispatch order (a reorder window), so the result never
+ *   depends on scheduling: files come out in input order, errors in line
+ *   order, byte for byte what the sequential engine (infer_file.c) gives.
+ *
+ * SHARED STATE (owner, lock)
+ *   work, done, pool      tqueues: each guarded by its own mutex.
+ *   inflight              tsem: slices dispatched and not yet merged (bounds
+ *                         the merger's reorder window).
+ *   pipe_file.plan        written by the splitter before its first slice is
+ *                         pushed, or by the worker of the file's only slice
+ *                         before that slice reaches the merger; read-only
+ *                         for everyone after (ordering: the queues' mutexes).
+ *   pipe_file.merge, .res the merger, once the file's first slice is merged;
+ *                         before that only the splitter writes res (bom,
+ *                         bytes, open errors).  Read by the caller after the
+ *                         threads are joined.
+ *   pipeline.failed       atomic: out of memory anywhere.
+ */
+#include "internal.h"
+#include "threading.h"
+#include "../io/reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BLOCK (256u * 1024u)   /* unit of reading: stays in L2 while counted */
+#define SMALL_BATCH 8          /* small files with reads in flight together */
+
+struct pbuf {
+    uint8_t *data;
+    size_t cap;
+};
+
+struct pipe_file {
+    struct csvi_file_result *res;
+    uint64_t size;
+    struct file_plan plan;
+    struct file_merge merge;  /* merger thread only */
+    double t0;
+};
+
+struct slice_job {
+    struct pipe_file *file;
+    uint64_t gseq;             /* dispatch order: the merger folds in this order */
+    bool first, last;
+    bool make_plan;            /* the worker makes the plan (file of one slice) */
+    struct pbuf *buf;          /* owned by the job until the worker returns it */
+    size_t start, len;         /* the slice: buf->data[start, start + len) */
+    uint64_t first_line;
+    bool eof, truncated, header_pending;
+    int rc;
+    struct slice_verdict v;
+};
+
+struct pipeline {
+    const struct engine_cfg *cfg;
+    struct reader *rd;
+    size_t chunk;
+    struct tqueue work, done, pool;
+    struct tsem inflight;
+    size_t window;             /* max slices in flight */
+    unsigned nworkers;
+    size_t batch;              /* small files read together (< pool size) */
+    pthread_t *workers, merger;
+    uint64_t next_gseq;        /* splitter only */
+    atomic_bool failed;
+};
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- workers ----------------------------------------------------------- */
+
+static void *worker_main(void *arg)
+{
+    struct pipeline *p = arg;
+    uint8_t *scratch = NULL;
+    size_t scap = 0;
+    struct slice_job *j;
+    while ((j = tqueue_pop(&p->work)) != NULL) {
+        const uint8_t *data = j->buf->data + j->start;
+        j->rc = 0;
+        if (j->len + 1 > scap) {
+            uint8_t *ns = realloc(scratch, j->len + 1);
+            if (ns) {
+                scratch = ns;
+                scap = j->len + 1;
+            } else {
+                j->rc = -ENOMEM;
+            }
+        }
+        if (j->rc == 0 && j->make_plan) {
+            int rc = file_plan_init(&j->file->plan, p->cfg, data, j->len, j->eof, j->file->res);
+            j->rc = rc < 0 ? rc : 0;
+        }
+        memset(&j->v, 0, sizeof j->v);
+        if (j->rc == 0)
+            j->rc = slice_infer(&j->file->plan, data, j->len, j->eof, j->truncated, j->first_line,
+                                j->header_pending && j->file->plan.header, scratch, &j->v);
+        tqueue_push(&p->pool, j->buf);
+        j->buf = NULL;
+        tqueue_push(&p->done, j);
+    }
+    free(scratch);
+    return NULL;
+}
+
+/* ---- merger ------------------------------------------------------------ */
+
+static void merge_one(struct pipeline *p, struct slice_job *j)
+{
+    struct pipe_file *f = j->file;
+    if (j->rc)
+        atomic_store(&p->failed, true);
+    if (j->first && file_merge_init(&f->merge, &f->plan, f->res))
+        atomic_store(&p->failed, true);
+    if (j->len)
+        f->res->cache_slices++;
+    file_merge_slice(&f->merge, &j->v);
+    if (j->last) {
+        file_merge_finish(&f->merge, &f->plan);
+        file_plan_free(&f->plan);
+        f->res->seconds = now_seconds() - f->t0;
+    }
+}
+
+static void *merger_main(void *arg)
+{
+    struct pipeline *p = arg;
+    struct slice_job **window = calloc(p->window, sizeof *window);
+    uint64_t next = 0;
+    struct slice_job *j;
+    if (!window)
+        atomic_store(&p->failed, true);
+    while ((j = tqueue_pop(&p->done)) != NULL) {
+        if (!window) { /* out of memory: drain, dropping results */
+            slice_verdict_free(&j->v);
+            free(j);
+            tsem_post(&p->inflight);
+            continue;
+        }
+        window[j->gseq % p->window] = j;
+        while ((j = window[next % p->window]) != NULL && j->gseq == next) {
+            window[next % p->window] = NULL;
+            next++;
+            merge_one(p, j);
+            free(j);
+            tsem_post(&p->inflight);
+        }
+    }
+    free(window);
+    return NULL;
+}
+
+/* ---- splitter ------------------------------------------------------------ */
+
+static struct pbuf *pool_get(struct pipeline *p) { return tqueue_pop(&p->pool); }
+
+/* Make room for `need` bytes in b, keeping its content. */
+static int pbuf_reserve(struct pbuf *b, size_t need)
+{
+    if (need <= b->cap)
+        return 0;
+    size_t cap = b->cap;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *d = realloc(b->data, cap);
+    if (!d)
+        return -ENOMEM;
+    b->data = d;
+    b->cap = cap;
+    return 0;
+}
+
+static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, size_t start,
+                    size_t len, uint64_t line, bool first, bool last, bool eof, bool truncated,
+                    bool make_plan)
+{
+    struct slice_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return -ENOMEM;
+    *j = (struct slice_job){.file = f, .first = first, .last = last, .make_plan = make_plan,
+                            .buf = b, .start = start, .len = len, .first_line = line,
+                            .eof = eof, .truncated = truncated, .header_pending = first};
+    tsem_wait(&p->inflight);
+    j->gseq = p->next_gseq++;
+    tqueue_push(&p->work, j);
+    return 0;
+}
+
+/* Read file bytes [off, off + len) into dst with reads of BLOCK bytes in
+ * flight together; count quotes and newlines of each block as it lands.
+ * Returns the bytes read (short at end of file) or -errno. */
+static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len, uint64_t off,
+                            uint8_t quote, uint64_t *quotes, uint64_t *newlines)
+{
+    size_t nblocks = (len + BLOCK - 1) / BLOCK, queued = 0, done = 0, got = 0;
+    int err = 0;
+    *quotes = *newlines = 0;
+    while (done < nblocks) {
+        while (queued < nblocks && p->rd->pending < p->rd->depth) {
+            size_t bl = len - queued * BLOCK < BLOCK ? len - queued * BLOCK : BLOCK;
+            int rc = p->rd->ops->queue_read(p->rd, fd, dst + queued * BLOCK, bl,
+                                           off + queued * BLOCK, queued);
+            if (rc)
+                return rc;
+            queued++;
+        }
+        int rc = p->rd->ops->submit(p->rd);
+        if (rc)
+            return rc;
+        struct reader_cqe cqe[16];
+        int n = p->rd->ops->reap(p->rd, cqe, 16, true);
+        if (n < 0)
+            return n;
+        for (int i = 0; i < n; i++, done++) {
+            if (cqe[i].res < 0) {
+                err = cqe[i].res;
+                continue;
+            }
+            uint64_t q, nl;
+            split_count(dst + cqe[i].tag * BLOCK, (size_t)cqe[i].res, quote, &q, &nl);
+            *quotes += q;
+            *newlines += nl;
+            got += (size_t)cqe[i].res;
+        }
+    }
+    return err ? err : (ssize_t)got;
+}
+
+static uint64_t count_nl(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    for (const uint8_t *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
+}
+
+static void file_read_error(struct pipe_file *f, int err)
+{
+    result_add_error(f->res, 0, CSVI_EK_READ_FAILED, "read failed: %s", strerror(-err));
+}
+
+/* A file of more than one chunk: make its plan, then cut and dispatch. */
+static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
+{
+    const struct csvi_options *opt = &p->cfg->opt;
+    const size_t C = p->chunk;
+    uint64_t S = f->size;
+    struct pbuf *cur = pool_get(p);
+    uint64_t q_total = 0, nl_total = 0, q, nl;
+    /* The quote byte must be known to count quotes: the plan comes from the
+     * first chunk, so count that chunk after sniffing. */
+    ssize_t got = read_counted(p, fd, cur->data, C, 0, 0, &q, &nl);
+    if (got < 0) {
+        file_read_error(f, (int)got);
+        tqueue_push(&p->pool, cur);
+        return 0;
+    }
+    size_t cur_len = (size_t)got, cur_start = 0;
+    uint64_t raw_end = (uint64_t)got;
+    if (cur_len >= 3 && memcmp(cur->data, "\xEF\xBB\xBF", 3) == 0) {
+        f->res->dialect.bom = true;
+        cur_start = 3;
+    }
+    for (;;) { /* the plan needs the whole first record */
+        int rc = file_plan_init(&f->plan, p->cfg, cur->data + cur_start, cur_len - cur_start,
+                                raw_end >= S, f->res);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            break;
+        if (cur_len - cur_start > opt->max_record + 2) {
+            uint64_t line = 1;
+            for (size_t i = cur_start; i < cur_len && (cur->data[i] == '\n' || cur->data[i] == '\r'); i++)
+                line += cur->data[i] == '\n';
+            result_add_error(f->res, line, CSVI_EK_RECORD_TOO_LONG,
+                             "record longer than --max-record (%zu bytes); rest of the file not "
+                             "read (raise --max-record, or check the quoting)",
+                             opt->max_record);
+            tqueue_push(&p->pool, cur);
+            f->res->seconds = now_seconds() - f->t0;
+            return 0;
+        }
+        size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
+        if (pbuf_reserve(cur, cur_len + want))
+            return -ENOMEM;
+        got = read_counted(p, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl);
+        if (got <= 0) {
+            if (got < 0)
+                file_read_error(f, (int)got);
+            S = raw_end; /* shrank: what was read is the file */
+            continue;
+        }
+        cur_len += (size_t)got;
+        raw_end += (uint64_t)got;
+    }
+    uint8_t quote = f->plan.quote;
+    split_count(cur->data, cur_len, quote, &q_total, &nl_total);
+
+    uint64_t line = 1;
+    bool first = true;
+    size_t absorbed = 0; /* bytes appended to cur without finding a record start */
+    for (;;) {
+        if (raw_end >= S) {
+            return dispatch(p, f, cur, cur_start, cur_len - cur_start, line, first, true, true,
+                            false, false);
+        }
+        struct pbuf *nxt = pool_get(p);
+        size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
+        got = read_counted(p, fd, nxt->data, want, raw_end, quote, &q, &nl);
+        if (got <= 0) { /* read error, or the file shrank under us */
+            if (got < 0)
+                file_read_error(f, (int)got);
+            tqueue_push(&p->pool, nxt);
+            S = raw_end;
+            continue;
+        }
+        size_t nlen = (size_t)got;
+        bool inside = q_total & 1u;
+        size_t b;
+        if (!inside && cur_len > 0 && cur->data[cur_len - 1] == '\n')
+            b = 0;
+        else
+            b = split_next_record(nxt->data, nlen, quote, inside);
+        if (b != SIZE_MAX) {
+            if (pbuf_reserve(cur, cur_len + b))
+                return -ENOMEM;
+            memcpy(cur->data + cur_len, nxt->data, b);
+            uint64_t next_line = 1 + nl_total + count_nl(nxt->data, b);
+            int rc = dispatch(p, f, cur, cur_start, cur_len + b - cur_start, line, first, false,
+                              false, false, false);
+            if (rc)
+                return rc;
+            first = false;
+            line = next_line;
+            cur = nxt;
+            cur_start = b;
+            cur_len = nlen;
+            absorbed = 0;
+        } else {
+            if (pbuf_reserve(cur, cur_len + nlen))
+                return -ENOMEM;
+            memcpy(cur->data + cur_len, nxt->data, nlen);
+            tqueue_push(&p->pool, nxt);
+            cur_len += nlen;
+            absorbed += nlen;
+        }
+        q_total += q;
+        nl_total += nl;
+        raw_end += nlen;
+        if (absorbed > opt->max_record + 2) /* one record past the limit: stop here */
+            return dispatch(p, f, cur, cur_start, cur_len - cur_start, line, first, true, false,
+                            true, false);
+    }
+}
+
+/* Files of at most one chunk, up to SMALL_BATCH of them with reads in
+ * flight together; each becomes one slice whose worker makes its plan. */
+static int split_small_files(struct pipeline *p, struct pipe_file **fs, const int *fds, size_t n)
+{
+    struct pbuf *bufs[SMALL_BATCH];
+    size_t queued = 0, done = 0;
+    ssize_t got[SMALL_BATCH];
+    for (size_t i = 0; i < n; i++) {
+        bufs[i] = pool_get(p);
+        got[i] = 0;
+    }
+    while (done < n) {
+        while (queued < n && p->rd->pending < p->rd->depth) {
+            int rc = p->rd->ops->queue_read(p->rd, fds[queued], bufs[queued]->data,
+                                           (size_t)fs[queued]->size, 0, queued);
+            if (rc)
+                return rc;
+            queued++;
+        }
+        int rc = p->rd->ops->submit(p->rd);
+        if (rc)
+            return rc;
+        struct reader_cqe cqe[SMALL_BATCH];
+        int k = p->rd->ops->reap(p->rd, cqe, SMALL_BATCH, true);
+        if (k < 0)
+            return k;
+        for (int i = 0; i < k; i++, done++)
+            got[cqe[i].tag] = cqe[i].res;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct pipe_file *f = fs[i];
+        if (got[i] < 0) {
+            file_read_error(f, (int)got[i]);
+            tqueue_push(&p->pool, bufs[i]);
+            continue;
+        }
+        size_t len = (size_t)got[i], start = 0;
+        if (len >= 3 && memcmp(bufs[i]->data, "\xEF\xBB\xBF", 3) == 0) {
+            f->res->dialect.bom = true;
+            start = 3;
+        }
+        int rc = dispatch(p, f, bufs[i], start, len - start, 1, true, true, true, false, true);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, struct reader *rd)
+{
+    const struct csvi_options *opt = &cfg->opt;
+    memset(p, 0, sizeof *p);
+    p->cfg = cfg;
+    p->rd = rd;
+    p->chunk = opt->chunk_size;
+    p->nworkers = opt->threads;
+    size_t nbuf = 2 * (size_t)p->nworkers + 2; /* 64 MiB + 2 x threads x chunk budget */
+    p->batch = nbuf - 2 < SMALL_BATCH ? nbuf - 2 : SMALL_BATCH;
+    p->window = 4 * (size_t)p->nworkers + nbuf + 4;
+    if (tqueue_init(&p->work, nbuf) || tqueue_init(&p->done, p->window) ||
+        tqueue_init(&p->pool, nbuf))
+        return -ENOMEM;
+    tsem_init(&p->inflight, (long)p->window);
+    for (size_t i = 0; i < nbuf; i++) {
+        struct pbuf *b = malloc(sizeof *b);
+        size_t cap = p->chunk + 4096;
+        if (!b || !(b->data = malloc(cap))) {
+            free(b);
+            return -ENOMEM;
+        }
+        b->cap = cap;
+        tqueue_push(&p->pool, b);
+    }
+    p->workers = calloc(p->nworkers, sizeof *p->workers);
+    if (!p->workers)
+        return -ENOMEM;
+    for (unsigned i = 0; i < p->nworkers; i++)
+        if (pthread_create(&p->workers[i], NULL, worker_main, p))
+            return -EAGAIN;
+    if (pthread_create(&p->merger, NULL, merger_main, p))
+        return -EAGAIN;
+    return 0;
+}
+
+static void pipeline_stop(struct pipeline *p)
+{
+    tqueue_close(&p->work);
+    for (unsigned i = 0; i < p->nworkers; i++)
+        pthread_join(p->workers[i], NULL);
+    tqueue_close(&p->done);
+    pthread_join(p->merger, NULL);
+    struct pbuf *b;
+    tqueue_close(&p->pool);
+    while ((b = tqueue_pop(&p->pool)) != NULL) {
+        free(b->data);
+        free(b);
+    }
+    free(p->workers);
+    tqueue_destroy(&p->work);
+    tqueue_destroy(&p->done);
+    tqueue_destroy(&p->pool);
+    tsem_destroy(&p->inflight);
+}
+
+/* Open a file for the splitter: fd and size, or an error in its result. */
+static int open_item(const struct pipeline_item *it, uint64_t *size)
+{
+    int fd = open(it->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        result_add_error(it->res, 0,
+                         err == ENOENT || err == ENOTDIR ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED,
+                         "cannot open: %s", strerror(err));
+        return -1;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        result_add_error(it->res, 0, CSVI_EK_NOT_REGULAR, "not a regular file; skipped");
+        close(fd);
+        return -1;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    *size = (uint64_t)sb.st_size;
+    return fd;
+}
+
+enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd,
+                              const struct pipeline_item *items, size_t n)
+{
+    struct pipeline p;
+    struct pipe_file *files = calloc(n ? n : 1, sizeof *files);
+    if (!files)
+        return CSVI_ERR_NOMEM;
+    int rc = pipeline_start(&p, cfg, rd);
+    size_t i = 0;
+    while (i < n && rc == 0) {
+        struct pipe_file *batch[SMALL_BATCH];
+        int bfds[SMALL_BATCH];
+        size_t k = 0;
+        /* gather small files (one chunk or less) until a big one or the batch is full */
+        while (i < n && k < p.batch) {
+            struct pipe_file *f = &files[i];
+            f->res = items[i].res;
+            f->t0 = now_seconds();
+            int fd = open_item(&items[i], &f->size);
+            i++;
+            if (fd < 0) {
+                f->res->seconds = now_seconds() - f->t0;
+                continue;
+            }
+            f->res->bytes = f->size;
+            if (f->size == 0) { /* nothing to read: a job with no bytes */
+                close(fd);
+                rc = dispatch(&p, f, pool_get(&p), 0, 0, 1, true, true, true, false, true);
+                if (rc)
+                    break;
+                continue;
+            }
+            if (f->size <= p.chunk) {
+                batch[k] = f;
+                bfds[k++] = fd;
+                continue;
+            }
+            if (k) /* keep file order: the small ones before it go first */
+                rc = split_small_files(&p, batch, bfds, k);
+            for (size_t m = 0; m < k; m++)
+                close(bfds[m]);
+            k = 0;
+            if (rc == 0)
+                rc = split_big_file(&p, f, fd);
+            close(fd);
+            if (rc)
+                break;
+        }
+        if (k && rc == 0)
+            rc = split_small_files(&p, batch, bfds, k);
+        for (size_t m = 0; m < k; m++)
+            close(bfds[m]);
+    }
+    pipeline_stop(&p);
+    bool failed = rc != 0 || atomic_load(&p.failed);
+    for (size_t m = 0; m < n; m++)
+        file_plan_free(&files[m].plan);
+    free(files);
+    return failed ? CSVI_ERR_NOMEM : CSVI_OK;
+}

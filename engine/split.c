@@ -1,0 +1,48 @@
+/*
+ * split.c — what the splitter needs to cut a file into record-aligned
+ * slices without parsing it: counts of quote and newline bytes (the quote
+ * parity at any chunk edge tells whether it lies inside a quoted field; the
+ * newline count gives every slice its first physical line), and the first
+ * record start after a chunk edge.  A slice boundary is the first record
+ * start at or after k x chunk_size, so the same bytes always give the same
+ * slices (DESIGN.md §1).  The AVX2 counter is in scan_avx2.c.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+void split_count_scalar(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
+                        uint64_t *newlines)
+{
+    uint64_t q = 0, nl = 0;
+    for (size_t i = 0; i < n; i++) {
+        q += p[i] == quote;
+        nl += p[i] == '\n';
+    }
+    *quotes = quote ? q : 0;
+    *newlines = nl;
+}
+
+static void (*count_fn)(const uint8_t *, size_t, uint8_t, uint64_t *, uint64_t *);
+
+void split_count(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes, uint64_t *newlines)
+{
+    if (!count_fn)
+        count_fn = split_have_avx2() ? split_count_avx2 : split_count_scalar;
+    count_fn(p, n, quote, quotes, newlines);
+}
+
+size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside)
+{
+    if (!quote) {
+        const uint8_t *nl = memchr(p, '\n', n);
+        return nl ? (size_t)(nl - p) + 1 : SIZE_MAX;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == quote)
+            inside = !inside;
+        else if (p[i] == '\n' && !inside)
+            return i + 1;
+    }
+    return SIZE_MAX;
+}
