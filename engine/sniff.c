@@ -13,11 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SNIFF_MAX_RECORDS 400
+#define SNIFF_MAX_RECORDS 400 /* records scored per candidate */
+#define HEADER_MAX_RECORDS 100 /* records classified for the header decision */
 
 struct sample_stats {
     const struct classify_cfg *cfg;
     uint8_t quote;
+    bool classify;         /* also compute the typed share (tie-breaks only) */
     size_t counts[SNIFF_MAX_RECORDS];
     size_t n;
     uint64_t typed, cells; /* fields with a type other than text / non-empty fields */
@@ -34,7 +36,7 @@ static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, 
     if (is_blank(f, nf))
         return true;
     st->counts[st->n++] = nf;
-    for (size_t i = 0; i < nf; i++) {
+    for (size_t i = 0; st->classify && i < nf; i++) {
         size_t len;
         bool quoted;
         const uint8_t *v = field_content(buf, &f[i], st->quote, st->scratch, &len, &quoted);
@@ -48,53 +50,51 @@ static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, 
     return st->n < SNIFF_MAX_RECORDS;
 }
 
-static int cmp_size(const void *a, const void *b)
-{
-    size_t x = *(const size_t *)a, y = *(const size_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* Most frequent field count (the larger on a tie) and how many records have it. */
 static void modal_count(const size_t *counts, size_t n, size_t *mode, size_t *freq)
 {
-    size_t tmp[SNIFF_MAX_RECORDS];
-    memcpy(tmp, counts, n * sizeof *tmp);
-    qsort(tmp, n, sizeof *tmp, cmp_size);
+    size_t vals[SNIFF_MAX_RECORDS], freqs[SNIFF_MAX_RECORDS], nv = 0;
+    for (size_t i = 0; i < n; i++) { /* few distinct counts: a linear table */
+        size_t k = 0;
+        while (k < nv && vals[k] != counts[i])
+            k++;
+        if (k == nv) {
+            vals[nv] = counts[i];
+            freqs[nv++] = 0;
+        }
+        freqs[k]++;
+    }
     *mode = 0;
     *freq = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && tmp[j] == tmp[i])
-            j++;
-        if (j - i >= *freq) {
-            *freq = j - i;
-            *mode = tmp[i];
+    for (size_t k = 0; k < nv; k++)
+        if (freqs[k] > *freq || (freqs[k] == *freq && vals[k] > *mode)) {
+            *freq = freqs[k];
+            *mode = vals[k];
         }
-        i = j;
-    }
 }
 
 struct candidate_score {
+    uint8_t delim, quote;
     size_t consistent; /* records with the modal field count (0 if that count is 1) */
     size_t fields;
     double typed;      /* share of non-empty fields with a type other than text */
 };
 
-static int score_candidate(const uint8_t *sample, size_t n, bool eof, uint8_t delim,
-                           uint8_t quote, const struct classify_cfg *cfg,
-                           struct candidate_score *out)
+static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool classify,
+                           const struct classify_cfg *cfg, struct candidate_score *out)
 {
     struct sample_stats *st = calloc(1, sizeof *st);
     struct scanner sc;
-    if (!st || scanner_init(&sc, delim, quote)) {
+    if (!st || scanner_init(&sc, out->delim, out->quote)) {
         free(st);
         return -1;
     }
     st->cfg = cfg;
-    st->quote = quote;
-    st->scratch = malloc(n + 1);
+    st->quote = out->quote;
+    st->classify = classify;
+    st->scratch = classify ? malloc(n + 1) : NULL;
     struct scan_result r;
-    int rc = st->scratch ? scan_buffer(&sc, sample, n, eof, 1, stats_cb, st, &r) : -1;
+    int rc = (!classify || st->scratch) ? scan_buffer(&sc, sample, n, eof, 1, stats_cb, st, &r) : -1;
     if (rc == 0) {
         size_t mode, freq;
         modal_count(st->counts, st->n, &mode, &freq);
@@ -106,13 +106,6 @@ static int score_candidate(const uint8_t *sample, size_t n, bool eof, uint8_t de
     free(st->scratch);
     free(st);
     return rc;
-}
-
-static bool better(const struct candidate_score *a, const struct candidate_score *b)
-{
-    if (a->consistent != b->consistent)
-        return a->consistent > b->consistent;
-    return a->typed > b->typed + 1e-9;
 }
 
 /* ---- header detection --------------------------------------------------- */
@@ -181,7 +174,7 @@ static bool header_cb(void *ctx, const uint8_t *buf, const struct scan_field *f,
         }
     }
     h->records++;
-    return h->records < SNIFF_MAX_RECORDS;
+    return h->records < HEADER_MAX_RECORDS;
 }
 
 /* Header if the first row's names are distinct and either all text, or some
@@ -248,26 +241,57 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
     if (n == 0)
         return 0;
 
-    struct candidate_score best = {0};
-    bool have = false;
+    /* Candidates, in order of preference.  A delimiter absent from the sample
+     * cannot give more than one field; a quote character absent from it
+     * parses exactly as no quoting, which the first quote stands for. */
+    struct candidate_score cand[sizeof delims * sizeof quotes];
+    size_t nc = 0;
+    bool dq = memchr(sample, '"', n) != NULL, sq = memchr(sample, '\'', n) != NULL;
     for (size_t di = 0; di < sizeof delims; di++) {
+        uint8_t d = opt->delimiter != CSVI_AUTO ? (uint8_t)opt->delimiter : delims[di];
         if (opt->delimiter != CSVI_AUTO && di > 0)
             break;
-        uint8_t d = opt->delimiter != CSVI_AUTO ? (uint8_t)opt->delimiter : delims[di];
-        for (size_t qi = 0; qi < sizeof quotes; qi++) {
-            if (opt->quote != CSVI_AUTO && qi > 0)
-                break;
-            uint8_t q = opt->quote != CSVI_AUTO ? (uint8_t)opt->quote : quotes[qi];
-            struct candidate_score s;
-            if (score_candidate(sample, n, eof, d, q, cfg, &s))
-                return -1;
-            if (s.consistent > 0 && (!have || better(&s, &best))) {
-                best = s;
-                have = true;
-                out->delim = d;
-                out->quote = q;
-            }
+        if (opt->delimiter == CSVI_AUTO && !memchr(sample, d, n))
+            continue;
+        if (opt->quote != CSVI_AUTO) {
+            cand[nc++] = (struct candidate_score){.delim = d, .quote = (uint8_t)opt->quote};
+            continue;
         }
+        for (size_t qi = 0; qi < sizeof quotes; qi++) {
+            uint8_t q = quotes[qi];
+            if (q && !(q == '"' ? dq : sq))
+                continue;
+            if (!q && !dq)
+                q = '"'; /* no quoting used: report the usual quote, which parses the same */
+            cand[nc++] = (struct candidate_score){.delim = d, .quote = q};
+        }
+    }
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < nc; i++) {
+        if (score_candidate(sample, n, eof, false, cfg, &cand[i]))
+            return -1;
+        if (cand[i].consistent > 0 && (best == SIZE_MAX || cand[i].consistent > cand[best].consistent))
+            best = i;
+    }
+    if (best != SIZE_MAX) {
+        /* ties on consistency: the candidate whose fields look more like data wins */
+        size_t ties = 0;
+        for (size_t i = 0; i < nc; i++)
+            ties += cand[i].consistent == cand[best].consistent;
+        if (ties > 1) {
+            size_t top = SIZE_MAX;
+            for (size_t i = 0; i < nc; i++) {
+                if (cand[i].consistent != cand[best].consistent)
+                    continue;
+                if (score_candidate(sample, n, eof, true, cfg, &cand[i]))
+                    return -1;
+                if (top == SIZE_MAX || cand[i].typed > cand[top].typed + 1e-9)
+                    top = i;
+            }
+            best = top;
+        }
+        out->delim = cand[best].delim;
+        out->quote = cand[best].quote;
     }
     if (opt->header != CSVI_AUTO) {
         out->header = opt->header != 0;
