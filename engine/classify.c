@@ -245,6 +245,22 @@ static bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg 
     return false;
 }
 
+bool classify_is_null(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg)
+{
+    if (n == 0)
+        return !(quoted && cfg->quoted_empty_is_text);
+    size_t s = 0, e = n;
+    if (p[0] <= ' ' || p[n - 1] <= ' ') {
+        while (s < e && (p[s] == ' ' || p[s] == '\t'))
+            s++;
+        while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+            e--;
+        if (s == e || ((s != 0 || e != n) && cfg->no_trim))
+            return false;
+    }
+    return is_null_token(p + s, e - s, cfg);
+}
+
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
                     struct field_class *out)
 {
@@ -274,6 +290,10 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         return;
     }
     uint8_t c = v[0];
+    if (is_digit(c) && len >= 10 && v[4] == '-') { /* ISO date/timestamp: never a number */
+        classify_temporal(v, len, out);
+        return;
+    }
     if (is_digit(c) || c == '-' || c == '+' || c == '.') {
         if (classify_number(v, len, out))
             return;

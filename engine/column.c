@@ -14,12 +14,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void note_length(struct column_state *c, const uint8_t *value, size_t n);
+
 void column_init(struct column_state *c, bool tolerant)
 {
     memset(c, 0, sizeof *c);
     c->imin = INT64_MAX;
     c->imax = INT64_MIN;
     c->fmts[0] = c->fmts[1] = c->fmts[2] = DF_ALL;
+    c->and_types = ~0u;
+    c->strict = !tolerant;
     if (tolerant)
         c->misfits = calloc(CSVI_TYPE_COUNT, sizeof *c->misfits);
 }
@@ -70,6 +74,7 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
         c->nulls++;
         return;
     }
+    c->and_types &= t;
     if (t == c->run_types) { /* most values of a column share one type set */
         c->run_count++;
     } else {
@@ -100,13 +105,7 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
     }
     if (t & CSVI_BIT(CSVI_TYPE_TIME))
         c->tflags_time |= fc->time_flags;
-    if (n > c->max_bytes)
-        c->max_bytes = n;
-    if (n > c->max_chars) { /* chars <= bytes: count only when it can grow */
-        uint64_t ch = utf8_char_count(value, n);
-        if (ch > c->max_chars)
-            c->max_chars = ch;
-    }
+    note_length(c, value, n);
     if (c->misfits)
         note_misfits(c, t, value, n, line);
 }
@@ -116,8 +115,29 @@ uint64_t column_fit(const struct column_state *c, int t)
     return c->fit[t] + ((c->run_types >> t) & 1u ? c->run_count : 0);
 }
 
+static void note_length(struct column_state *c, const uint8_t *value, size_t n)
+{
+    if (n > c->max_bytes)
+        c->max_bytes = n;
+    if (n > c->max_chars) { /* chars <= bytes: count only when it can grow */
+        uint64_t ch = utf8_char_count(value, n);
+        if (ch > c->max_chars)
+            c->max_chars = ch;
+    }
+}
+
+void column_add_settled(struct column_state *c, bool is_null, const uint8_t *value, size_t n)
+{
+    c->count++;
+    if (is_null)
+        c->nulls++;
+    else
+        note_length(c, value, n);
+}
+
 void column_join(struct column_state *a, const struct column_state *b)
 {
+    a->and_types &= b->and_types;
     a->count += b->count;
     a->nulls += b->nulls;
     for (int t = 0; t < CSVI_TYPE_COUNT; t++)

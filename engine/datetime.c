@@ -195,6 +195,17 @@ size_t dt_parse_date(const uint8_t *p, size_t n, uint32_t *fmts)
     if (n < 6)
         return 0;
     *fmts = 0;
+    /* the common case first: %Y-%m-%d with two-digit month and day */
+    if (n >= 10 && p[4] == '-' && p[7] == '-' && (n == 10 || !is_digit(p[10])) &&
+        is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]) &&
+        is_digit(p[5]) && is_digit(p[6]) && is_digit(p[8]) && is_digit(p[9])) {
+        int y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
+        int m = (p[5] - '0') * 10 + (p[6] - '0'), d = (p[8] - '0') * 10 + (p[9] - '0');
+        if (!valid_ymd(y, m, d))
+            return 0;
+        *fmts = CSVI_BIT(DF_YMD_DASH);
+        return 10;
+    }
     if (is_digit(p[0])) {
         size_t k = parse_numeric_date(p, n, fmts);
         return k ? k : parse_day_month_name(p, n, fmts);

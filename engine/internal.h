@@ -83,6 +83,9 @@ void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, cons
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
                     struct field_class *out /* OUT */);
 
+/* Is this field content a null (the null decisions of classify_field alone)? */
+bool classify_is_null(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg);
+
 /* Parsers used by classify.c (datetime.c).  Each returns the number of bytes
  * consumed, 0 if p does not start with one. */
 size_t dt_parse_date(const uint8_t *p, size_t n, uint32_t *fmts /* OUT */);
@@ -115,7 +118,18 @@ struct column_state {
     uint8_t tflags_time, tflags_ts;    /* OR of time_flags: time / timestamp(tz) */
     uint64_t max_bytes, max_chars;
     struct example_list *misfits;      /* NULL unless tolerant; [CSVI_TYPE_COUNT] */
+    uint32_t and_types;                /* AND of the type sets of non-null values */
+    bool strict;                       /* strict mode: once and_types is text alone the
+                                          column is text whatever follows, so values
+                                          need only a null check (column_settled) */
 };
+/* Strict and already text: further values need only classify_is_null. */
+static inline bool column_settled(const struct column_state *c)
+{
+    return c->strict && c->and_types == CSVI_BIT(CSVI_TYPE_TEXT);
+}
+/* Add a value to a settled column: only counts and lengths. */
+void column_add_settled(struct column_state *c, bool is_null, const uint8_t *value, size_t n);
 
 void column_init(struct column_state *c, bool tolerant);
 /* Non-null values of the column that fit type t. */

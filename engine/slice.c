@@ -134,9 +134,14 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
             size_t len;
             bool quoted;
             const uint8_t *p = field_content(buf, &f[i], plan->quote, c->scratch, &len, &quoted);
+            struct column_state *col = &v->cols[i];
+            if (column_settled(col)) { /* already text: only nulls and lengths matter */
+                column_add_settled(col, classify_is_null(p, len, quoted, cc), p, len);
+                continue;
+            }
             struct field_class cl;
             classify_field(p, len, quoted, cc, &cl);
-            column_add(&v->cols[i], &cl, p, len, line);
+            column_add(col, &cl, p, len, line);
         }
     }
     return true;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh — set up (apt-get what is missing) and run the whole suite twice:
-# the Release build, then the AddressSanitizer + UndefinedBehaviorSanitizer
-# build.  Exits non-zero if anything fails.
+# the Release build, the AddressSanitizer + UndefinedBehaviorSanitizer build,
+# and the ThreadSanitizer build.  Exits non-zero if anything fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 csvi_install_deps
@@ -20,4 +20,6 @@ export LSAN_OPTIONS="suppressions=$CSVI_ROOT/tests/lsan.supp:print_suppressions=
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "release" build -DCMAKE_BUILD_TYPE=Release -DCSVI_SANITIZE=
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
+export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
+run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
 echo "== all suites passed"
