@@ -125,6 +125,7 @@ void result_clear(struct csvi_file_result *res)
 
 csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status *st)
 {
+    split_select_kernels(); /* once, before any worker thread reads the choice */
     csvi_engine *e = calloc(1, sizeof *e);
     if (!e)
         goto nomem;

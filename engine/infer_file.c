@@ -44,12 +44,13 @@ struct seq_state {
     size_t cap;
 };
 
-/* Double the buffer, up to max_record + 1.  false: it is already there. */
+/* Double the buffer, up to max_record + 2 (a CRLF record of max_record bytes).
+ * Returns 1 if it is already past that: the record in it is too long. */
 static int grow(struct seq_state *s, size_t max_record)
 {
-    if (s->cap > max_record)
+    if (s->cap > max_record + 2)
         return 1;
-    size_t ncap = s->cap * 2 > max_record + 1 ? max_record + 1 : s->cap * 2;
+    size_t ncap = s->cap * 2 > max_record + 3 ? max_record + 3 : s->cap * 2;
     uint8_t *nb = realloc(s->buf, ncap);
     if (!nb)
         return -ENOMEM;
@@ -74,9 +75,9 @@ static uint64_t first_record_line(const uint8_t *p, size_t n)
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
-    /* A buffer never larger than max_record + 1: then every record longer than
-     * max_record, and only those, fills it without ending. */
-    struct seq_state s = {.cap = opt->max_record < READ_UNIT ? opt->max_record + 1 : READ_UNIT};
+    /* Records longer than max_record are caught by slice_infer when they fit
+     * in the buffer, and by the buffer filling up once it is past max_record. */
+    struct seq_state s = {.cap = READ_UNIT};
     struct file_plan plan = {0};
     struct file_merge m = {0};
     bool merging = false;

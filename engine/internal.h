@@ -185,6 +185,8 @@ void split_masks_scalar(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t
 void split_masks_avx2(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
                       uint64_t *qm, uint64_t *dm, uint64_t *nm);
 bool split_have_avx2(void);
+/* Choose the AVX2 or scalar kernels once, before threads start. */
+void split_select_kernels(void);
 /* Which kernel scan_buffer uses (tests force the scalar one). */
 void split_set_kernel(split_masks_fn fn);
 
@@ -234,6 +236,8 @@ struct file_plan {
     size_t ncols;       /* fields of the first record; 0: the file has no record */
     char **names;       /* [ncols], owned by the plan until handed to the result */
 };
+
+#define CSVI_SNIFF_BYTES (64u * 1024u) /* the sniffer's sample: the same for every path */
 
 /* Fill plan from the start of a file (BOM removed): sniff the dialect, find
  * the first record, name the columns.  Returns 1 if buf[0, len) does not yet

@@ -286,18 +286,24 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     }
     size_t cur_len = (size_t)got, cur_start = 0;
     uint64_t raw_end = (uint64_t)got;
-    if (cur_len >= 3 && memcmp(cur->data, "\xEF\xBB\xBF", 3) == 0) {
-        f->res->dialect.bom = true;
-        cur_start = 3;
-    }
-    for (;;) { /* the plan needs the whole first record */
-        int rc = file_plan_init(&f->plan, p->cfg, cur->data + cur_start, cur_len - cur_start,
-                                raw_end >= S, f->res);
+    bool bom_checked = false;
+    for (;;) { /* the plan needs the sniffer's whole sample and the whole first record */
+        if (!bom_checked && (cur_len >= 3 || raw_end >= S)) {
+            bom_checked = true;
+            if (cur_len >= 3 && memcmp(cur->data, "\xEF\xBB\xBF", 3) == 0) {
+                f->res->dialect.bom = true;
+                cur_start = 3;
+            }
+        }
+        bool sample_whole = raw_end >= S || cur_len - cur_start >= CSVI_SNIFF_BYTES;
+        int rc = sample_whole ? file_plan_init(&f->plan, p->cfg, cur->data + cur_start,
+                                               cur_len - cur_start, raw_end >= S, f->res)
+                              : 1;
         if (rc < 0)
             return rc;
         if (rc == 0)
             break;
-        if (cur_len - cur_start > opt->max_record + 2) {
+        if (sample_whole && cur_len - cur_start > opt->max_record + 2) {
             uint64_t line = 1;
             for (size_t i = cur_start; i < cur_len && (cur->data[i] == '\n' || cur->data[i] == '\r'); i++)
                 line += cur->data[i] == '\n';

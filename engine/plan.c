@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SNIFF_BYTES (64u * 1024u)
 
 struct first_record {
     const struct file_plan *plan;
@@ -90,7 +89,7 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     memset(plan, 0, sizeof *plan);
     plan->cfg = cfg;
     struct sniff_result sn;
-    size_t sample = len < SNIFF_BYTES ? len : SNIFF_BYTES;
+    size_t sample = len < CSVI_SNIFF_BYTES ? len : CSVI_SNIFF_BYTES;
     if (sniff_dialect(buf, sample, eof && sample == len, &cfg->opt, &cfg->ccfg, &sn))
         return -ENOMEM;
     plan->delim = sn.delim;

@@ -21,11 +21,20 @@ static split_masks_fn scan_kernel; /* set once (first use) or by tests */
 
 void split_set_kernel(split_masks_fn fn) { scan_kernel = fn; }
 
+/* Chosen by split_select_kernels before any thread starts (csvi_engine_create);
+ * single-threaded callers (tests) get it chosen on first use. */
 static split_masks_fn kernel_get(void)
 {
     if (!scan_kernel)
         scan_kernel = split_have_avx2() ? split_masks_avx2 : split_masks_scalar;
     return scan_kernel;
+}
+
+void split_select_kernels(void)
+{
+    kernel_get();
+    uint64_t q, n;
+    split_count((const uint8_t *)"", 0, '"', &q, &n); /* picks the counting kernel */
 }
 
 void split_masks_scalar(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
