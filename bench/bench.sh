@@ -29,6 +29,7 @@ SIZE="${CSVI_BENCH_SIZE:-1G}"
 read -r -a EXTRA <<<"${CSVI_ARGS:-}"
 SEED=42
 RUNS=3
+NPROC="$(nproc)"
 PROFILES=(mixed numeric text)
 SMALL_N=10000
 SMALL_SIZE=10K
@@ -148,17 +149,16 @@ max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }'; }
 
 CSVI_FAILED=()
 
-# measure NAME TARGET... — three rounds of wc -l, cat, csvinfer on TARGET (one file, or
-# a directory's files for wc/cat and the directory for csvinfer). Sets BEST_WC, BEST_CAT,
-# BEST_CSVI, PEAK_KIB.
+# measure NAME TARGET... — three rounds of wc -l, cat, csvinfer --threads 1 and csvinfer
+# at all cores on TARGET (one file, or a directory's files for wc/cat and the directory
+# for csvinfer). Sets BEST_WC, BEST_CAT, BEST_C1, BEST_CN, PEAK_KIB (all-cores run).
 measure() {
     local name="$1" csvi_target="$2"
     shift 2
     local files=("$@") i failed=0
-    BEST_WC="" BEST_CAT="" BEST_CSVI="" PEAK_KIB=0
-    local csvi=("$BIN")
-    if [[ "$name" != small* ]]; then csvi+=(--threads 1); fi
-    csvi+=(--format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "$csvi_target")
+    BEST_WC="" BEST_CAT="" BEST_C1="" BEST_CN="" PEAK_KIB=0
+    local tail=(--format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "$csvi_target")
+    local c1=("$BIN" --threads 1 "${tail[@]}") cn=("$BIN" --threads "$NPROC" "${tail[@]}")
 
     note "$name: warming the page cache"
     cat "${files[@]}" >/dev/null
@@ -169,32 +169,34 @@ measure() {
         timed "cat" cat "${files[@]}"
         BEST_CAT="$(min "$BEST_CAT" "$T_SECS")"
         fresh_xdg
-        timed "csvinfer ($name)" "${csvi[@]}"
+        timed "csvinfer 1 thread ($name)" "${c1[@]}"
+        BEST_C1="$(min "$BEST_C1" "$T_SECS")"
+        [[ "$T_RC" -eq 0 || "$failed" -ne 0 ]] || { CSVI_FAILED+=("$name (status $T_RC)"); failed=1; }
+        fresh_xdg
+        timed "csvinfer $NPROC threads ($name)" "${cn[@]}"
         [[ -c /dev/null ]] || die "csvinfer replaced /dev/null with a regular file" \
             "(does -o write a temp file and rename it over the target?); $NULL_FIX"
-        BEST_CSVI="$(min "$BEST_CSVI" "$T_SECS")"
+        BEST_CN="$(min "$BEST_CN" "$T_SECS")"
         PEAK_KIB="$(max "$PEAK_KIB" "$T_KIB")"
-        if [[ "$T_RC" -ne 0 && "$failed" -eq 0 ]]; then
-            CSVI_FAILED+=("$name (status $T_RC)")
-            failed=1
-        fi
+        [[ "$T_RC" -eq 0 || "$failed" -ne 0 ]] || { CSVI_FAILED+=("$name (status $T_RC)"); failed=1; }
     done
 }
 
 # ---- table --------------------------------------------------------------------------
 
-FMT='%-18s %14s %8s %8s %10s %11s %9s %9s %9s\n'
+FMT='%-18s %12s %7s %7s %8s %8s %9s %9s %8s %8s %9s\n'
 # shellcheck disable=SC2059  # FMT is our own format string
-TABLE="$(printf "$FMT" profile bytes 'wc-l s' 'cat s' 'csvinfer s' 'csvinfer MB/s' \
-    'csvi/wc-l' 'csvi/cat' 'RSS MiB')"$'\n'
+TABLE="$(printf "$FMT" profile bytes 'wc-l s' 'cat s' '1thr s' "${NPROC}thr s" "${NPROC}thr MB/s" \
+    "${NPROC}thr/wc-l" "${NPROC}thr/cat" '1thr/Nthr' 'RSS MiB')"$'\n'
 
 add_row() { # add_row PROFILE BYTES — uses BEST_* and PEAK_KIB
     TABLE+="$(awk -v fmt="$FMT" -v p="$1" -v b="$2" -v w="$BEST_WC" -v c="$BEST_CAT" \
-        -v x="$BEST_CSVI" -v k="$PEAK_KIB" 'BEGIN {
-        mbs = x > 0 ? sprintf("%.0f", b / 1e6 / x) : "-"
-        rw  = w > 0 ? sprintf("%.2f", x / w) : "-"
-        rc  = c > 0 ? sprintf("%.2f", x / c) : "-"
-        printf fmt, p, b, w, c, x, mbs, rw, rc, sprintf("%.1f", k / 1024)
+        -v x1="$BEST_C1" -v xn="$BEST_CN" -v k="$PEAK_KIB" 'BEGIN {
+        mbs = xn > 0 ? sprintf("%.0f", b / 1e6 / xn) : "-"
+        rw  = w > 0 ? sprintf("%.2f", xn / w) : "-"
+        rc  = c > 0 ? sprintf("%.2f", xn / c) : "-"
+        sp  = xn > 0 ? sprintf("%.2f", x1 / xn) : "-"
+        printf fmt, p, b, w, c, x1, xn, mbs, rw, rc, sp, sprintf("%.1f", k / 1024)
     }')"$'\n'
 }
 
@@ -213,6 +215,19 @@ measure "small ${SMALL_N}x$SMALL_SIZE" "$d" "${small_files[@]}"
 add_row "small ${SMALL_N}x$SMALL_SIZE" "$(find "$d" -type f -name '*.csv' -printf '%s\n' |
     awk '{ s += $1 } END { print s + 0 }')"
 
+# Peak RSS must not grow with the file: the mixed profile at 4 GiB, once, all cores.
+if [[ "${CSVI_BENCH_4G:-1}" == 1 ]]; then
+    SIZE_SAVE="$SIZE"
+    SIZE=4G
+    big_file mixed
+    SIZE="$SIZE_SAVE"
+    fresh_xdg
+    note "mixed 4G: one run for peak RSS"
+    timed "csvinfer 4G" "$BIN" --threads "$NPROC" --format json -o /dev/null "$BIG_FILE"
+    RSS4G="$(awk -v k="$T_KIB" 'BEGIN { printf "%.1f", k / 1024 }')"
+    SECS4G="$T_SECS"
+fi
+
 # ---- report -------------------------------------------------------------------------
 
 cpu="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
@@ -220,12 +235,16 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
 {
     echo "# csvinfer bench — $(date '+%Y-%m-%d %H:%M:%S %z')"
     echo "# nproc: $(nproc)   cpu: ${cpu:-unknown}   commit: $commit"
-    echo "# csvinfer: $BIN --threads 1 --format json -o /dev/null" \
-        "${EXTRA[*]+${EXTRA[*]} }FILE (small files: no --threads, one directory argument)"
+    echo "# csvinfer: $BIN --threads 1|$NPROC --format json -o /dev/null" \
+        "${EXTRA[*]+${EXTRA[*]} }FILE (small files: the directory as one argument)"
     echo "# data: $DATA, $SIZE per profile, seed $SEED; best of $RUNS, warm page cache;" \
         "csvi/wc-l and csvi/cat are ratios of wall times; MB = 10^6 bytes"
     echo
     printf '%s' "$TABLE"
+    if [[ -n "${RSS4G:-}" ]]; then
+        echo
+        echo "mixed 4 GiB, $NPROC threads, one run: ${SECS4G} s, peak RSS ${RSS4G} MiB"
+    fi
     for failed in ${CSVI_FAILED[@]+"${CSVI_FAILED[@]}"}; do
         echo "# WARNING: csvinfer failed on $failed; its times are not valid"
     done

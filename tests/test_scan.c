@@ -310,3 +310,33 @@ Test(scan, copy_style_quotes_inside_fields)
         cr_assert(memcmp(v, cases[i][1], len) == 0, "case %s", cases[i][0]);
     }
 }
+
+Test(scan, avx2_counter_equals_scalar_at_every_alignment_and_length)
+{
+    if (!split_have_avx2())
+        cr_skip_test("no AVX2 on this CPU");
+    uint8_t raw[700];
+    static const uint8_t pick[] = {',', '"', '\n', '\r', 'a', 0, 0xff, '\''};
+    for (int iter = 0; iter < 50; iter++) {
+        for (size_t i = 0; i < sizeof raw; i++)
+            raw[i] = pick[rnd() % sizeof pick];
+        for (size_t align = 0; align < 64; align++)
+            for (size_t len = 0; len + align <= sizeof raw; len += 1 + rnd() % 37) {
+                uint8_t quote = iter % 3 == 0 ? 0 : iter % 3 == 1 ? '"' : '\'';
+                uint64_t q1, n1, q2, n2;
+                split_count_scalar(raw + align, len, quote, &q1, &n1);
+                split_count_avx2(raw + align, len, quote, &q2, &n2);
+                cr_assert_eq(q1, q2, "quotes, alignment %zu length %zu", align, len);
+                cr_assert_eq(n1, n2, "newlines, alignment %zu length %zu", align, len);
+            }
+    }
+}
+
+Test(scan, next_record_start_honours_the_quote_state)
+{
+    const uint8_t *s = (const uint8_t *)"ab\"c\nd\"\nxy\n";
+    cr_assert_eq(split_next_record(s, 11, '"', false), 8, "outside: the newline after the quoted one");
+    cr_assert_eq(split_next_record(s, 11, '"', true), 5, "inside: the quote at 2 closes, so line 1 ends");
+    cr_assert_eq(split_next_record(s, 11, 0, false), 5);
+    cr_assert_eq(split_next_record(s, 4, '"', false), SIZE_MAX);
+}
