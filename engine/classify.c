@@ -56,6 +56,22 @@ static bool double_in_range(const uint8_t *p, size_t n)
     return !isinf(v);
 }
 
+/* SWAR on 8 bytes (little-endian): are they all ASCII digits, and their value. */
+static inline bool eight_digits(uint64_t w)
+{
+    /* each byte 0x30..0x39: high nibble 3, and adding 6 does not carry into it */
+    return ((w & 0xF0F0F0F0F0F0F0F0ull) |
+            (((w + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) == 0x3333333333333333ull;
+}
+
+static inline uint64_t eight_digits_value(uint64_t w)
+{
+    w -= 0x3030303030303030ull;                       /* bytes d0 d1 ... d7, d0 lowest */
+    w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;  /* pairs: 10*d0+d1 in even bytes */
+    w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull; /* quads */
+    return (w * 10000 + (w >> 32)) & 0xFFFFFFFFull;   /* eight */
+}
+
 /* Numbers: integer, decimal, double.  Returns false if p is not a number. */
 static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
 {
@@ -67,13 +83,22 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
     }
     size_t int_start = i;
     uint64_t mag = 0;
-    bool overflow = false;
+    /* 19 digits always fit in uint64; a longer integer part is past int64 anyway */
+    while (i + 8 <= n && i - int_start <= 11) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!eight_digits(w))
+            break;
+        mag = mag * 100000000u + eight_digits_value(w);
+        i += 8;
+    }
     while (i < n && is_digit(p[i])) {
-        overflow |= __builtin_mul_overflow(mag, 10u, &mag);
-        overflow |= __builtin_add_overflow(mag, (unsigned)(p[i] - '0'), &mag);
+        if (i - int_start < 19)
+            mag = mag * 10 + (unsigned)(p[i] - '0');
         i++;
     }
     size_t int_len = i - int_start;
+    bool overflow = int_len > 19;
     if (int_len > 1 && p[int_start] == '0')
         return false; /* leading zero: a code, keep it text */
     size_t frac_len = 0;
@@ -82,6 +107,9 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
         point = true;
         i++;
         size_t fs = i;
+        uint64_t w;
+        while (i + 8 <= n && (memcpy(&w, p + i, 8), eight_digits(w)))
+            i += 8;
         while (i < n && is_digit(p[i]))
             i++;
         frac_len = i - fs;
@@ -235,7 +263,7 @@ void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, cons
     }
 }
 
-static bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+static inline bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
 {
     if (!cfg->null_first[p[0]] || !((cfg->null_len_mask >> (n < 63 ? n : 63)) & 1u))
         return false;
