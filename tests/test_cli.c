@@ -570,3 +570,92 @@ Test(cli, output_to_a_fifo_writes_into_it_and_keeps_it, .timeout = 60)
     free(fifo);
     rm_tree(dir);
 }
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char *p = path_join(dir, name);
+    FILE *f = fopen(p, "w");
+    cr_assert_not_null(f, "create %s: %s", p, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+/* A directory: files in sorted order (subdirectories where they sort), the
+ * default globs, --exclude, a FIFO skipped with a note, a symlink loop
+ * reported and not followed; the same with one thread and with two. */
+Test(cli, directory_walk_order_globs_fifo_and_loop, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-walk-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *sub = path_join(dir, "sub");
+    cr_assert_eq(mkdir(sub, 0700), 0);
+    write_text(dir, "b.csv", "x,y\n1,2\n");
+    write_text(dir, "a.csv", "x,y\n3,4\n");
+    write_text(dir, "z_excluded.csv", "x,y\n5,6\n");
+    write_text(sub, "c.tsv", "p\tq\n7\t8\n");
+    write_text(sub, "skip.dat", "not,matched\n1,2\n");
+    char *fifo = path_join(dir, "fifo.csv");
+    cr_assert_eq(mkfifo(fifo, 0600), 0);
+    char *loop = path_join(sub, "loop");
+    cr_assert_eq(symlink("..", loop), 0);
+
+    static const char *const expect_path[] = {"tree/a.csv", "tree/b.csv", "tree/fifo.csv",
+                                              "tree/sub/c.tsv", "tree/sub/loop"};
+    static const char *const expect_kind[] = {NULL, NULL, "not_regular", NULL, "walk_failed"};
+    json_t *first = NULL;
+    for (int threads = 1; threads <= 2; threads++) {
+        char targ[8];
+        snprintf(targ, sizeof targ, "%d", threads);
+        const char *args[] = {"--threads", targ, "--exclude", "z_*", "tree"};
+        /* "tree" is a symlink to the temp dir, made in a private cwd */
+        char ctmpl[] = "/tmp/csvi-walkcwd-XXXXXX";
+        char *cwd = mkdtemp(ctmpl);
+        char *tl = path_join(cwd, "tree");
+        cr_assert_eq(symlink(dir, tl), 0);
+        struct run_result r;
+        run_cli(cwd, args, 5, &r);
+        cr_expect_eq(r.status, 1, "exit %d with a FIFO and a loop in the tree, expected 1", r.status);
+        json_t *doc = parse_output("directory walk", &r);
+        cr_assert_not_null(doc);
+        json_t *files = json_object_get(doc, "files");
+        cr_assert_eq(json_array_size(files), 5, "%zu files listed, expected 5",
+                     json_array_size(files));
+        for (size_t i = 0; i < 5; i++) {
+            json_t *f = json_array_get(files, i);
+            const char *path = json_string_value(json_object_get(f, "path"));
+            cr_expect_str_eq(path, expect_path[i], "file %zu", i);
+            json_t *errs = json_object_get(f, "errors");
+            if (expect_kind[i]) {
+                cr_expect_eq(json_array_size(errs), 1, "%s: one error", path);
+                cr_expect_str_eq(json_string_value(json_object_get(json_array_get(errs, 0), "kind")),
+                                 expect_kind[i], "%s", path);
+            } else {
+                cr_expect_eq(json_array_size(errs), 0, "%s: no error", path);
+                cr_expect_eq(json_integer_value(json_object_get(f, "rows")), 1, "%s: rows", path);
+            }
+        }
+        normalize(doc);
+        json_t *fs = json_object_get(doc, "files");
+        for (size_t i = 0; i < json_array_size(fs); i++)
+            json_object_del(json_array_get(fs, i), "cache");
+        if (!first)
+            first = doc;
+        else {
+            cr_expect(json_equal(first, doc), "--threads 2 differs from --threads 1 on a directory");
+            json_decref(doc);
+        }
+        free(r.out);
+        unlink(tl);
+        free(tl);
+        rmdir(cwd);
+    }
+    json_decref(first);
+    unlink(loop);
+    unlink(fifo);
+    free(loop);
+    free(fifo);
+    free(sub);
+    rm_tree(dir);
+}
