@@ -263,20 +263,24 @@ void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, cons
     }
 }
 
-static inline bool is_null_token(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+/* Which null token p is: its index, or -1. */
+static inline int null_token_index(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
 {
     if (!cfg->null_first[p[0]] || !((cfg->null_len_mask >> (n < 63 ? n : 63)) & 1u))
-        return false;
+        return -1;
     for (size_t i = 0; i < cfg->n_null; i++)
         if (cfg->null_lens[i] == n && memcmp(cfg->null_tokens[i], p, n) == 0)
-            return true;
-    return false;
+            return (int)i;
+    return -1;
 }
 
-bool classify_is_null(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg)
+/* null_kind of token i (kinds past 31 share the last bit of a 32-bit mask) */
+static inline int token_kind(int i) { return i + 2 < 31 ? i + 2 : 31; }
+
+int classify_null_kind(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg)
 {
     if (n == 0)
-        return !(quoted && cfg->quoted_empty_is_text);
+        return (quoted && cfg->quoted_empty_is_text) ? -1 : quoted ? 1 : 0;
     size_t s = 0, e = n;
     if (p[0] <= ' ' || p[n - 1] <= ' ') {
         while (s < e && (p[s] == ' ' || p[s] == '\t'))
@@ -284,9 +288,10 @@ bool classify_is_null(const uint8_t *p, size_t n, bool quoted, const struct clas
         while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t'))
             e--;
         if (s == e || ((s != 0 || e != n) && cfg->no_trim))
-            return false;
+            return -1;
     }
-    return is_null_token(p + s, e - s, cfg);
+    int t = null_token_index(p + s, e - s, cfg);
+    return t < 0 ? -1 : token_kind(t);
 }
 
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
@@ -294,8 +299,10 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
 {
     *out = (struct field_class){.types = T_TEXT};
     if (n == 0) {
-        if (!(quoted && cfg->quoted_empty_is_text))
+        if (!(quoted && cfg->quoted_empty_is_text)) {
             out->types = CSVI_BIT(CSVI_TYPE_NULL);
+            out->null_kind = quoted;
+        }
         return;
     }
     size_t s = 0, e = n;
@@ -313,8 +320,10 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         return;
     const uint8_t *v = p + s;
     size_t len = e - s;
-    if (is_null_token(v, len, cfg)) {
+    int tok = null_token_index(v, len, cfg);
+    if (tok >= 0) {
         out->types = CSVI_BIT(CSVI_TYPE_NULL);
+        out->null_kind = (uint8_t)token_kind(tok);
         return;
     }
     uint8_t c = v[0];

@@ -72,6 +72,7 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
     uint32_t t = fc->types;
     if (t == CSVI_BIT(CSVI_TYPE_NULL)) {
         c->nulls++;
+        c->null_kinds |= 1u << fc->null_kind;
         return;
     }
     c->and_types &= t;
@@ -126,13 +127,15 @@ static void note_length(struct column_state *c, const uint8_t *value, size_t n)
     }
 }
 
-void column_add_settled(struct column_state *c, bool is_null, const uint8_t *value, size_t n)
+void column_add_settled(struct column_state *c, int null_kind, const uint8_t *value, size_t n)
 {
     c->count++;
-    if (is_null)
+    if (null_kind >= 0) {
         c->nulls++;
-    else
+        c->null_kinds |= 1u << null_kind;
+    } else {
         note_length(c, value, n);
+    }
 }
 
 void column_join(struct column_state *a, const struct column_state *b)
@@ -140,6 +143,7 @@ void column_join(struct column_state *a, const struct column_state *b)
     a->and_types &= b->and_types;
     a->count += b->count;
     a->nulls += b->nulls;
+    a->null_kinds |= b->null_kinds;
     for (int t = 0; t < CSVI_TYPE_COUNT; t++)
         a->fit[t] += column_fit(b, t);
     if (b->imin < a->imin)
@@ -205,6 +209,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     out->name = name;
     out->count = c->count;
     out->null_count = c->nulls;
+    out->null_kinds = c->null_kinds;
     out->nullable = c->nulls > 0 || c->count == 0;
     uint64_t nonnull = c->count - c->nulls;
     if (nonnull == 0) {

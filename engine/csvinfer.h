@@ -140,6 +140,9 @@ struct csvi_column {
     bool nullable;
     uint64_t count;            /* values in the column (nulls included) */
     uint64_t null_count;
+    unsigned null_kinds;       /* how nulls were written: bit 0 the empty field,
+                                  bit 1 a quoted empty "", bit 2+i the i-th null
+                                  token (csvi_engine_null_token) */
     int64_t min, max;          /* integer columns */
     unsigned precision, scale; /* decimal columns */
     char format[40];           /* date/time/timestamp(tz): strftime style */
@@ -189,9 +192,17 @@ size_t csvi_engine_file_count(const csvi_engine *e);
 const struct csvi_file_result *csvi_engine_file(const csvi_engine *e, size_t i);
 double csvi_engine_seconds(const csvi_engine *e); /* wall time of all runs */
 
+/* The i-th null token in use (the default list or --null), NULL past the end. */
+const char *csvi_engine_null_token(const csvi_engine *e, size_t i);
+
 /* Output of all results so far.  Return CSVI_ERR_OUTPUT if writing failed. */
 enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out);
 enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out);
+
+enum csvi_sql_dialect { CSVI_SQL_POSTGRES = 0, CSVI_SQL_DUCKDB, CSVI_SQL_SQLITE };
+/* One CREATE TABLE per file, and the statement that loads it (PostgreSQL and
+ * DuckDB COPY, the sqlite3 shell's .import), with warnings as SQL comments. */
+enum csvi_status csvi_write_sql(const csvi_engine *e, FILE *out, enum csvi_sql_dialect d);
 
 /* ---- value-level inference (tests, tools) ------------------------------- */
 /* Infer one column from n raw CSV fields, as they appear in a file with the

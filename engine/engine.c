@@ -192,6 +192,11 @@ void csvi_engine_free(csvi_engine *e)
 }
 
 size_t csvi_engine_file_count(const csvi_engine *e) { return e->n_files; }
+
+const char *csvi_engine_null_token(const csvi_engine *e, size_t i)
+{
+    return i < e->cfg.ccfg.n_null ? e->cfg.ccfg.null_tokens[i] : NULL;
+}
 const struct csvi_file_result *csvi_engine_file(const csvi_engine *e, size_t i)
 {
     return i < e->n_files ? &e->files[i] : NULL;

@@ -43,6 +43,7 @@ static void resolve_blanks(struct file_merge *m)
     if (m->started && m->plan->ncols == 1) {
         m->cols[0].count += m->blank;
         m->cols[0].nulls += m->blank;
+        m->cols[0].null_kinds |= 1u; /* a blank line is an empty field */
         m->res->rows += m->blank;
     } else {
         add_error(m, m->blank_line, CSVI_EK_BLANK_LINE,

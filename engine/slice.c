@@ -136,7 +136,7 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
             const uint8_t *p = field_content(buf, &f[i], plan->quote, c->scratch, &len, &quoted);
             struct column_state *col = &v->cols[i];
             if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                column_add_settled(col, classify_is_null(p, len, quoted, cc), p, len);
+                column_add_settled(col, classify_null_kind(p, len, quoted, cc), p, len);
                 continue;
             }
             struct field_class cl;

@@ -18,13 +18,13 @@
 enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 4 };
 #define STDERR_ERRORS_PER_FILE 10
 
-enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON };
+enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON, FMT_SQL };
 
 enum {
     OPT_FORMAT = 256, OPT_THREADS, OPT_CHUNK, OPT_MAXREC, OPT_IO, OPT_DELIM, OPT_QUOTE,
     OPT_HEADER, OPT_NOHEADER, OPT_NULL, OPT_QEMPTY, OPT_DAYFIRST, OPT_NOTRIM, OPT_THRESHOLD,
     OPT_SAMPLE, OPT_INCLUDE, OPT_EXCLUDE, OPT_STATS, OPT_NOCACHE, OPT_NOLEDGER, OPT_VERSION,
-    OPT_HELP, OPT_UNBUILT
+    OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT
 };
 
 static const struct option long_opts[] = {
@@ -55,7 +55,7 @@ static const struct option long_opts[] = {
     {"ledger", required_argument, 0, OPT_UNBUILT},
     {"fail-on-drift", no_argument, 0, OPT_UNBUILT},
     {"group", no_argument, 0, OPT_UNBUILT},
-    {"sql-dialect", required_argument, 0, OPT_UNBUILT},
+    {"sql-dialect", required_argument, 0, OPT_SQLDIALECT},
     {"progress", required_argument, 0, OPT_UNBUILT},
     {"version", no_argument, 0, OPT_VERSION},
     {"help", no_argument, 0, OPT_HELP},
@@ -68,7 +68,8 @@ static void usage(FILE *f)
           "Infer the type, nullability and SQL shape of every column of CSV files,\n"
           "reading every row.  PATH: a file, a directory (recursive), or - for stdin.\n"
           "\n"
-          "  --format table|json     output format (default: table on a terminal, else json)\n"
+          "  --format table|json|sql output format (default: table on a terminal, else json)\n"
+          "  --sql-dialect postgres|duckdb|sqlite   for --format sql (default postgres)\n"
           "  -o, --output FILE       write the output to FILE (atomically) instead of stdout\n"
           "  --delimiter C           field delimiter (default: sniffed among , ; tab |)\n"
           "  --quote C|none          quote character (default: sniffed among \" ')\n"
@@ -168,6 +169,7 @@ int main(int argc, char **argv)
     enum out_format fmt = FMT_AUTO;
     const char *out_path = NULL;
     bool stats = false, quiet = false;
+    enum csvi_sql_dialect sqld = CSVI_SQL_POSTGRES;
     const char **nulls = NULL, **incl = NULL, **excl = NULL;
     size_t n_nulls = 0, n_incl = 0, n_excl = 0;
     int c;
@@ -180,12 +182,14 @@ int main(int argc, char **argv)
                 fmt = FMT_TABLE;
             else if (strcmp(optarg, "json") == 0)
                 fmt = FMT_JSON;
-            else if (!strcmp(optarg, "ndjson") || !strcmp(optarg, "sql") ||
-                     !strcmp(optarg, "frictionless"))
-                return usage_error("--format %s is not available in this version (table, json)",
+            else if (strcmp(optarg, "sql") == 0)
+                fmt = FMT_SQL;
+            else if (!strcmp(optarg, "ndjson") || !strcmp(optarg, "frictionless"))
+                return usage_error("--format %s is not available in this version (table, json, "
+                                   "sql)",
                                    optarg);
             else
-                return usage_error("unknown --format '%s' (table, json)", optarg);
+                return usage_error("unknown --format '%s' (table, json, sql)", optarg);
             break;
         case 'o': out_path = optarg; break;
         case OPT_THREADS: {
@@ -224,6 +228,17 @@ int main(int argc, char **argv)
                 opt.quote = 0;
             else if ((opt.quote = parse_char(optarg)) < 0)
                 return usage_error("--quote wants one character or 'none', not '%s'", optarg);
+            break;
+        case OPT_SQLDIALECT:
+            if (!strcmp(optarg, "postgres") || !strcmp(optarg, "postgresql"))
+                sqld = CSVI_SQL_POSTGRES;
+            else if (!strcmp(optarg, "duckdb"))
+                sqld = CSVI_SQL_DUCKDB;
+            else if (!strcmp(optarg, "sqlite"))
+                sqld = CSVI_SQL_SQLITE;
+            else
+                return usage_error("--sql-dialect wants postgres, duckdb or sqlite, not '%s'",
+                                   optarg);
             break;
         case OPT_HEADER: opt.header = 1; break;
         case OPT_NOHEADER: opt.header = 0; break;
@@ -340,7 +355,9 @@ int main(int argc, char **argv)
     }
     if (fmt == FMT_AUTO)
         fmt = isatty(fileno(out)) ? FMT_TABLE : FMT_JSON;
-    st = fmt == FMT_TABLE ? csvi_write_table(e, out) : csvi_write_json(e, out);
+    st = fmt == FMT_TABLE ? csvi_write_table(e, out)
+         : fmt == FMT_SQL ? csvi_write_sql(e, out, sqld)
+                          : csvi_write_json(e, out);
     if (out != stdout && !tmp && fclose(out) != 0)
         st = CSVI_ERR_OUTPUT;
     if (tmp) {
