@@ -274,13 +274,15 @@ static inline int null_token_index(const uint8_t *p, size_t n, const struct clas
     return -1;
 }
 
-/* null_kind of token i (kinds past 31 share the last bit of a 32-bit mask) */
-static inline int token_kind(int i) { return i + 2 < 31 ? i + 2 : 31; }
+/* The null_bits of token i (tokens past the 27th share bit 28) */
+static inline uint32_t token_bit(int i) { return 1u << (i + 2 < 28 ? i + 2 : 28); }
 
-int classify_null_kind(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg)
+uint32_t classify_null_bits(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg)
 {
     if (n == 0)
-        return (quoted && cfg->quoted_empty_is_text) ? -1 : quoted ? 1 : 0;
+        return (quoted && cfg->quoted_empty_is_text) ? 0
+               : quoted                              ? CSVI_NULL_QUOTED_EMPTY
+                                                     : CSVI_NULL_EMPTY;
     size_t s = 0, e = n;
     if (p[0] <= ' ' || p[n - 1] <= ' ') {
         while (s < e && (p[s] == ' ' || p[s] == '\t'))
@@ -288,10 +290,13 @@ int classify_null_kind(const uint8_t *p, size_t n, bool quoted, const struct cla
         while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t'))
             e--;
         if (s == e || ((s != 0 || e != n) && cfg->no_trim))
-            return -1;
+            return 0;
     }
     int t = null_token_index(p + s, e - s, cfg);
-    return t < 0 ? -1 : token_kind(t);
+    if (t < 0)
+        return 0;
+    return token_bit(t) | (quoted ? CSVI_NULL_TOKEN_QUOTED : 0) |
+           (s != 0 || e != n ? CSVI_NULL_TOKEN_PADDED : 0);
 }
 
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
@@ -301,7 +306,7 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
     if (n == 0) {
         if (!(quoted && cfg->quoted_empty_is_text)) {
             out->types = CSVI_BIT(CSVI_TYPE_NULL);
-            out->null_kind = quoted;
+            out->null_bits = quoted ? CSVI_NULL_QUOTED_EMPTY : CSVI_NULL_EMPTY;
         }
         return;
     }
@@ -323,7 +328,8 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
     int tok = null_token_index(v, len, cfg);
     if (tok >= 0) {
         out->types = CSVI_BIT(CSVI_TYPE_NULL);
-        out->null_kind = (uint8_t)token_kind(tok);
+        out->null_bits = token_bit(tok) | (quoted ? CSVI_NULL_TOKEN_QUOTED : 0) |
+                         (padded ? CSVI_NULL_TOKEN_PADDED : 0);
         return;
     }
     uint8_t c = v[0];

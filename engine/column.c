@@ -72,7 +72,7 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
     uint32_t t = fc->types;
     if (t == CSVI_BIT(CSVI_TYPE_NULL)) {
         c->nulls++;
-        c->null_kinds |= 1u << fc->null_kind;
+        c->null_kinds |= fc->null_bits;
         return;
     }
     c->and_types &= t;
@@ -127,12 +127,12 @@ static void note_length(struct column_state *c, const uint8_t *value, size_t n)
     }
 }
 
-void column_add_settled(struct column_state *c, int null_kind, const uint8_t *value, size_t n)
+void column_add_settled(struct column_state *c, uint32_t null_bits, const uint8_t *value, size_t n)
 {
     c->count++;
-    if (null_kind >= 0) {
+    if (null_bits) {
         c->nulls++;
-        c->null_kinds |= 1u << null_kind;
+        c->null_kinds |= null_bits;
     } else {
         note_length(c, value, n);
     }

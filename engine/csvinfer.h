@@ -134,15 +134,21 @@ struct csvi_example {
     char value[CSVI_EXAMPLE_BYTES + 1]; /* NUL-terminated, possibly cut */
 };
 
+#define CSVI_NULL_EMPTY 0x1u         /* the empty field */
+#define CSVI_NULL_QUOTED_EMPTY 0x2u  /* a quoted empty field "" */
+#define CSVI_NULL_TOKEN_PADDED (1u << 29) /* a null token with spaces around it */
+#define CSVI_NULL_TOKEN_QUOTED (1u << 30) /* a null token in quotes ("NA") */
+#define CSVI_NULL_TOKEN_BITS 0x1FFFFFFCu  /* bits 2..28: which tokens */
+
 struct csvi_column {
     char *name;                /* owned by the result */
     enum csvi_type type;
     bool nullable;
     uint64_t count;            /* values in the column (nulls included) */
     uint64_t null_count;
-    unsigned null_kinds;       /* how nulls were written: bit 0 the empty field,
-                                  bit 1 a quoted empty "", bit 2+i the i-th null
-                                  token (csvi_engine_null_token) */
+    unsigned null_kinds;       /* how nulls were written: CSVI_NULL_* bits, and bit
+                                  2+i for the i-th null token (csvi_engine_null_token;
+                                  tokens past the 27th share bit 28) */
     int64_t min, max;          /* integer columns */
     unsigned precision, scale; /* decimal columns */
     char format[40];           /* date/time/timestamp(tz): strftime style */
@@ -166,6 +172,7 @@ struct csvi_file_result {
     struct csvi_error *errors;
     uint64_t error_total;      /* errors found, listed or not */
     uint64_t cache_slices, cache_hits;
+    uint64_t trailing_blank_lines; /* blank lines after the last record */
     double seconds;
 };
 #define CSVI_MAX_ERRORS 100

@@ -60,7 +60,7 @@ struct field_class {
     uint8_t time_flags; /* time / timestamp(tz): TF_* */
     uint8_t int_digits; /* decimal: significant digits before the point */
     uint8_t scale;      /* decimal: digits after the point */
-    uint8_t null_kind;  /* null: 0 empty, 1 quoted "", 2 + i the i-th null token */
+    uint32_t null_bits; /* null: how it was written (csvi_column.null_kinds bits) */
     int64_t ival;       /* integer: the value */
 };
 
@@ -84,9 +84,9 @@ void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, cons
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
                     struct field_class *out /* OUT */);
 
-/* The null decisions of classify_field alone: -1 if the content is not a
- * null, else its null_kind. */
-int classify_null_kind(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg);
+/* The null decisions of classify_field alone: 0 if the content is not a
+ * null, else its null_bits. */
+uint32_t classify_null_bits(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg);
 
 /* Parsers used by classify.c (datetime.c).  Each returns the number of bytes
  * consumed, 0 if p does not start with one. */
@@ -109,7 +109,7 @@ struct example_list { /* tolerant mode: first values (by line) not fitting a typ
 struct column_state {
     uint64_t count;                    /* values, nulls included */
     uint64_t nulls;
-    uint32_t null_kinds;               /* OR of 1 << null_kind */
+    uint32_t null_kinds;               /* OR of the null_bits of its nulls */
     uint64_t fit[CSVI_TYPE_COUNT];     /* non-null values fitting each type, but
                                           for the pending run below: use column_fit */
     uint32_t run_types;                /* type set of the last values ... */
@@ -132,7 +132,7 @@ static inline bool column_settled(const struct column_state *c)
     return c->strict && c->and_types == CSVI_BIT(CSVI_TYPE_TEXT);
 }
 /* Add a value to a settled column: only counts and lengths. */
-void column_add_settled(struct column_state *c, int null_kind /* -1: not null */,
+void column_add_settled(struct column_state *c, uint32_t null_bits /* 0: not null */,
                         const uint8_t *value, size_t n);
 
 void column_init(struct column_state *c, bool tolerant);

@@ -43,7 +43,7 @@ static void resolve_blanks(struct file_merge *m)
     if (m->started && m->plan->ncols == 1) {
         m->cols[0].count += m->blank;
         m->cols[0].nulls += m->blank;
-        m->cols[0].null_kinds |= 1u; /* a blank line is an empty field */
+        m->cols[0].null_kinds |= CSVI_NULL_EMPTY; /* a blank line is an empty field */
         m->res->rows += m->blank;
     } else {
         add_error(m, m->blank_line, CSVI_EK_BLANK_LINE,
@@ -102,6 +102,8 @@ void file_merge_finish(struct file_merge *m, struct file_plan *plan)
 {
     struct csvi_file_result *r = m->res;
     const struct csvi_options *opt = &plan->cfg->opt;
+    if (m->started && !m->stopped)
+        r->trailing_blank_lines = m->blank;
     r->dialect.encoding = m->nul_seen ? CSVI_ENC_BINARY
                           : m->utf8_seen ? CSVI_ENC_LATIN1
                                          : CSVI_ENC_UTF8;

@@ -79,7 +79,7 @@ static void resolve_inner_blanks(struct slice_ctx *c)
 {
     struct slice_verdict *v = c->v;
     if (c->plan->ncols == 1) {
-        struct field_class nul = {.types = CSVI_BIT(CSVI_TYPE_NULL)};
+        struct field_class nul = {.types = CSVI_BIT(CSVI_TYPE_NULL), .null_bits = CSVI_NULL_EMPTY};
         for (uint64_t i = 0; i < c->blank; i++)
             column_add(&v->cols[0], &nul, NULL, 0, c->blank_line + i);
         v->rows += c->blank;
@@ -136,7 +136,7 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
             const uint8_t *p = field_content(buf, &f[i], plan->quote, c->scratch, &len, &quoted);
             struct column_state *col = &v->cols[i];
             if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                column_add_settled(col, classify_null_kind(p, len, quoted, cc), p, len);
+                column_add_settled(col, classify_null_bits(p, len, quoted, cc), p, len);
                 continue;
             }
             struct field_class cl;

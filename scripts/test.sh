@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# test.sh — set up (apt-get what is missing) and run the whole suite twice:
-# the Release build, the AddressSanitizer + UndefinedBehaviorSanitizer build,
-# and the ThreadSanitizer build.  Exits non-zero if anything fails.
+# test.sh — set up (apt-get what is missing) and run the whole suite: the
+# Release build's tests, the load test against a real PostgreSQL server
+# (scripts/pg-test.sh, which installs and starts its own), then the tests
+# again under AddressSanitizer + UndefinedBehaviorSanitizer and under
+# ThreadSanitizer.  Exits non-zero if anything fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 csvi_install_deps
@@ -19,6 +21,8 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export LSAN_OPTIONS="suppressions=$CSVI_ROOT/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "release" build -DCMAKE_BUILD_TYPE=Release -DCSVI_SANITIZE=
+echo "== postgresql: every inferred schema must load its file (scripts/pg-test.sh)"
+CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-test.sh"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
