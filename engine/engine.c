@@ -134,7 +134,13 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
     else
         csvi_options_init(&e->cfg.opt);
     struct csvi_options *o = &e->cfg.opt;
-    if (o->threshold <= 0.0 || o->threshold > 1.0 || o->max_record < 1 || o->chunk_size < 1) {
+    bool bad_delim = o->delimiter != CSVI_AUTO &&
+                     (o->delimiter <= 0 || o->delimiter > 255 || o->delimiter == '\n' ||
+                      o->delimiter == '\r' || o->delimiter == o->quote);
+    bool bad_quote = o->quote != CSVI_AUTO &&
+                     (o->quote < 0 || o->quote > 255 || o->quote == '\n' || o->quote == '\r');
+    if (o->threshold <= 0.0 || o->threshold > 1.0 || o->max_record < 1 || o->chunk_size < 1 ||
+        bad_delim || bad_quote) {
         free(e);
         if (st)
             *st = CSVI_ERR_USAGE;

@@ -177,6 +177,11 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
     res->lines = rec_line - first_line;
     if (!eof || rec_start >= len)
         return 0;
+    /* the last record, without a newline after it: any '\n' in it is quoted */
+    uint64_t tail_nl = 0;
+    for (const uint8_t *q = buf + rec_start, *e = buf + len;
+         (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
+        tail_nl++;
     if (inq_carry) { /* eof inside quotes: the record never ended */
         res->unterminated = true;
         return 0;
@@ -188,7 +193,7 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
         return -ENOMEM;
     res->stopped = !fn(ctx, buf, s->fields, nf, rec_line);
     res->consumed = len;
-    res->lines = rec_line - first_line;
+    res->lines = rec_line - first_line + tail_nl;
     return 0;
 }
 

@@ -289,6 +289,9 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (opt.delimiter != CSVI_AUTO && opt.delimiter == opt.quote)
+        return usage_error("--delimiter and --quote must differ (both '%s')",
+                           (char[]){(char)opt.delimiter, 0});
     if (nulls) {
         opt.null_tokens = nulls;
         opt.n_null_tokens = n_nulls;
