@@ -100,11 +100,9 @@ void csvi_options_init(struct csvi_options *opt)
 void result_add_error(struct csvi_file_result *res, uint64_t line, enum csvi_error_kind kind,
                       const char *fmt, ...)
 {
-    char *msg;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&msg, fmt, ap) < 0)
-        msg = NULL;
+    char *msg = error_vformat(fmt, ap);
     va_end(ap);
     error_list_add(&res->errors, &res->n_errors, &res->error_total, line, kind, msg);
 }

@@ -13,6 +13,7 @@
 
 #include "csvinfer.h"
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -201,6 +202,8 @@ void split_count_scalar(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quo
                         uint64_t *newlines);
 void split_count_avx2(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
                       uint64_t *newlines);
+/* '\n' bytes in p[0, n) (memchr: for short or rare stretches). */
+uint64_t split_count_newlines(const uint8_t *p, size_t n);
 /* Offset just past the first '\n' outside quotes in p[0, n), the state at
  * p[0] being `inside` quotes or not; SIZE_MAX if there is none. */
 size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside);
@@ -329,6 +332,7 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd,
 void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64_t line,
                     enum csvi_error_kind kind, char *message /* owned; NULL: out of memory */);
 char *error_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *error_vformat(const char *fmt, va_list ap);
 
 /* Append an error to a result (message formatted; keeps CSVI_MAX_ERRORS). */
 void result_add_error(struct csvi_file_result *res, uint64_t line, enum csvi_error_kind kind,

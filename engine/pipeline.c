@@ -215,52 +215,89 @@ static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, siz
     return 0;
 }
 
-/* Read file bytes [off, off + len) into dst with reads of BLOCK bytes in
- * flight together; count quotes and newlines of each block as it lands.
+/* One read of a batch. */
+struct read_req {
+    int fd;
+    uint8_t *dst;
+    size_t len;
+    uint64_t off;
+    int32_t res; /* OUT: bytes read, or -errno */
+};
+
+/* Do the reads r[0, n), as many in flight as the ring takes, completions
+ * reaped in batches; done(ctx, req) runs as each lands, while its bytes are
+ * still in cache.  Returns 0, or the ring's own -errno (after draining what
+ * was in flight, so no read outlives its buffer). */
+static int read_batch(struct pipeline *p, struct read_req *r, size_t n,
+                      void (*done)(void *ctx, const struct read_req *req), void *ctx)
+{
+    size_t queued = 0, finished = 0;
+    int err = 0;
+    while (finished < queued || (queued < n && !err)) {
+        while (!err && queued < n && p->rd->pending < p->rd->depth) {
+            int rc = p->rd->ops->queue_read(p->rd, r[queued].fd, r[queued].dst, r[queued].len,
+                                           r[queued].off, queued);
+            if (rc)
+                err = rc;
+            else
+                queued++;
+        }
+        int rc = p->rd->ops->submit(p->rd);
+        if (rc && !err)
+            err = rc;
+        if (finished == queued)
+            break;
+        struct reader_cqe cqe[16];
+        int k = p->rd->ops->reap(p->rd, cqe, 16, true);
+        if (k < 0)
+            return k;
+        for (int i = 0; i < k; i++, finished++) {
+            struct read_req *q = &r[cqe[i].tag];
+            q->res = cqe[i].res;
+            if (done)
+                done(ctx, q);
+        }
+    }
+    return err;
+}
+
+struct count_ctx {
+    uint8_t quote;
+    uint64_t quotes, newlines;
+};
+
+static void count_block(void *ctx, const struct read_req *q)
+{
+    struct count_ctx *c = ctx;
+    if (q->res <= 0)
+        return;
+    uint64_t nq, nl;
+    split_count(q->dst, (size_t)q->res, c->quote, &nq, &nl);
+    c->quotes += nq;
+    c->newlines += nl;
+}
+
+/* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in
+ * flight together, counting quotes and newlines of each block as it lands.
  * Returns the bytes read (short at end of file) or -errno. */
 static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len, uint64_t off,
                             uint8_t quote, uint64_t *quotes, uint64_t *newlines)
 {
-    size_t nblocks = (len + BLOCK - 1) / BLOCK, queued = 0, done = 0, got = 0;
-    int err = 0;
-    *quotes = *newlines = 0;
-    while (done < nblocks) {
-        while (queued < nblocks && p->rd->pending < p->rd->depth) {
-            size_t bl = len - queued * BLOCK < BLOCK ? len - queued * BLOCK : BLOCK;
-            int rc = p->rd->ops->queue_read(p->rd, fd, dst + queued * BLOCK, bl,
-                                           off + queued * BLOCK, queued);
-            if (rc)
-                return rc;
-            queued++;
-        }
-        int rc = p->rd->ops->submit(p->rd);
-        if (rc)
-            return rc;
-        struct reader_cqe cqe[16];
-        int n = p->rd->ops->reap(p->rd, cqe, 16, true);
-        if (n < 0)
-            return n;
-        for (int i = 0; i < n; i++, done++) {
-            if (cqe[i].res < 0) {
-                err = cqe[i].res;
-                continue;
-            }
-            uint64_t q, nl;
-            split_count(dst + cqe[i].tag * BLOCK, (size_t)cqe[i].res, quote, &q, &nl);
-            *quotes += q;
-            *newlines += nl;
-            got += (size_t)cqe[i].res;
-        }
-    }
-    return err ? err : (ssize_t)got;
-}
-
-static uint64_t count_nl(const uint8_t *p, size_t n)
-{
-    uint64_t k = 0;
-    for (const uint8_t *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        k++;
-    return k;
+    size_t nblocks = (len + BLOCK - 1) / BLOCK;
+    struct read_req *r = calloc(nblocks ? nblocks : 1, sizeof *r);
+    if (!r)
+        return -ENOMEM;
+    for (size_t b = 0; b < nblocks; b++)
+        r[b] = (struct read_req){fd, dst + b * BLOCK, len - b * BLOCK < BLOCK ? len - b * BLOCK : BLOCK,
+                                 off + b * BLOCK, 0};
+    struct count_ctx c = {quote, 0, 0};
+    ssize_t got = read_batch(p, r, nblocks, count_block, &c);
+    for (size_t b = 0; b < nblocks && got >= 0; b++)
+        got = r[b].res < 0 ? r[b].res : got + r[b].res;
+    free(r);
+    *quotes = c.quotes;
+    *newlines = c.newlines;
+    return got;
 }
 
 static void file_read_error(struct pipe_file *f, int err)
@@ -360,7 +397,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
             if (pbuf_reserve(cur, cur_len + b))
                 return -ENOMEM;
             memcpy(cur->data + cur_len, nxt->data, b);
-            uint64_t next_line = 1 + nl_total + count_nl(nxt->data, b);
+            uint64_t next_line = 1 + nl_total + split_count_newlines(nxt->data, b);
             int rc = dispatch(p, f, cur, cur_start, cur_len + b - cur_start, line, first, false,
                               false, false, false);
             if (rc)
@@ -393,47 +430,29 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
 static int split_small_files(struct pipeline *p, struct pipe_file **fs, const int *fds, size_t n)
 {
     struct pbuf *bufs[SMALL_BATCH];
-    size_t queued = 0, done = 0;
-    ssize_t got[SMALL_BATCH];
+    struct read_req r[SMALL_BATCH];
     for (size_t i = 0; i < n; i++) {
         bufs[i] = pool_get(p);
-        got[i] = 0;
+        r[i] = (struct read_req){fds[i], bufs[i]->data, (size_t)fs[i]->size, 0, 0};
     }
-    while (done < n) {
-        while (queued < n && p->rd->pending < p->rd->depth) {
-            int rc = p->rd->ops->queue_read(p->rd, fds[queued], bufs[queued]->data,
-                                           (size_t)fs[queued]->size, 0, queued);
-            if (rc)
-                return rc;
-            queued++;
-        }
-        int rc = p->rd->ops->submit(p->rd);
-        if (rc)
-            return rc;
-        struct reader_cqe cqe[SMALL_BATCH];
-        int k = p->rd->ops->reap(p->rd, cqe, SMALL_BATCH, true);
-        if (k < 0)
-            return k;
-        for (int i = 0; i < k; i++, done++)
-            got[cqe[i].tag] = cqe[i].res;
-    }
+    int rc = read_batch(p, r, n, NULL, NULL);
     for (size_t i = 0; i < n; i++) {
         struct pipe_file *f = fs[i];
-        if (got[i] < 0) {
-            file_read_error(f, (int)got[i]);
+        if (rc || r[i].res < 0) {
+            file_read_error(f, rc ? rc : r[i].res);
             tqueue_push(&p->pool, bufs[i]);
             continue;
         }
-        size_t len = (size_t)got[i], start = 0;
+        size_t len = (size_t)r[i].res, start = 0;
         if (len >= 3 && memcmp(bufs[i]->data, "\xEF\xBB\xBF", 3) == 0) {
             f->res->dialect.bom = true;
             start = 3;
         }
-        int rc = dispatch(p, f, bufs[i], start, len - start, 1, true, true, true, false, true);
-        if (rc)
-            return rc;
+        int d = dispatch(p, f, bufs[i], start, len - start, 1, true, true, true, false, true);
+        if (d)
+            rc = d;
     }
-    return 0;
+    return rc;
 }
 
 static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, struct reader *rd)

@@ -178,10 +178,7 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
     if (!eof || rec_start >= len)
         return 0;
     /* the last record, without a newline after it: any '\n' in it is quoted */
-    uint64_t tail_nl = 0;
-    for (const uint8_t *q = buf + rec_start, *e = buf + len;
-         (q = memchr(q, '\n', (size_t)(e - q))) != NULL; q++)
-        tail_nl++;
+    uint64_t tail_nl = split_count_newlines(buf + rec_start, len - rec_start);
     if (inq_carry) { /* eof inside quotes: the record never ended */
         res->unterminated = true;
         return 0;

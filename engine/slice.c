@@ -27,13 +27,17 @@ struct slice_ctx {
 
 static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
 
-char *error_format(const char *fmt, ...)
+char *error_vformat(const char *fmt, va_list ap)
 {
     char *s;
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+char *error_format(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    char *s = error_vformat(fmt, ap);
     va_end(ap);
     return s;
 }
@@ -147,14 +151,6 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
     return true;
 }
 
-static uint64_t count_newlines(const uint8_t *p, size_t n)
-{
-    uint64_t k = 0;
-    for (const uint8_t *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
-        k++;
-    return k;
-}
-
 int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bool eof,
                 bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
                 struct slice_verdict *v)
@@ -203,10 +199,10 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     /* encoding: the first NUL and the first invalid UTF-8 of the records used */
     const uint8_t *z = memchr(buf, 0, r.consumed);
     if (z)
-        v->nul_line = first_line + count_newlines(buf, (size_t)(z - buf));
+        v->nul_line = first_line + split_count_newlines(buf, (size_t)(z - buf));
     size_t bad = utf8_first_invalid(buf, r.consumed);
     if (bad < r.consumed)
-        v->utf8_line = first_line + count_newlines(buf, bad);
+        v->utf8_line = first_line + split_count_newlines(buf, bad);
     return 0;
 }
 

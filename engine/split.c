@@ -32,6 +32,14 @@ void split_count(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes, ui
     count_fn(p, n, quote, quotes, newlines);
 }
 
+uint64_t split_count_newlines(const uint8_t *p, size_t n)
+{
+    uint64_t k = 0;
+    for (const uint8_t *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+        k++;
+    return k;
+}
+
 size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside)
 {
     if (!quote) {
