@@ -3,7 +3,8 @@
 # Release build's tests, the load test against a real PostgreSQL server
 # (scripts/pg-test.sh, which installs and starts its own), then the tests
 # again under AddressSanitizer + UndefinedBehaviorSanitizer and under
-# ThreadSanitizer.  Exits non-zero if anything fails.
+# ThreadSanitizer, then each libFuzzer target for a minute (CSVI_FUZZ_SECONDS).
+# Exits non-zero if anything fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 csvi_install_deps
@@ -26,4 +27,6 @@ CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-test.sh"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
+echo "== fuzz: each libFuzzer target for ${CSVI_FUZZ_SECONDS:-60} s (scripts/fuzz.sh)"
+bash "$CSVI_ROOT/scripts/fuzz.sh" all "${CSVI_FUZZ_SECONDS:-60}"
 echo "== all suites passed"
