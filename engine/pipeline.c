@@ -48,10 +48,18 @@
 
 #define BLOCK (256u * 1024u)   /* unit of reading: stays in L2 while counted */
 #define SMALL_BATCH 8          /* small files with reads in flight together */
+#define WORK_UNIT (1u << 20)   /* a slice is inferred in units of about this size, so a
+                                  worker's bytes are still in cache (4 MiB at most in
+                                  flight per worker instead of 8 MiB cold) */
 
 struct pbuf {
     uint8_t *data;
     size_t cap;
+    atomic_int refs;        /* jobs still reading it; the last one gives it back */
+    /* the raw chunk it was read with: counts before it, and per BLOCK (splitter only) */
+    uint64_t q0, nl0;
+    uint64_t *bq, *bn;
+    size_t nb;              /* blocks counted (0: none, the buffer is not cut in units) */
 };
 
 struct pipe_file {
@@ -65,7 +73,8 @@ struct pipe_file {
 struct slice_job {
     struct pipe_file *file;
     uint64_t gseq;             /* dispatch order: the merger folds in this order */
-    bool first, last;
+    bool first, last;          /* the file's first / last job */
+    bool slice_start;          /* the first job of a slice (a cache unit) */
     bool make_plan;            /* the worker makes the plan (file of one slice) */
     struct pbuf *buf;          /* owned by the job until the worker returns it */
     size_t start, len;         /* the slice: buf->data[start, start + len) */
@@ -84,6 +93,7 @@ struct pipeline {
     size_t window;             /* max slices in flight */
     unsigned nworkers;
     size_t batch;              /* small files read together (< pool size) */
+    size_t max_blocks;         /* BLOCKs in a chunk */
     pthread_t *workers, merger;
     uint64_t next_gseq;        /* splitter only */
     atomic_bool failed;
@@ -124,7 +134,8 @@ static void *worker_main(void *arg)
         if (j->rc == 0)
             j->rc = slice_infer(&j->file->plan, data, j->len, j->eof, j->truncated, j->first_line,
                                 j->header_pending && j->file->plan.header, scratch, &j->v);
-        tqueue_push(&p->pool, j->buf);
+        if (atomic_fetch_sub(&j->buf->refs, 1) == 1)
+            tqueue_push(&p->pool, j->buf);
         j->buf = NULL;
         tqueue_push(&p->done, j);
     }
@@ -141,7 +152,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         atomic_store(&p->failed, true);
     if (j->first && file_merge_init(&f->merge, &f->plan, f->res))
         atomic_store(&p->failed, true);
-    if (j->len)
+    if (j->len && j->slice_start)
         f->res->cache_slices++;
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
@@ -206,12 +217,74 @@ static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, siz
     struct slice_job *j = calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
-    *j = (struct slice_job){.file = f, .first = first, .last = last, .make_plan = make_plan,
-                            .buf = b, .start = start, .len = len, .first_line = line,
-                            .eof = eof, .truncated = truncated, .header_pending = first};
+    *j = (struct slice_job){.file = f, .first = first, .last = last, .slice_start = true,
+                            .make_plan = make_plan, .buf = b, .start = start, .len = len,
+                            .first_line = line, .eof = eof, .truncated = truncated,
+                            .header_pending = first};
+    atomic_store(&b->refs, 1);
     tsem_wait(&p->inflight);
     j->gseq = p->next_gseq++;
     tqueue_push(&p->work, j);
+    return 0;
+}
+
+/* Dispatch the slice b->data[start, end) (first physical line `line`) as work
+ * units cut at the first record start at or after each WORK_UNIT mark of the
+ * buffer's counted raw chunk.  The quote state at a mark comes from the block
+ * counts taken while reading; a record start is always outside quotes.  The
+ * units' verdicts join to the slice's (the verdict is a monoid), so this only
+ * changes which bytes are in cache, never the output. */
+static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *b, size_t start,
+                          size_t end, uint64_t line, bool first, bool last, bool eof,
+                          bool truncated)
+{
+    size_t cuts[4096 + 2];
+    uint64_t lines[4096 + 2];
+    size_t n = 0;
+    cuts[n] = start;
+    lines[n++] = line;
+    uint8_t quote = f->plan.quote;
+    size_t per = WORK_UNIT / BLOCK;
+    uint64_t q = b->q0, nl = b->nl0;
+    for (size_t blk = 0; blk + per <= b->nb && n < 4096; blk += per) {
+        for (size_t k = blk; k < blk + per; k++) {
+            q += b->bq[k];
+            nl += b->bn[k];
+        }
+        size_t m = (blk + per) * BLOCK;
+        if (m <= cuts[n - 1] || m >= end)
+            continue;
+        bool inside = q & 1u;
+        size_t at;
+        if (!inside && b->data[m - 1] == '\n')
+            at = m;
+        else {
+            size_t r = split_next_record(b->data + m, end - m, quote, inside);
+            if (r == SIZE_MAX)
+                break;
+            at = m + r;
+        }
+        if (at <= cuts[n - 1] || at >= end)
+            continue;
+        cuts[n] = at;
+        lines[n++] = 1 + nl + split_count_newlines(b->data + m, at - m);
+    }
+    cuts[n] = end;
+    atomic_store(&b->refs, (int)n);
+    for (size_t i = 0; i < n; i++) {
+        struct slice_job *j = calloc(1, sizeof *j);
+        if (!j)
+            return -ENOMEM; /* (the buffer's other units keep it alive) */
+        bool unit_first = first && i == 0, unit_last = last && i + 1 == n;
+        *j = (struct slice_job){.file = f, .first = unit_first, .last = unit_last,
+                                .slice_start = i == 0, .buf = b, .start = cuts[i],
+                                .len = cuts[i + 1] - cuts[i], .first_line = lines[i],
+                                .eof = eof && i + 1 == n, .truncated = truncated && i + 1 == n,
+                                .header_pending = unit_first};
+        tsem_wait(&p->inflight);
+        j->gseq = p->next_gseq++;
+        tqueue_push(&p->work, j);
+    }
     return 0;
 }
 
@@ -264,6 +337,8 @@ static int read_batch(struct pipeline *p, struct read_req *r, size_t n,
 struct count_ctx {
     uint8_t quote;
     uint64_t quotes, newlines;
+    const uint8_t *base;   /* the chunk's first byte, for the block index */
+    uint64_t *bq, *bn;     /* per block, or NULL */
 };
 
 static void count_block(void *ctx, const struct read_req *q)
@@ -275,13 +350,19 @@ static void count_block(void *ctx, const struct read_req *q)
     split_count(q->dst, (size_t)q->res, c->quote, &nq, &nl);
     c->quotes += nq;
     c->newlines += nl;
+    if (c->bq) {
+        size_t k = (size_t)(q->dst - c->base) / BLOCK;
+        c->bq[k] = nq;
+        c->bn[k] = nl;
+    }
 }
 
 /* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in
  * flight together, counting quotes and newlines of each block as it lands.
  * Returns the bytes read (short at end of file) or -errno. */
 static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len, uint64_t off,
-                            uint8_t quote, uint64_t *quotes, uint64_t *newlines)
+                            uint8_t quote, uint64_t *quotes, uint64_t *newlines,
+                            struct pbuf *blocks /* per-block counts into it, or NULL */)
 {
     size_t nblocks = (len + BLOCK - 1) / BLOCK;
     struct read_req *r = calloc(nblocks ? nblocks : 1, sizeof *r);
@@ -290,11 +371,13 @@ static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len
     for (size_t b = 0; b < nblocks; b++)
         r[b] = (struct read_req){fd, dst + b * BLOCK, len - b * BLOCK < BLOCK ? len - b * BLOCK : BLOCK,
                                  off + b * BLOCK, 0};
-    struct count_ctx c = {quote, 0, 0};
+    struct count_ctx c = {quote, 0, 0, dst, blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL};
     ssize_t got = read_batch(p, r, nblocks, count_block, &c);
     for (size_t b = 0; b < nblocks && got >= 0; b++)
         got = r[b].res < 0 ? r[b].res : got + r[b].res;
     free(r);
+    if (blocks) /* whole blocks counted, the last one possibly short */
+        blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
     *quotes = c.quotes;
     *newlines = c.newlines;
     return got;
@@ -315,7 +398,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     uint64_t q_total = 0, nl_total = 0, q, nl;
     /* The quote byte must be known to count quotes: the plan comes from the
      * first chunk, so count that chunk after sniffing. */
-    ssize_t got = read_counted(p, fd, cur->data, C, 0, 0, &q, &nl);
+    ssize_t got = read_counted(p, fd, cur->data, C, 0, 0, &q, &nl, NULL);
     if (got < 0) {
         file_read_error(f, (int)got);
         tqueue_push(&p->pool, cur);
@@ -355,7 +438,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
         if (pbuf_reserve(cur, cur_len + want))
             return -ENOMEM;
-        got = read_counted(p, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl);
+        got = read_counted(p, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);
         if (got <= 0) {
             if (got < 0)
                 file_read_error(f, (int)got);
@@ -366,19 +449,32 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         raw_end += (uint64_t)got;
     }
     uint8_t quote = f->plan.quote;
-    split_count(cur->data, cur_len, quote, &q_total, &nl_total);
+    /* the first chunk was read before its quote was known: count it now, per block */
+    q_total = nl_total = 0;
+    cur->q0 = cur->nl0 = 0;
+    cur->nb = cur_len / BLOCK < p->max_blocks ? cur_len / BLOCK : p->max_blocks;
+    for (size_t k = 0; k * BLOCK < cur_len; k++) {
+        size_t bl = cur_len - k * BLOCK < BLOCK ? cur_len - k * BLOCK : BLOCK;
+        split_count(cur->data + k * BLOCK, bl, quote, &q, &nl);
+        if (k < cur->nb) {
+            cur->bq[k] = q;
+            cur->bn[k] = nl;
+        }
+        q_total += q;
+        nl_total += nl;
+    }
 
     uint64_t line = 1;
     bool first = true;
     size_t absorbed = 0; /* bytes appended to cur without finding a record start */
     for (;;) {
-        if (raw_end >= S) {
-            return dispatch(p, f, cur, cur_start, cur_len - cur_start, line, first, true, true,
-                            false, false);
-        }
+        if (raw_end >= S)
+            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false);
         struct pbuf *nxt = pool_get(p);
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
-        got = read_counted(p, fd, nxt->data, want, raw_end, quote, &q, &nl);
+        nxt->q0 = q_total;
+        nxt->nl0 = nl_total;
+        got = read_counted(p, fd, nxt->data, want, raw_end, quote, &q, &nl, nxt);
         if (got <= 0) { /* read error, or the file shrank under us */
             if (got < 0)
                 file_read_error(f, (int)got);
@@ -398,8 +494,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
                 return -ENOMEM;
             memcpy(cur->data + cur_len, nxt->data, b);
             uint64_t next_line = 1 + nl_total + split_count_newlines(nxt->data, b);
-            int rc = dispatch(p, f, cur, cur_start, cur_len + b - cur_start, line, first, false,
-                              false, false, false);
+            int rc = dispatch_units(p, f, cur, cur_start, cur_len + b, line, first, false, false,
+                                    false);
             if (rc)
                 return rc;
             first = false;
@@ -420,8 +516,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         nl_total += nl;
         raw_end += nlen;
         if (absorbed > opt->max_record + 2) /* one record past the limit: stop here */
-            return dispatch(p, f, cur, cur_start, cur_len - cur_start, line, first, true, false,
-                            true, false);
+            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, false, true);
     }
 }
 
@@ -462,6 +557,7 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     p->cfg = cfg;
     p->rd = rd;
     p->chunk = opt->chunk_size;
+    p->max_blocks = (p->chunk + BLOCK - 1) / BLOCK;
     p->nworkers = opt->threads;
     size_t nbuf = 2 * (size_t)p->nworkers + 2; /* 64 MiB + 2 x threads x chunk budget */
     p->batch = nbuf - 2 < SMALL_BATCH ? nbuf - 2 : SMALL_BATCH;
@@ -478,6 +574,12 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
             return -ENOMEM;
         }
         b->cap = cap;
+        b->nb = 0;
+        b->bq = calloc(p->max_blocks + 1, sizeof *b->bq);
+        b->bn = calloc(p->max_blocks + 1, sizeof *b->bn);
+        if (!b->bq || !b->bn)
+            return -ENOMEM;
+        atomic_init(&b->refs, 0);
         tqueue_push(&p->pool, b);
     }
     p->workers = calloc(p->nworkers, sizeof *p->workers);
@@ -502,6 +604,8 @@ static void pipeline_stop(struct pipeline *p)
     tqueue_close(&p->pool);
     while ((b = tqueue_pop(&p->pool)) != NULL) {
         free(b->data);
+        free(b->bq);
+        free(b->bn);
         free(b);
     }
     free(p->workers);

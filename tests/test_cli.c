@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -657,5 +658,63 @@ Test(cli, directory_walk_order_globs_fifo_and_loop, .timeout = 60)
     free(loop);
     free(fifo);
     free(sub);
+    rm_tree(dir);
+}
+
+/* Inside a big slice the splitter cuts work units at record starts after each
+ * 1 MiB mark, from the quote parity of the blocks it counted while reading.
+ * A 6 MB file dense with quoted newlines, delimiters and doubled quotes, with
+ * chunks of 2-5 MiB (so several units per slice), must give the one-thread
+ * verdict. */
+Test(cli, work_units_inside_big_slices_keep_the_verdict, .timeout = 120)
+{
+    char tmpl[] = "/tmp/csvi-units-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    char *path = path_join(dir, "big.csv");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    uint64_t x = 88172645463325252ull;
+    fputs("id,note,amount,day\n", f);
+    for (int i = 1; ftell(f) < 6 * 1024 * 1024; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        switch (x % 4) {
+        case 0: fprintf(f, "%d,\"line one\nline \"\"two\"\", and three\",%d.%02d,2024-01-%02d\n", i,
+                        (int)(x % 1000), (int)(x % 100), (int)(x % 28) + 1); break;
+        case 1: fprintf(f, "%d,plain,%d,2024-02-%02d\n", i, (int)(x % 50000), (int)(x % 28) + 1); break;
+        case 2: fprintf(f, "%d,\"a,b\r\nc\",,2024-03-01\n", i); break;
+        default: fprintf(f, "%d,\"\",-%d.5,\n", i, (int)(x % 9)); break;
+        }
+    }
+    fclose(f);
+    const char *one[] = {"--threads", "1", "big.csv"};
+    struct run_result r1;
+    run_cli(dir, one, 3, &r1);
+    json_t *ref = parse_output("one thread", &r1);
+    cr_assert_not_null(ref);
+    normalize(ref);
+    json_object_del(json_array_get(json_object_get(ref, "files"), 0), "cache");
+    static const char *const chunks[] = {"2M", "3M", "4M", "5M"};
+    for (size_t c = 0; c < 4; c++) {
+        const char *args[] = {"--threads", c % 2 ? "3" : "2", "--chunk-size", chunks[c],
+                              "--io", c % 2 ? "pread" : "auto", "big.csv"};
+        struct run_result r;
+        run_cli(dir, args, 7, &r);
+        json_t *doc = parse_output("work units", &r);
+        cr_assert_not_null(doc);
+        normalize(doc);
+        json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+        json_int_t slices = json_integer_value(json_object_get(json_object_get(file, "cache"), "slices"));
+        json_object_del(file, "cache");
+        cr_expect(json_equal(ref, doc), "--chunk-size %s differs from one thread", chunks[c]);
+        cr_expect_gt(slices, 1, "--chunk-size %s: %lld slices", chunks[c], (long long)slices);
+        json_decref(doc);
+        free(r.out);
+    }
+    json_decref(ref);
+    free(r1.out);
+    free(path);
     rm_tree(dir);
 }
