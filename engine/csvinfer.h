@@ -206,6 +206,9 @@ const char *csvi_engine_null_token(const csvi_engine *e, size_t i);
 enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out);
 enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out);
 
+/* A Frictionless Table Schema per file: [{"path", "schema"}, ...]. */
+enum csvi_status csvi_write_frictionless(const csvi_engine *e, FILE *out);
+
 enum csvi_sql_dialect { CSVI_SQL_POSTGRES = 0, CSVI_SQL_DUCKDB, CSVI_SQL_SQLITE };
 /* One CREATE TABLE per file, and the statement that loads it (PostgreSQL and
  * DuckDB COPY, the sqlite3 shell's .import), with warnings as SQL comments. */

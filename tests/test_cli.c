@@ -718,3 +718,64 @@ Test(cli, work_units_inside_big_slices_keep_the_verdict, .timeout = 120)
     free(path);
     rm_tree(dir);
 }
+
+/* --format frictionless: a Table Schema per file with the spec's required
+ * members and types, matching the JSON verdict column by column. */
+Test(cli, frictionless_table_schema, .timeout = 60)
+{
+    static const char *const allowed[] = {"string", "number", "integer", "boolean", "date",
+                                          "time", "datetime", "any"};
+    const char *fr[] = {"--format", "frictionless", "types.csv", "nulls.csv"};
+    struct run_result r;
+    run_cli(CSVI_TEST_DATA_DIR, fr, 4, &r);
+    json_t *doc = parse_output("frictionless", &r);
+    cr_assert_not_null(doc);
+    cr_assert(json_is_array(doc) && json_array_size(doc) == 2, "a list of two schemas");
+    const char *js[] = {"types.csv", "nulls.csv"};
+    struct run_result rj;
+    run_cli(CSVI_TEST_DATA_DIR, js, 2, &rj);
+    json_t *verdict = parse_output("json", &rj);
+    cr_assert_not_null(verdict);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *entry = json_array_get(doc, i);
+        json_t *schema = json_object_get(entry, "schema");
+        json_t *fields = json_object_get(schema, "fields");
+        json_t *cols = json_object_get(json_array_get(json_object_get(verdict, "files"), i), "columns");
+        cr_assert(json_is_string(json_object_get(entry, "path")));
+        cr_assert(json_is_array(fields) && json_array_size(fields) == json_array_size(cols),
+                  "one field per column");
+        json_t *mv = json_object_get(schema, "missingValues");
+        cr_assert(json_is_array(mv) && json_array_size(mv) >= 1);
+        for (size_t k = 0; k < json_array_size(mv); k++)
+            cr_expect(json_is_string(json_array_get(mv, k)), "missingValues are strings");
+        for (size_t k = 0; k < json_array_size(fields); k++) {
+            json_t *fld = json_array_get(fields, k), *col = json_array_get(cols, k);
+            const char *type = json_string_value(json_object_get(fld, "type"));
+            cr_assert_not_null(type, "field %zu has a type", k);
+            bool ok = false;
+            for (size_t a = 0; a < sizeof allowed / sizeof *allowed; a++)
+                ok |= strcmp(type, allowed[a]) == 0;
+            cr_expect(ok, "field type %s is a Table Schema type", type);
+            cr_expect_str_eq(json_string_value(json_object_get(fld, "name")),
+                             json_string_value(json_object_get(col, "name")));
+            cr_expect(json_is_string(json_object_get(fld, "format")));
+            json_t *req = json_object_get(json_object_get(fld, "constraints"), "required");
+            cr_expect(json_is_boolean(req));
+            cr_expect_eq(json_is_true(req), json_is_false(json_object_get(col, "nullable")),
+                         "required = not nullable");
+            const char *ct = json_string_value(json_object_get(col, "type"));
+            const char *want = !strcmp(ct, "integer") ? "integer"
+                               : !strcmp(ct, "decimal") || !strcmp(ct, "double") ? "number"
+                               : !strcmp(ct, "timestamp") || !strcmp(ct, "timestamptz") ? "datetime"
+                               : !strcmp(ct, "uuid") || !strcmp(ct, "text") ? "string"
+                               : !strcmp(ct, "null") ? "any"
+                                                     : ct;
+            cr_expect_str_eq(type, want, "column %s (%s)",
+                             json_string_value(json_object_get(col, "name")), ct);
+        }
+    }
+    json_decref(doc);
+    json_decref(verdict);
+    free(r.out);
+    free(rj.out);
+}

@@ -18,7 +18,7 @@
 enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 4 };
 #define STDERR_ERRORS_PER_FILE 10
 
-enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON, FMT_SQL };
+enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON, FMT_SQL, FMT_FRICTIONLESS };
 
 enum {
     OPT_FORMAT = 256, OPT_THREADS, OPT_CHUNK, OPT_MAXREC, OPT_IO, OPT_DELIM, OPT_QUOTE,
@@ -68,7 +68,7 @@ static void usage(FILE *f)
           "Infer the type, nullability and SQL shape of every column of CSV files,\n"
           "reading every row.  PATH: a file, a directory (recursive), or - for stdin.\n"
           "\n"
-          "  --format table|json|sql output format (default: table on a terminal, else json)\n"
+          "  --format table|json|sql|frictionless   output (default: table on a terminal, else json)\n"
           "  --sql-dialect postgres|duckdb|sqlite   for --format sql (default postgres)\n"
           "  -o, --output FILE       write the output to FILE (atomically) instead of stdout\n"
           "  --delimiter C           field delimiter (default: sniffed among , ; tab |)\n"
@@ -184,12 +184,14 @@ int main(int argc, char **argv)
                 fmt = FMT_JSON;
             else if (strcmp(optarg, "sql") == 0)
                 fmt = FMT_SQL;
-            else if (!strcmp(optarg, "ndjson") || !strcmp(optarg, "frictionless"))
+            else if (strcmp(optarg, "frictionless") == 0)
+                fmt = FMT_FRICTIONLESS;
+            else if (!strcmp(optarg, "ndjson"))
                 return usage_error("--format %s is not available in this version (table, json, "
-                                   "sql)",
+                                   "sql, frictionless)",
                                    optarg);
             else
-                return usage_error("unknown --format '%s' (table, json, sql)", optarg);
+                return usage_error("unknown --format '%s' (table, json, sql, frictionless)", optarg);
             break;
         case 'o': out_path = optarg; break;
         case OPT_THREADS: {
@@ -359,8 +361,9 @@ int main(int argc, char **argv)
     if (fmt == FMT_AUTO)
         fmt = isatty(fileno(out)) ? FMT_TABLE : FMT_JSON;
     st = fmt == FMT_TABLE ? csvi_write_table(e, out)
-         : fmt == FMT_SQL ? csvi_write_sql(e, out, sqld)
-                          : csvi_write_json(e, out);
+         : fmt == FMT_SQL          ? csvi_write_sql(e, out, sqld)
+         : fmt == FMT_FRICTIONLESS ? csvi_write_frictionless(e, out)
+                                   : csvi_write_json(e, out);
     if (out != stdout && !tmp && fclose(out) != 0)
         st = CSVI_ERR_OUTPUT;
     if (tmp) {
