@@ -173,6 +173,10 @@ struct csvi_file_result {
     uint64_t error_total;      /* errors found, listed or not */
     uint64_t cache_slices, cache_hits;
     uint64_t trailing_blank_lines; /* blank lines after the last record */
+    /* lines PostgreSQL's COPY rejects though csvinfer reads them (0: none):
+     * a carriage return in an unquoted field, a line of only \. (COPY's end of
+     * data), and the first line whose ending differs from the first record's */
+    uint64_t copy_bare_cr_line, copy_eod_line, copy_mixed_eol_line;
     double seconds;
 };
 #define CSVI_MAX_ERRORS 100

@@ -202,8 +202,9 @@ void split_count_scalar(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quo
                         uint64_t *newlines);
 void split_count_avx2(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
                       uint64_t *newlines);
-/* '\n' bytes in p[0, n) (memchr: for short or rare stretches). */
+/* '\n' (or `byte`) bytes in p[0, n) (memchr: for short or rare stretches). */
 uint64_t split_count_newlines(const uint8_t *p, size_t n);
+uint64_t split_count_byte(const uint8_t *p, size_t n, uint8_t byte);
 /* Offset just past the first '\n' outside quotes in p[0, n), the state at
  * p[0] being `inside` quotes or not; SIZE_MAX if there is none. */
 size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside);
@@ -268,6 +269,10 @@ struct slice_verdict {
     bool header_taken;              /* this slice consumed the file's header record */
     bool stop;                      /* fatal error: nothing after this slice counts */
     uint64_t nul_line, utf8_line;   /* first line with a NUL / invalid UTF-8; 0: none */
+    /* what PostgreSQL's COPY rejects though csvinfer reads it (first lines; 0: none) */
+    uint64_t bare_cr_line;          /* a carriage return inside an unquoted field */
+    uint64_t eod_line;              /* a line holding only \. (COPY's end of data) */
+    uint64_t crlf_line, lf_line;    /* first record ended by CRLF / by a bare LF */
     size_t consumed;                /* bytes of whole records used */
     uint64_t lines;                 /* '\n' in [0, consumed) */
 };
@@ -291,6 +296,7 @@ struct file_merge {
     bool stopped;                   /* a fatal error: ignore later slices */
     uint64_t blank, blank_line;     /* blank run not yet known to be trailing */
     bool nul_seen, utf8_seen;
+    uint64_t bare_cr_line, eod_line, crlf_line, lf_line; /* first in the file */
 };
 int file_merge_init(struct file_merge *m, const struct file_plan *plan,
                     struct csvi_file_result *res);

@@ -92,6 +92,14 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
                   error_format("bytes that are not valid UTF-8; the file is not UTF-8 (reported "
                                "as latin-1): convert it or load it with that encoding"));
     }
+    if (!m->bare_cr_line)
+        m->bare_cr_line = v->bare_cr_line;
+    if (!m->eod_line)
+        m->eod_line = v->eod_line;
+    if (!m->crlf_line)
+        m->crlf_line = v->crlf_line;
+    if (!m->lf_line)
+        m->lf_line = v->lf_line;
     if (v->stop)
         m->stopped = true;
     slice_verdict_free(v);
@@ -104,6 +112,10 @@ void file_merge_finish(struct file_merge *m, struct file_plan *plan)
     const struct csvi_options *opt = &plan->cfg->opt;
     if (m->started && !m->stopped)
         r->trailing_blank_lines = m->blank;
+    r->copy_bare_cr_line = m->bare_cr_line;
+    r->copy_eod_line = m->eod_line;
+    if (m->crlf_line && m->lf_line) /* COPY takes the first record's line end for all */
+        r->copy_mixed_eol_line = m->crlf_line > m->lf_line ? m->crlf_line : m->lf_line;
     r->dialect.encoding = m->nul_seen ? CSVI_ENC_BINARY
                           : m->utf8_seen ? CSVI_ENC_LATIN1
                                          : CSVI_ENC_UTF8;

@@ -340,6 +340,18 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
                 r->n_columns == 1 ? "extra rows of NULL" : "rows with missing columns and rejects");
     if (r->dialect.encoding == CSVI_ENC_BINARY)
         fputs("-- warning: the file holds NUL bytes, which no SQL text type can store\n", out);
+    if (r->copy_bare_cr_line)
+        fprintf(out, "-- warning: line %llu has a carriage return inside an unquoted field, "
+                     "which COPY rejects\n",
+                (unsigned long long)r->copy_bare_cr_line);
+    if (r->copy_mixed_eol_line)
+        fprintf(out, "-- warning: line %llu ends differently (CRLF / LF) from the first record; "
+                     "COPY rejects mixed line ends\n",
+                (unsigned long long)r->copy_mixed_eol_line);
+    if (r->copy_eod_line)
+        fprintf(out, "-- warning: line %llu holds only \\. which COPY takes as the end of the "
+                     "data: the rows after it are not loaded\n",
+                (unsigned long long)r->copy_eod_line);
     if (r->dialect.bom && !r->dialect.header)
         fputs("-- warning: a UTF-8 byte order mark starts the file; COPY keeps it as part of "
               "the first value\n",

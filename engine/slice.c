@@ -19,6 +19,10 @@
 struct slice_ctx {
     const struct file_plan *plan;
     struct slice_verdict *v;
+    size_t len;                  /* the slice's length: a record ends before it or at it */
+    bool any_cr;                 /* the slice holds a '\r' somewhere */
+    uint64_t crlf_ends, quoted_cr; /* '\r' bytes accounted for: record ends, quoted fields */
+    bool find_bare_cr;           /* second pass: look for the bare '\r' field by field */
     bool header_pending;
     uint64_t blank, blank_line;  /* blank run since the last record */
     uint8_t *scratch;
@@ -96,12 +100,50 @@ static void resolve_inner_blanks(struct slice_ctx *c)
     c->blank = 0;
 }
 
+/* What COPY would reject in this record: line ends, bare CRs, "\." lines. */
+static void copy_checks(struct slice_ctx *c, const uint8_t *buf, const struct scan_field *f,
+                        size_t nf, uint64_t line)
+{
+    struct slice_verdict *v = c->v;
+    size_t end = f[nf - 1].end;
+    if (end < c->len) { /* the record has a line end: CRLF if the scanner cut a '\r' */
+        bool crlf = buf[end] == '\r';
+        uint64_t *first = crlf ? &v->crlf_line : &v->lf_line;
+        if (!*first)
+            *first = line;
+        c->crlf_ends += crlf;
+    }
+    if (nf == 1 && f[0].end - f[0].start == 2 && f[0].nquotes == 0 && buf[f[0].start] == '\\' &&
+        buf[f[0].start + 1] == '.' && !v->eod_line)
+        v->eod_line = line;
+    if (!c->any_cr)
+        return;
+    /* a '\r' is bare unless it ends the record or sits in a quoted field: count
+     * those here; only if the slice holds more '\r' does a second pass look */
+    for (size_t i = 0; i < nf; i++) {
+        if (f[i].nquotes)
+            c->quoted_cr += split_count_byte(buf + f[i].start, f[i].end - f[i].start, '\r');
+        else if (c->find_bare_cr && !v->bare_cr_line &&
+                 memchr(buf + f[i].start, '\r', f[i].end - f[i].start))
+            v->bare_cr_line = line;
+    }
+}
+
+static bool bare_cr_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+                       uint64_t line)
+{
+    struct slice_ctx *c = ctx;
+    copy_checks(c, buf, f, nf, line);
+    return !c->v->bare_cr_line;
+}
+
 static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
                       uint64_t line)
 {
     struct slice_ctx *c = ctx;
     struct slice_verdict *v = c->v;
     const struct file_plan *plan = c->plan;
+    copy_checks(c, buf, f, nf, line);
     if (is_blank(f, nf)) {
         if (c->blank++ == 0)
             c->blank_line = line;
@@ -165,13 +207,20 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
         for (size_t i = 0; i < plan->ncols; i++)
             column_init(&v->cols[i], tolerant);
     }
-    struct slice_ctx c = {.plan = plan, .v = v, .header_pending = header_pending,
-                          .scratch = scratch};
+    struct slice_ctx c = {.plan = plan, .v = v, .len = len,
+                          .any_cr = memchr(buf, '\r', len) != NULL,
+                          .header_pending = header_pending, .scratch = scratch};
     struct scanner sc;
     struct scan_result r;
     if (scanner_init(&sc, plan->delim, plan->quote))
         return -ENOMEM;
     int rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
+    if (rc == 0 && c.any_cr &&
+        split_count_byte(buf, r.consumed, '\r') > c.crlf_ends + c.quoted_cr) {
+        struct slice_ctx c2 = {.plan = plan, .v = v, .len = len, .any_cr = true, .find_bare_cr = true};
+        struct scan_result r2;
+        rc = scan_buffer(&sc, buf, r.consumed, false, first_line, bare_cr_cb, &c2, &r2);
+    }
     scanner_free(&sc);
     if (rc)
         return rc;

@@ -32,13 +32,15 @@ void split_count(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes, ui
     count_fn(p, n, quote, quotes, newlines);
 }
 
-uint64_t split_count_newlines(const uint8_t *p, size_t n)
+uint64_t split_count_byte(const uint8_t *p, size_t n, uint8_t byte)
 {
     uint64_t k = 0;
-    for (const uint8_t *e = p + n; (p = memchr(p, '\n', (size_t)(e - p))) != NULL; p++)
+    for (const uint8_t *e = p + n; (p = memchr(p, byte, (size_t)(e - p))) != NULL; p++)
         k++;
     return k;
 }
+
+uint64_t split_count_newlines(const uint8_t *p, size_t n) { return split_count_byte(p, n, '\n'); }
 
 size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside)
 {
