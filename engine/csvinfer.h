@@ -87,6 +87,10 @@ struct csvi_options {
     size_t n_include;
     const char *const *exclude;
     size_t n_exclude;
+    /* the verdict cache (docs/cache.md): on unless no_cache */
+    bool no_cache;
+    const char *cache_dir;      /* NULL: $XDG_CACHE_HOME/csvinfer, else ~/.cache/csvinfer */
+    uint64_t cache_size;        /* bound of the store on disk, bytes (default 1 GiB) */
 };
 /* Fill *opt with the defaults of DESIGN.md §4. */
 void csvi_options_init(struct csvi_options *opt /* OUT */);
@@ -171,7 +175,8 @@ struct csvi_file_result {
     size_t n_errors;           /* errors listed (at most CSVI_MAX_ERRORS) */
     struct csvi_error *errors;
     uint64_t error_total;      /* errors found, listed or not */
-    uint64_t cache_slices, cache_hits;
+    uint64_t cache_slices, cache_hits; /* slices read; of those, found in the cache */
+    uint64_t cache_hit_bytes;  /* bytes of the slices found in the cache (not re-inferred) */
     uint64_t trailing_blank_lines; /* blank lines after the last record */
     /* lines PostgreSQL's COPY rejects though csvinfer reads them (0: none):
      * a carriage return in an unquoted field, a line of only \. (COPY's end of
@@ -202,6 +207,18 @@ enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path);
 size_t csvi_engine_file_count(const csvi_engine *e);
 const struct csvi_file_result *csvi_engine_file(const csvi_engine *e, size_t i);
 double csvi_engine_seconds(const csvi_engine *e); /* wall time of all runs */
+
+/* The verdict cache of this engine, so far. */
+struct csvi_cache_stats {
+    bool enabled;             /* false with no_cache */
+    const char *dir;          /* the cache directory; NULL: in memory only (see warning) */
+    const char *warning;      /* why the directory could not be used, or NULL */
+    uint64_t lookups, hits;   /* slices (and small files) looked up; found */
+    uint64_t values_loaded;   /* values in the store when it was opened */
+    uint64_t values_added;    /* values stored by this run */
+    uint64_t damaged_bytes;   /* store bytes found damaged and skipped */
+};
+void csvi_engine_cache_stats(const csvi_engine *e, struct csvi_cache_stats *out /* OUT */);
 
 /* The i-th null token in use (the default list or --null), NULL past the end. */
 const char *csvi_engine_null_token(const csvi_engine *e, size_t i);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "../cache/cache.h"
 #include "../io/reader.h"
 
 #include <errno.h>
@@ -93,6 +94,7 @@ void csvi_options_init(struct csvi_options *opt)
     opt->chunk_size = 8u << 20;
     opt->max_record = 64u << 20;
     opt->io = CSVI_IO_AUTO;
+    opt->cache_size = (uint64_t)1 << 30;
 }
 
 /* ---- results ----------------------------------------------------------- */
@@ -159,6 +161,9 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
         e->null_lens[k++] = strlen(toks[i]);
     }
     o->null_tokens = NULL; /* the caller's array may go away */
+    if (o->cache_dir && !(e->cache_dir = strdup(o->cache_dir)))
+        goto nomem;
+    o->cache_dir = NULL;
     classify_cfg_init(&e->cfg.ccfg, (const char *const *)e->null_tokens, e->null_lens, k,
                       o->quoted_empty_is_text, o->no_trim);
     if (o->threads == 0) {
@@ -184,6 +189,9 @@ void csvi_engine_free(csvi_engine *e)
     if (!e)
         return;
     reader_destroy(e->rd);
+    cache_close(e->cache, NULL); /* writes what is waiting, compacts if needed */
+    free(e->cache_dir);
+    free(e->cache_warning);
     for (size_t i = 0; i < e->n_files; i++)
         result_clear(&e->files[i]);
     free(e->files);

@@ -317,6 +317,11 @@ struct csvi_engine {
     double seconds;
     struct reader *rd;    /* read backend of the pipeline, made on first use */
     bool rd_tried;
+    struct cache *cache;  /* the verdict cache, opened on first use (NULL: off) */
+    bool cache_tried;
+    char *cache_dir;      /* where it lives (NULL: in memory only, or off) */
+    char *cache_warning;  /* why the cache directory could not be used */
+    struct csvi_cache_stats cache_stats; /* filled when the cache is closed */
 };
 
 /* Infer one opened file (fd) sequentially, through one buffer, into *res
@@ -331,7 +336,8 @@ struct pipeline_item {
     const char *path;
     struct csvi_file_result *res; /* stable for the whole run */
 };
-enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd,
+struct cache;
+enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, struct cache *cache,
                               const struct pipeline_item *items, size_t n);
 
 /* Errors kept in line order, first CSVI_MAX_ERRORS: insert one. */

@@ -2,14 +2,16 @@
  * paths.c — csvi_engine_infer_path: a PATH (file, directory, "-") becomes
  * one result per file, in order (a directory's files sorted, io/walk.c).
  *
- * Regular files go through the parallel pipeline (pipeline.c) when more than
- * one thread is asked for; standard input, FIFOs, --threads 1 and
- * --sample-rows use the sequential engine (infer_file.c), which the pipeline
- * is tested against.  The read backend is chosen here, once: io_uring, or
+ * Regular files go through the parallel pipeline (pipeline.c), which holds
+ * the verdict cache (cache/, opened here on first use); standard input,
+ * FIFOs, --sample-rows, and --threads 1 with --no-cache use the sequential
+ * engine (infer_file.c), which the pipeline is tested against.  The read backend is chosen here, once: io_uring, or
  * pread where the ring cannot be set up (--io auto says so under
  * CSVINFER_LOG=debug).
  */
+#define _GNU_SOURCE
 #include "internal.h"
+#include "../cache/cache.h"
 #include "../io/reader.h"
 #include "../io/walk.h"
 
@@ -80,12 +82,14 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
     return st;
 }
 
-static void log_debug(const char *msg, const char *detail)
+static void log_component(const char *component, const char *msg, const char *detail)
 {
     const char *lv = getenv("CSVINFER_LOG");
     if (lv && strcmp(lv, "debug") == 0)
-        fprintf(stderr, "level=debug component=io msg=\"%s\" detail=\"%s\"\n", msg, detail);
+        fprintf(stderr, "level=debug component=%s msg=\"%s\" detail=\"%s\"\n", component, msg,
+                detail);
 }
+static void log_debug(const char *msg, const char *detail) { log_component("io", msg, detail); }
 
 /* The read backend, made once.  NULL with *st set if --io uring cannot be had. */
 static struct reader *engine_reader(csvi_engine *e, enum csvi_status *st)
@@ -160,9 +164,72 @@ static bool on_walk(void *ctx, const char *path, enum walk_kind kind, int err)
     return true;
 }
 
+/* The sequential engine: --sample-rows (it stops early), or one thread
+ * without the cache (the cache lives in the pipeline, which then runs one
+ * worker). */
 static bool sequential_mode(const csvi_engine *e)
 {
-    return e->cfg.opt.threads <= 1 || e->cfg.opt.sample_rows != 0;
+    return e->cfg.opt.sample_rows != 0 || (e->cfg.opt.threads <= 1 && e->cfg.opt.no_cache);
+}
+
+/* The default cache directory: $XDG_CACHE_HOME/csvinfer, else
+ * ~/.cache/csvinfer (malloc'd), or NULL if neither is known. */
+static char *default_cache_dir(void)
+{
+    const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    char *dir = NULL;
+    if (x && x[0] == '/') {
+        if (asprintf(&dir, "%s/csvinfer", x) < 0)
+            dir = NULL;
+    } else if (home && home[0]) {
+        if (asprintf(&dir, "%s/.cache/csvinfer", home) < 0)
+            dir = NULL;
+    }
+    return dir;
+}
+
+/* The engine's cache, opened on first use: NULL with --no-cache.  A
+ * directory that cannot be used leaves an in-memory cache and a warning. */
+static struct cache *engine_cache(csvi_engine *e)
+{
+    if (e->cfg.opt.no_cache || e->cache_tried)
+        return e->cache;
+    e->cache_tried = true;
+    if (!e->cache_dir)
+        e->cache_dir = default_cache_dir();
+    char *why = NULL;
+    int rc = -ENOENT;
+    if (e->cache_dir)
+        rc = cache_open(e->cache_dir, e->cfg.opt.cache_size, &e->cache, &why);
+    if (rc) {
+        if (asprintf(&e->cache_warning, "%s; this run keeps its cache in memory only",
+                     why ? why : "no cache directory ($XDG_CACHE_HOME and $HOME are unset)") < 0)
+            e->cache_warning = NULL;
+        free(why);
+        free(e->cache_dir);
+        e->cache_dir = NULL;
+        cache_open(NULL, 0, &e->cache, NULL);
+    }
+    log_component("cache", e->cache_dir ? e->cache_dir : "in memory only",
+                  e->cache_warning ? e->cache_warning : "");
+    return e->cache;
+}
+
+void csvi_engine_cache_stats(const csvi_engine *e, struct csvi_cache_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->enabled = !e->cfg.opt.no_cache;
+    out->dir = e->cache_dir;
+    out->warning = e->cache_warning;
+    if (!e->cache)
+        return;
+    struct cache_stats cs;
+    cache_get_stats(e->cache, &cs);
+    out->lookups = cs.hits + cs.misses;
+    out->hits = cs.hits;
+    out->values_loaded = cs.loaded;
+    out->values_added = cs.puts;
+    out->damaged_bytes = cs.damaged_bytes;
 }
 
 /* Infer the results at indices files[0, n): all but the FIFOs/stdin through
@@ -183,7 +250,7 @@ static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t 
         return CSVI_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
         items[i] = (struct pipeline_item){e->files[files[i]].path, &e->files[files[i]]};
-    st = pipeline_run(&e->cfg, rd, items, n);
+    st = pipeline_run(&e->cfg, rd, engine_cache(e), items, n);
     free(items);
     return st;
 }

@@ -34,6 +34,7 @@
  *   pipeline.failed       atomic: out of memory anywhere.
  */
 #include "internal.h"
+#include "pipeline_cache.h"
 #include "threading.h"
 #include "../io/reader.h"
 
@@ -48,6 +49,7 @@
 
 #define BLOCK (256u * 1024u)   /* unit of reading: stays in L2 while counted */
 #define SMALL_BATCH 8          /* small files with reads in flight together */
+#define CACHE_BATCH (4u << 20) /* cache records written to the store together */
 #define WORK_UNIT (1u << 20)   /* a slice is inferred in units of about this size, so a
                                   worker's bytes are still in cache (4 MiB at most in
                                   flight per worker instead of 8 MiB cold) */
@@ -60,6 +62,8 @@ struct pbuf {
     uint64_t q0, nl0;
     uint64_t *bq, *bn;
     size_t nb;              /* blocks counted (0: none, the buffer is not cut in units) */
+    XXH128_hash_t *bh;      /* per BLOCK read: its XXH3-128 (cache keys; NULL: no cache) */
+    size_t nbh;             /* blocks hashed */
 };
 
 struct pipe_file {
@@ -80,6 +84,8 @@ struct slice_job {
     size_t start, len;         /* the slice: buf->data[start, start + len) */
     uint64_t first_line;
     bool eof, truncated, header_pending;
+    bool hit;                  /* v came from the cache: no worker ran (len: the slice's bytes) */
+    struct slice_rec *rec;     /* a slice that missed the cache: the merger records it */
     int rc;
     struct slice_verdict v;
 };
@@ -96,6 +102,7 @@ struct pipeline {
     size_t max_blocks;         /* BLOCKs in a chunk */
     pthread_t *workers, merger;
     uint64_t next_gseq;        /* splitter only */
+    struct pipe_cache pc;      /* pc.st: splitter only; the cache itself is thread-safe */
     atomic_bool failed;
 };
 
@@ -154,6 +161,12 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         atomic_store(&p->failed, true);
     if (j->len && j->slice_start)
         f->res->cache_slices++;
+    if (j->hit && j->slice_start) {
+        f->res->cache_hits++;
+        f->res->cache_hit_bytes += j->len;
+    }
+    if (j->rec) /* a slice that missed: its value goes to the cache (before v is consumed) */
+        pcache_record_unit(&p->pc, j->rec, &f->plan, f->res, &j->v, j->first_line, j->rc != 0);
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
         file_merge_finish(&f->merge, &f->plan);
@@ -185,6 +198,8 @@ static void *merger_main(void *arg)
             free(j);
             tsem_post(&p->inflight);
         }
+        if (p->pc.cache && cache_pending(p->pc.cache) >= CACHE_BATCH)
+            cache_flush(p->pc.cache); /* batched appends, off the workers' path */
     }
     free(window);
     return NULL;
@@ -210,17 +225,88 @@ static int pbuf_reserve(struct pbuf *b, size_t need)
     return 0;
 }
 
+/* Push the verdicts of a cache hit straight to the merger, as the work
+ * units the slice was inferred in when it was stored (units[] are moved). */
+static int dispatch_hit(struct pipeline *p, struct pipe_file *f, struct slice_verdict *units,
+                        const uint64_t *lines, size_t n, size_t bytes, bool first, bool last)
+{
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct slice_job *j = rc ? NULL : calloc(1, sizeof *j);
+        if (!j) {
+            rc = -ENOMEM;
+            slice_verdict_free(&units[i]);
+            continue;
+        }
+        *j = (struct slice_job){.file = f, .first = first && i == 0, .last = last && i + 1 == n,
+                                .slice_start = i == 0, .len = i == 0 ? bytes : 0,
+                                .first_line = lines[i], .hit = true, .v = units[i]};
+        tsem_wait(&p->inflight);
+        j->gseq = p->next_gseq++;
+        tqueue_push(&p->done, j);
+    }
+    return rc;
+}
+
+/* Look a slice up in the cache; on a hit dispatch its verdicts and return
+ * 1 (a value that does not decode is a miss: 0).  with_plan: a whole small
+ * file, whose plan comes from the value too. */
+static int try_hit(struct pipeline *p, struct pipe_file *f, struct cache_key key, bool with_plan,
+                   uint64_t line, size_t bytes, bool first, bool last)
+{
+    uint8_t *val;
+    size_t len;
+    int rc = cache_get(p->pc.cache, key, &val, &len);
+    if (rc != 1)
+        return rc < 0 ? rc : 0;
+    struct slice_verdict *units;
+    uint64_t *lines;
+    size_t n;
+    if (with_plan)
+        f->plan.cfg = p->cfg;
+    rc = pcache_decode(val, len, with_plan, &f->plan, f->res, line, &units, &lines, &n);
+    free(val);
+    if (rc)
+        return rc == -EINVAL ? 0 : rc;
+    rc = dispatch_hit(p, f, units, lines, n, bytes, first, last);
+    free(units);
+    free(lines);
+    return rc ? rc : 1;
+}
+
+/* A record of a slice that missed, for the merger to fill (NULL if out of memory). */
+static struct slice_rec *new_rec(struct cache_key key, uint64_t line, size_t units, bool with_plan)
+{
+    struct slice_rec *r = calloc(1, sizeof *r);
+    if (r)
+        *r = (struct slice_rec){.key = key, .first_line = line, .units = units,
+                                .with_plan = with_plan};
+    return r;
+}
+
 static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, size_t start,
                     size_t len, uint64_t line, bool first, bool last, bool eof, bool truncated,
                     bool make_plan)
 {
+    struct slice_rec *rec = NULL;
+    if (p->pc.cache && len && make_plan) { /* a whole small file: keyed by all its bytes */
+        struct cache_key key = pcache_file_key(&p->pc, b->data, start + len);
+        int hit = try_hit(p, f, key, true, line, len, first, last);
+        if (hit < 0)
+            return hit;
+        if (hit) {
+            tqueue_push(&p->pool, b);
+            return 0;
+        }
+        rec = new_rec(key, line, 1, true);
+    }
     struct slice_job *j = calloc(1, sizeof *j);
     if (!j)
         return -ENOMEM;
     *j = (struct slice_job){.file = f, .first = first, .last = last, .slice_start = true,
                             .make_plan = make_plan, .buf = b, .start = start, .len = len,
                             .first_line = line, .eof = eof, .truncated = truncated,
-                            .header_pending = first};
+                            .header_pending = first, .rec = rec};
     atomic_store(&b->refs, 1);
     tsem_wait(&p->inflight);
     j->gseq = p->next_gseq++;
@@ -236,8 +322,17 @@ static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, siz
  * changes which bytes are in cache, never the output. */
 static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *b, size_t start,
                           size_t end, uint64_t line, bool first, bool last, bool eof,
-                          bool truncated)
+                          bool truncated, const struct cache_key *key /* NULL: no cache */)
 {
+    if (key) {
+        int hit = try_hit(p, f, *key, false, line, end - start, first, last);
+        if (hit < 0)
+            return hit;
+        if (hit) {
+            tqueue_push(&p->pool, b);
+            return 0;
+        }
+    }
     size_t cuts[4096 + 2];
     uint64_t lines[4096 + 2];
     size_t n = 0;
@@ -270,6 +365,7 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
         lines[n++] = 1 + nl + split_count_newlines(b->data + m, at - m);
     }
     cuts[n] = end;
+    struct slice_rec *rec = key ? new_rec(*key, line, n, false) : NULL;
     atomic_store(&b->refs, (int)n);
     for (size_t i = 0; i < n; i++) {
         struct slice_job *j = calloc(1, sizeof *j);
@@ -280,7 +376,7 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
                                 .slice_start = i == 0, .buf = b, .start = cuts[i],
                                 .len = cuts[i + 1] - cuts[i], .first_line = lines[i],
                                 .eof = eof && i + 1 == n, .truncated = truncated && i + 1 == n,
-                                .header_pending = unit_first};
+                                .header_pending = unit_first, .rec = rec};
         tsem_wait(&p->inflight);
         j->gseq = p->next_gseq++;
         tqueue_push(&p->work, j);
@@ -339,6 +435,7 @@ struct count_ctx {
     uint64_t quotes, newlines;
     const uint8_t *base;   /* the chunk's first byte, for the block index */
     uint64_t *bq, *bn;     /* per block, or NULL */
+    XXH128_hash_t *bh;     /* per block: XXH3-128 for the cache key, or NULL */
 };
 
 static void count_block(void *ctx, const struct read_req *q)
@@ -350,11 +447,13 @@ static void count_block(void *ctx, const struct read_req *q)
     split_count(q->dst, (size_t)q->res, c->quote, &nq, &nl);
     c->quotes += nq;
     c->newlines += nl;
+    size_t k = (size_t)(q->dst - c->base) / BLOCK;
     if (c->bq) {
-        size_t k = (size_t)(q->dst - c->base) / BLOCK;
         c->bq[k] = nq;
         c->bn[k] = nl;
     }
+    if (c->bh) /* hashed here, while the block is hot, in whatever order blocks land */
+        c->bh[k] = XXH3_128bits(q->dst, (size_t)q->res);
 }
 
 /* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in
@@ -371,13 +470,16 @@ static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len
     for (size_t b = 0; b < nblocks; b++)
         r[b] = (struct read_req){fd, dst + b * BLOCK, len - b * BLOCK < BLOCK ? len - b * BLOCK : BLOCK,
                                  off + b * BLOCK, 0};
-    struct count_ctx c = {quote, 0, 0, dst, blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL};
+    struct count_ctx c = {quote, 0, 0, dst, blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
+                          blocks && blocks->bh ? blocks->bh : NULL};
     ssize_t got = read_batch(p, r, nblocks, count_block, &c);
     for (size_t b = 0; b < nblocks && got >= 0; b++)
         got = r[b].res < 0 ? r[b].res : got + r[b].res;
     free(r);
-    if (blocks) /* whole blocks counted, the last one possibly short */
+    if (blocks) { /* whole blocks counted, the last one possibly short; all hashed */
         blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
+        blocks->nbh = got > 0 ? ((size_t)got + BLOCK - 1) / BLOCK : 0;
+    }
     *quotes = c.quotes;
     *newlines = c.newlines;
     return got;
@@ -449,6 +551,10 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         raw_end += (uint64_t)got;
     }
     uint8_t quote = f->plan.quote;
+    struct pipe_cache *pc = p->pc.cache ? &p->pc : NULL;
+    struct cache_key key;
+    if (pc)
+        pcache_slice_begin(pc, &f->plan, cur_start);
     /* the first chunk was read before its quote was known: count it now, per block */
     q_total = nl_total = 0;
     cur->q0 = cur->nl0 = 0;
@@ -456,6 +562,10 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     for (size_t k = 0; k * BLOCK < cur_len; k++) {
         size_t bl = cur_len - k * BLOCK < BLOCK ? cur_len - k * BLOCK : BLOCK;
         split_count(cur->data + k * BLOCK, bl, quote, &q, &nl);
+        if (pc) {
+            XXH128_hash_t h = XXH3_128bits(cur->data + k * BLOCK, bl);
+            pcache_slice_blocks(pc, &h, 1);
+        }
         if (k < cur->nb) {
             cur->bq[k] = q;
             cur->bn[k] = nl;
@@ -468,8 +578,12 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     bool first = true;
     size_t absorbed = 0; /* bytes appended to cur without finding a record start */
     for (;;) {
-        if (raw_end >= S)
-            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false);
+        if (raw_end >= S) {
+            if (pc)
+                key = pcache_slice_end(pc, NULL, 0, first, true, false);
+            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false,
+                                  pc ? &key : NULL);
+        }
         struct pbuf *nxt = pool_get(p);
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
         nxt->q0 = q_total;
@@ -494,10 +608,16 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
                 return -ENOMEM;
             memcpy(cur->data + cur_len, nxt->data, b);
             uint64_t next_line = 1 + nl_total + split_count_newlines(nxt->data, b);
+            if (pc)
+                key = pcache_slice_end(pc, nxt->data, b, first, false, false);
             int rc = dispatch_units(p, f, cur, cur_start, cur_len + b, line, first, false, false,
-                                    false);
+                                    false, pc ? &key : NULL);
             if (rc)
                 return rc;
+            if (pc) { /* the next slice starts at b of this raw chunk */
+                pcache_slice_begin(pc, &f->plan, b);
+                pcache_slice_blocks(pc, nxt->bh, nxt->nbh);
+            }
             first = false;
             line = next_line;
             cur = nxt;
@@ -508,6 +628,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
             if (pbuf_reserve(cur, cur_len + nlen))
                 return -ENOMEM;
             memcpy(cur->data + cur_len, nxt->data, nlen);
+            if (pc)
+                pcache_slice_blocks(pc, nxt->bh, nxt->nbh);
             tqueue_push(&p->pool, nxt);
             cur_len += nlen;
             absorbed += nlen;
@@ -515,8 +637,12 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         q_total += q;
         nl_total += nl;
         raw_end += nlen;
-        if (absorbed > opt->max_record + 2) /* one record past the limit: stop here */
-            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, false, true);
+        if (absorbed > opt->max_record + 2) { /* one record past the limit: stop here */
+            if (pc)
+                key = pcache_slice_end(pc, NULL, 0, first, false, true);
+            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, false, true,
+                                  pc ? &key : NULL);
+        }
     }
 }
 
@@ -550,12 +676,15 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
     return rc;
 }
 
-static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, struct reader *rd)
+static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, struct reader *rd,
+                          struct cache *cache)
 {
     const struct csvi_options *opt = &cfg->opt;
     memset(p, 0, sizeof *p);
     p->cfg = cfg;
     p->rd = rd;
+    if (pcache_init(&p->pc, cache, cfg))
+        return -ENOMEM;
     p->chunk = opt->chunk_size;
     p->max_blocks = (p->chunk + BLOCK - 1) / BLOCK;
     p->nworkers = opt->threads;
@@ -577,7 +706,9 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
         b->nb = 0;
         b->bq = calloc(p->max_blocks + 1, sizeof *b->bq);
         b->bn = calloc(p->max_blocks + 1, sizeof *b->bn);
-        if (!b->bq || !b->bn)
+        b->bh = cache ? calloc(p->max_blocks + 1, sizeof *b->bh) : NULL;
+        b->nbh = 0;
+        if (!b->bq || !b->bn || (cache && !b->bh))
             return -ENOMEM;
         atomic_init(&b->refs, 0);
         tqueue_push(&p->pool, b);
@@ -606,8 +737,12 @@ static void pipeline_stop(struct pipeline *p)
         free(b->data);
         free(b->bq);
         free(b->bn);
+        free(b->bh);
         free(b);
     }
+    pcache_free(&p->pc);
+    if (p->pc.cache)
+        cache_flush(p->pc.cache); /* what the merger had not written yet */
     free(p->workers);
     tqueue_destroy(&p->work);
     tqueue_destroy(&p->done);
@@ -637,14 +772,14 @@ static int open_item(const struct pipeline_item *it, uint64_t *size)
     return fd;
 }
 
-enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd,
+enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, struct cache *cache,
                               const struct pipeline_item *items, size_t n)
 {
     struct pipeline p;
     struct pipe_file *files = calloc(n ? n : 1, sizeof *files);
     if (!files)
         return CSVI_ERR_NOMEM;
-    int rc = pipeline_start(&p, cfg, rd);
+    int rc = pipeline_start(&p, cfg, rd, cache);
     size_t i = 0;
     while (i < n && rc == 0) {
         struct pipe_file *batch[SMALL_BATCH];

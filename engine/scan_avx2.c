@@ -56,20 +56,35 @@ __attribute__((target("avx2,popcnt"))) void split_count_avx2(const uint8_t *p, s
                                                              uint8_t quote, uint64_t *quotes,
                                                              uint64_t *newlines)
 {
+    /* Byte counters: each compare adds 1 to a lane (subtracting -1); before a
+     * lane can overflow (2 per 64-byte step, 127 steps) they are summed into
+     * 64-bit lanes with vpsadbw.  No movemask/popcnt per block. */
     const __m256i vq = _mm256_set1_epi8((char)quote);
     const __m256i vn = _mm256_set1_epi8('\n');
-    uint64_t q = 0, nl = 0;
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i sum_q = zero, sum_n = zero;
     size_t i = 0;
-    for (; i + 64 <= n; i += 64) {
-        __m256i lo = _mm256_loadu_si256((const __m256i *)(p + i));
-        __m256i hi = _mm256_loadu_si256((const __m256i *)(p + i + 32));
-        uint64_t mq = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vq)) |
-                      ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vq)) << 32);
-        uint64_t mn = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, vn)) |
-                      ((uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, vn)) << 32);
-        q += (uint64_t)__builtin_popcountll(mq);
-        nl += (uint64_t)__builtin_popcountll(mn);
+    while (i + 64 <= n) {
+        __m256i acc_q = zero, acc_n = zero;
+        size_t steps = (n - i) / 64;
+        if (steps > 127)
+            steps = 127;
+        for (size_t k = 0; k < steps; k++, i += 64) {
+            __m256i lo = _mm256_loadu_si256((const __m256i *)(p + i));
+            __m256i hi = _mm256_loadu_si256((const __m256i *)(p + i + 32));
+            acc_q = _mm256_sub_epi8(acc_q, _mm256_cmpeq_epi8(lo, vq));
+            acc_q = _mm256_sub_epi8(acc_q, _mm256_cmpeq_epi8(hi, vq));
+            acc_n = _mm256_sub_epi8(acc_n, _mm256_cmpeq_epi8(lo, vn));
+            acc_n = _mm256_sub_epi8(acc_n, _mm256_cmpeq_epi8(hi, vn));
+        }
+        sum_q = _mm256_add_epi64(sum_q, _mm256_sad_epu8(acc_q, zero));
+        sum_n = _mm256_add_epi64(sum_n, _mm256_sad_epu8(acc_n, zero));
     }
+    uint64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)lanes, sum_q);
+    uint64_t q = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    _mm256_storeu_si256((__m256i *)lanes, sum_n);
+    uint64_t nl = lanes[0] + lanes[1] + lanes[2] + lanes[3];
     for (; i < n; i++) {
         q += p[i] == quote;
         nl += p[i] == '\n';

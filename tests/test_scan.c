@@ -340,3 +340,28 @@ Test(scan, next_record_start_honours_the_quote_state)
     cr_assert_eq(split_next_record(s, 11, 0, false), 5);
     cr_assert_eq(split_next_record(s, 4, '"', false), SIZE_MAX);
 }
+
+/* The AVX2 counter sums byte lanes every 127 steps of 64 bytes: buffers made
+ * only of the counted bytes (every lane at its maximum) and long random ones
+ * cross that boundary many times. */
+Test(scan, avx2_counter_equals_scalar_on_long_dense_buffers)
+{
+    if (!split_have_avx2())
+        cr_skip_test("no AVX2 on this CPU");
+    size_t cap = 300000;
+    uint8_t *raw = malloc(cap);
+    cr_assert_not_null(raw);
+    static const uint8_t fills[] = {'"', '\n', '\'', 'x'};
+    for (int mode = 0; mode < 5; mode++) {
+        for (size_t i = 0; i < cap; i++)
+            raw[i] = mode < 4 ? fills[mode] : (rnd() % 2 ? '"' : '\n');
+        for (size_t len = 8000; len < cap; len = len * 3 / 2 + 17) {
+            uint64_t q1, n1, q2, n2;
+            split_count_scalar(raw + 1, len, '"', &q1, &n1);
+            split_count_avx2(raw + 1, len, '"', &q2, &n2);
+            cr_assert_eq(q1, q2, "quotes, mode %d length %zu", mode, len);
+            cr_assert_eq(n1, n2, "newlines, mode %d length %zu", mode, len);
+        }
+    }
+    free(raw);
+}

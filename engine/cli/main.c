@@ -24,7 +24,7 @@ enum {
     OPT_FORMAT = 256, OPT_THREADS, OPT_CHUNK, OPT_MAXREC, OPT_IO, OPT_DELIM, OPT_QUOTE,
     OPT_HEADER, OPT_NOHEADER, OPT_NULL, OPT_QEMPTY, OPT_DAYFIRST, OPT_NOTRIM, OPT_THRESHOLD,
     OPT_SAMPLE, OPT_INCLUDE, OPT_EXCLUDE, OPT_STATS, OPT_NOCACHE, OPT_NOLEDGER, OPT_VERSION,
-    OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT
+    OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT, OPT_CACHE, OPT_CACHESIZE
 };
 
 static const struct option long_opts[] = {
@@ -50,8 +50,8 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, 0, 'q'},
     {"no-cache", no_argument, 0, OPT_NOCACHE},
     {"no-ledger", no_argument, 0, OPT_NOLEDGER},
-    {"cache", required_argument, 0, OPT_UNBUILT},
-    {"cache-size", required_argument, 0, OPT_UNBUILT},
+    {"cache", required_argument, 0, OPT_CACHE},
+    {"cache-size", required_argument, 0, OPT_CACHESIZE},
     {"ledger", required_argument, 0, OPT_UNBUILT},
     {"fail-on-drift", no_argument, 0, OPT_UNBUILT},
     {"group", no_argument, 0, OPT_UNBUILT},
@@ -83,8 +83,12 @@ static void usage(FILE *f)
           "  --sample-rows N         read only the first N rows (0 = all, the default)\n"
           "  --max-record BYTES      longest record accepted (default 64M)\n"
           "  --chunk-size BYTES      slice size (default 8M)\n"
-          "  --threads N             worker threads (accepted; this version runs one)\n"
-          "  --io auto|uring|pread   read backend (accepted; this version reads with read())\n"
+          "  --threads N             worker threads (default: online cores)\n"
+          "  --io auto|uring|pread   read backend (default auto: io_uring, else pread)\n"
+          "  --cache DIR             verdict cache directory (default $XDG_CACHE_HOME/csvinfer,\n"
+          "                          else ~/.cache/csvinfer): unchanged slices are not re-read\n"
+          "  --cache-size BYTES      bound of the cache on disk (default 1G)\n"
+          "  --no-cache              neither use nor write the cache\n"
           "  --include GLOB          directory walk: file names to read (repeatable;\n"
           "                          default *.csv *.tsv *.txt *.psv)\n"
           "  --exclude GLOB          directory walk: names or paths to skip (repeatable)\n"
@@ -275,8 +279,18 @@ int main(int argc, char **argv)
         }
         case OPT_STATS: stats = true; break;
         case 'q': quiet = true; break;
-        case OPT_NOCACHE:
-        case OPT_NOLEDGER: break; /* no cache or ledger exists yet: nothing to turn off */
+        case OPT_NOCACHE: opt.no_cache = true; break;
+        case OPT_CACHE:
+            if (!optarg[0])
+                return usage_error("--cache wants a directory%s", "");
+            opt.cache_dir = optarg;
+            break;
+        case OPT_CACHESIZE:
+            if (!parse_size(optarg, &sz))
+                return usage_error("--cache-size wants a size like 512M or 2G, not '%s'", optarg);
+            opt.cache_size = sz;
+            break;
+        case OPT_NOLEDGER: break; /* no ledger exists yet: nothing to turn off */
         case OPT_UNBUILT:
             return usage_error("%s is not available in this version (see docs/cli.md)",
                                argv[optind - 1]);
@@ -334,6 +348,11 @@ int main(int argc, char **argv)
         data_errors |= st != CSVI_OK;
     }
 
+    struct csvi_cache_stats cst;
+    csvi_engine_cache_stats(e, &cst);
+    if (cst.warning && !quiet)
+        fprintf(stderr, "csvinfer: warning: cache: %s (use --cache DIR, or --no-cache)\n",
+                cst.warning);
     int rc = data_errors ? EXIT_FILE_ERRORS : 0;
     FILE *out = stdout;
     char *tmp = NULL;
@@ -391,6 +410,22 @@ int main(int argc, char **argv)
         fprintf(stderr, "csvinfer: %zu files, %llu bytes, %llu rows, %llu errors, %.3f s, %.1f MB/s\n",
                 n, (unsigned long long)bytes, (unsigned long long)rows, (unsigned long long)errors,
                 s, s > 0 ? (double)bytes / s / 1e6 : 0.0);
+        uint64_t slices = 0, hits = 0, hit_bytes = 0;
+        for (size_t i = 0; i < n; i++) {
+            slices += csvi_engine_file(e, i)->cache_slices;
+            hits += csvi_engine_file(e, i)->cache_hits;
+            hit_bytes += csvi_engine_file(e, i)->cache_hit_bytes;
+        }
+        if (!cst.enabled)
+            fprintf(stderr, "csvinfer: cache: off (--no-cache)\n");
+        else
+            fprintf(stderr,
+                    "csvinfer: cache: %llu of %llu slices found (%.1f%%), %llu bytes not "
+                    "re-inferred; %llu values stored by this run; %s\n",
+                    (unsigned long long)hits, (unsigned long long)slices,
+                    slices ? 100.0 * (double)hits / (double)slices : 0.0,
+                    (unsigned long long)hit_bytes, (unsigned long long)cst.values_added,
+                    cst.dir ? cst.dir : "in memory only");
     }
     free(tmp);
     free(excl);

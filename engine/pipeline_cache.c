@@ -1,0 +1,175 @@
+/*
+ * pipeline_cache.c — keys, values and hits of the verdict cache for the
+ * pipeline (see pipeline_cache.h, docs/cache.md).
+ */
+#include "pipeline_cache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PCACHE_FORMAT 1u /* bump when a verdict's meaning or encoding changes */
+
+static void feed(XXH3_state_t *st, const void *p, size_t n) { XXH3_128bits_update(st, p, n); }
+static void feed_u64(XXH3_state_t *st, uint64_t v) { feed(st, &v, sizeof v); }
+
+int pcache_init(struct pipe_cache *pc, struct cache *cache, const struct engine_cfg *cfg)
+{
+    memset(pc, 0, sizeof *pc);
+    pc->cache = cache;
+    if (!cache)
+        return 0;
+    pc->st = XXH3_createState();
+    if (!pc->st)
+        return -ENOMEM;
+    /* everything that changes what the inference of given bytes gives */
+    const struct csvi_options *o = &cfg->opt;
+    const struct classify_cfg *cc = &cfg->ccfg;
+    XXH3_128bits_reset(pc->st);
+    feed(pc->st, "csvinfer verdict", 16);
+    feed_u64(pc->st, PCACHE_FORMAT);
+    feed_u64(pc->st, CSVI_MAX_ERRORS);
+    feed_u64(pc->st, CSVI_MAX_EXAMPLES);
+    feed_u64(pc->st, CSVI_EXAMPLE_BYTES);
+    feed_u64(pc->st, CSVI_SNIFF_BYTES);
+    feed_u64(pc->st, (uint64_t)(int64_t)o->delimiter);
+    feed_u64(pc->st, (uint64_t)(int64_t)o->quote);
+    feed_u64(pc->st, (uint64_t)(int64_t)o->header);
+    feed_u64(pc->st, cc->n_null);
+    for (size_t i = 0; i < cc->n_null; i++) {
+        feed_u64(pc->st, cc->null_lens[i]);
+        feed(pc->st, cc->null_tokens[i], cc->null_lens[i]);
+    }
+    feed_u64(pc->st, (uint64_t)o->quoted_empty_is_text << 2 | (uint64_t)o->dayfirst << 1 |
+                         (uint64_t)o->no_trim);
+    uint64_t th;
+    memcpy(&th, &o->threshold, sizeof th);
+    feed_u64(pc->st, th);
+    feed_u64(pc->st, o->max_record);
+    XXH128_canonical_t d;
+    XXH128_canonicalFromHash(&d, XXH3_128bits_digest(pc->st));
+    memcpy(pc->digest, d.digest, sizeof pc->digest);
+    return 0;
+}
+
+void pcache_free(struct pipe_cache *pc)
+{
+    if (pc->st)
+        XXH3_freeState(pc->st);
+    pc->st = NULL;
+}
+
+static struct cache_key to_key(XXH128_hash_t h) { return (struct cache_key){h.low64, h.high64}; }
+
+void pcache_slice_begin(struct pipe_cache *pc, const struct file_plan *plan, size_t start)
+{
+    XXH3_128bits_reset(pc->st);
+    feed(pc->st, pc->digest, sizeof pc->digest);
+    feed(pc->st, "S", 1);
+    feed_u64(pc->st, (uint64_t)plan->delim | (uint64_t)plan->quote << 8 |
+                         (uint64_t)plan->header << 16);
+    feed_u64(pc->st, plan->ncols);
+    feed_u64(pc->st, start);
+    pc->nblocks = 0;
+}
+
+void pcache_slice_blocks(struct pipe_cache *pc, const XXH128_hash_t *bh, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, bh[i]);
+        feed(pc->st, c.digest, sizeof c.digest);
+    }
+    pc->nblocks += n;
+}
+
+struct cache_key pcache_slice_end(struct pipe_cache *pc, const uint8_t *prefix, size_t n,
+                                  bool first, bool eof, bool truncated)
+{
+    if (n)
+        feed(pc->st, prefix, n);
+    /* a fixed trailer makes the stream unambiguous read from its end */
+    feed_u64(pc->st, n);
+    feed_u64(pc->st, pc->nblocks);
+    feed_u64(pc->st, (uint64_t)first | (uint64_t)eof << 1 | (uint64_t)truncated << 2);
+    return to_key(XXH3_128bits_digest(pc->st));
+}
+
+struct cache_key pcache_file_key(const struct pipe_cache *pc, const uint8_t *data, size_t len)
+{
+    XXH128_hash_t h = XXH3_128bits(data, len);
+    uint8_t buf[16 + 1 + 16 + 8];
+    XXH128_canonical_t c;
+    XXH128_canonicalFromHash(&c, h);
+    memcpy(buf, pc->digest, 16);
+    buf[16] = 'F';
+    memcpy(buf + 17, c.digest, 16);
+    uint64_t n = len;
+    memcpy(buf + 33, &n, 8);
+    return to_key(XXH3_128bits(buf, sizeof buf));
+}
+
+bool pcache_record_unit(struct pipe_cache *pc, struct slice_rec *rec,
+                        const struct file_plan *plan, const struct csvi_file_result *res,
+                        const struct slice_verdict *v, uint64_t unit_line, bool unit_failed)
+{
+    if (rec->merged == 0) {
+        codec_put_varint(&rec->buf, PCACHE_FORMAT);
+        codec_put_varint(&rec->buf, rec->with_plan);
+        if (rec->with_plan)
+            codec_put_plan(&rec->buf, plan, res);
+        codec_put_varint(&rec->buf, rec->units);
+    }
+    if (unit_failed)
+        rec->failed = true;
+    else if (!rec->failed)
+        codec_put_unit(&rec->buf, v, unit_line, rec->first_line);
+    if (++rec->merged < rec->units)
+        return false;
+    if (!rec->failed && !rec->buf.failed)
+        cache_put(pc->cache, rec->key, rec->buf.data, rec->buf.len); /* no memory: not cached */
+    free(rec->buf.data);
+    free(rec);
+    return true;
+}
+
+int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_plan *plan,
+                  struct csvi_file_result *res, uint64_t first_line,
+                  struct slice_verdict **units, uint64_t **lines, size_t *n)
+{
+    struct codec_reader r = {val, len, 0, false};
+    uint64_t fmt, wp, nu;
+    *units = NULL;
+    *lines = NULL;
+    *n = 0;
+    if (!codec_get_varint(&r, UINT64_MAX, &fmt) || fmt != PCACHE_FORMAT ||
+        !codec_get_varint(&r, 1, &wp) || wp != (uint64_t)with_plan)
+        return -EINVAL;
+    if (with_plan) {
+        int rc = codec_get_plan(&r, plan, res);
+        if (rc)
+            return rc;
+    }
+    if (!codec_get_varint(&r, 4096 + 2, &nu) || nu == 0)
+        return -EINVAL;
+    struct slice_verdict *u = calloc((size_t)nu, sizeof *u);
+    uint64_t *l = calloc((size_t)nu, sizeof *l);
+    int rc = u && l ? 0 : -ENOMEM;
+    size_t got = 0;
+    for (; rc == 0 && got < nu; got++)
+        if ((rc = codec_get_unit(&r, plan, first_line, &u[got], &l[got])) != 0)
+            break;
+    if (rc == 0 && r.pos != r.len)
+        rc = -EINVAL; /* trailing bytes: not what we wrote */
+    if (rc) {
+        for (size_t i = 0; u && i < got; i++)
+            slice_verdict_free(&u[i]);
+        free(u);
+        free(l);
+        return rc;
+    }
+    *units = u;
+    *lines = l;
+    *n = (size_t)nu;
+    return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * pipeline_cache.h — how the pipeline uses the verdict cache (cache/): the
+ * keys the splitter makes for slices and small files, the values the merger
+ * records for slices that missed, and the decoding of a hit into the work
+ * units' verdicts.  The key of a slice covers its bytes (as the XXH3-128
+ * hashes of the raw blocks it was read from, made while they were hot, plus
+ * the bytes borrowed from the next chunk), the file plan, its position flags
+ * and a digest of every option that changes a verdict (docs/cache.md).
+ */
+#ifndef CSVI_PIPELINE_CACHE_H
+#define CSVI_PIPELINE_CACHE_H
+
+#include "internal.h"
+#include "verdict_codec.h"
+#include "../cache/cache.h"
+
+#include <xxhash.h>
+
+struct pipe_cache {
+    struct cache *cache;    /* NULL: the cache is off (everything below unused) */
+    uint8_t digest[16];     /* the options' digest: read-only */
+    XXH3_state_t *st;       /* the slice being keyed: splitter only */
+    uint64_t nblocks;       /* block hashes fed into st */
+};
+
+/* A slice that missed: the merger appends its units' verdicts and stores
+ * the value once the slice's last unit is merged.  Owned by the merger from
+ * the slice's first merged unit (the splitter makes it; the jobs carry it). */
+struct slice_rec {
+    struct cache_key key;
+    uint64_t first_line;    /* the slice's first line (unit lines are relative) */
+    size_t units, merged;   /* jobs of the slice; merged so far (merger) */
+    bool with_plan;         /* a whole small file: the value starts with the plan */
+    bool failed;            /* a unit failed: store nothing */
+    struct codec_buf buf;   /* merger */
+};
+
+int pcache_init(struct pipe_cache *pc, struct cache *cache, const struct engine_cfg *cfg);
+void pcache_free(struct pipe_cache *pc);
+
+/* Keying a slice of a big file: begin (the plan is known, start is the
+ * slice's offset in its first raw chunk), the hashes of every raw block the
+ * slice was read from in order, then end with the bytes taken from the next
+ * chunk and the slice's flags. */
+void pcache_slice_begin(struct pipe_cache *pc, const struct file_plan *plan, size_t start);
+void pcache_slice_blocks(struct pipe_cache *pc, const XXH128_hash_t *bh, size_t n);
+struct cache_key pcache_slice_end(struct pipe_cache *pc, const uint8_t *prefix, size_t n,
+                                  bool first, bool eof, bool truncated);
+/* The key of a whole small file (the plan is part of its value). */
+struct cache_key pcache_file_key(const struct pipe_cache *pc, const uint8_t *data, size_t len);
+
+/* The merger: add unit v (first line unit_line) of rec's slice; stores the
+ * value after the last unit and frees rec (returns true then). */
+bool pcache_record_unit(struct pipe_cache *pc, struct slice_rec *rec,
+                        const struct file_plan *plan, const struct csvi_file_result *res,
+                        const struct slice_verdict *v, uint64_t unit_line, bool unit_failed);
+
+/* A hit: decode val into the plan (with_plan: a small file's; else the
+ * plan must already be set) and *n unit verdicts with their first lines
+ * (malloc'd arrays, freed by the caller; each verdict by slice_verdict_free).
+ * Returns 0, or -EINVAL for a value that does not check out (use it as a
+ * miss), or -ENOMEM. */
+int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_plan *plan,
+                  struct csvi_file_result *res, uint64_t first_line,
+                  struct slice_verdict **units /* OUT */, uint64_t **lines /* OUT */,
+                  size_t *n /* OUT */);
+
+#endif
