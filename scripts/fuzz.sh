@@ -2,7 +2,7 @@
 # fuzz.sh TARGET SECONDS — build the libFuzzer targets of tests/fuzz/ with
 # clang (-fsanitize=fuzzer,address,undefined; the engine sources compiled
 # with the same flags) into build-fuzz/, then run TARGET for SECONDS.
-#   TARGET: split | classify | sniff | infer | all (each one for SECONDS)
+#   TARGET: split | classify | sniff | infer | cache | all (each one for SECONDS)
 # Installs what is missing with apt-get (scripts/setup.sh, then clang and the
 # fuzzer runtime).  Each target fuzzes a copy of its seed corpus
 # (tests/fuzz/corpus/TARGET, never modified) in build-fuzz/work/TARGET/corpus;
@@ -14,13 +14,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 usage() {
-    echo "usage: scripts/fuzz.sh split|classify|sniff|infer|all SECONDS" >&2
+    echo "usage: scripts/fuzz.sh split|classify|sniff|infer|cache|all SECONDS" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
 TARGET=$1
 SECONDS_PER=$2
-case "$TARGET" in split | classify | sniff | infer | all) ;; *) usage ;; esac
+case "$TARGET" in split | classify | sniff | infer | cache | all) ;; *) usage ;; esac
 [[ "$SECONDS_PER" =~ ^[0-9]+$ ]] && [ "$SECONDS_PER" -gt 0 ] || usage
 
 # ---- dependencies ------------------------------------------------------------
@@ -59,18 +59,9 @@ ROOT=$CSVI_ROOT
 OUT=$ROOT/build-fuzz
 mkdir -p "$OUT/obj"
 
-# The library's sources (CMakeLists.txt, csvinfer_lib).
-ENGINE_SRCS=(
-    engine/classify.c engine/datetime.c engine/column.c engine/scan.c engine/scan_avx2.c
-    engine/sniff.c engine/plan.c engine/slice.c engine/merge.c engine/infer_file.c
-    engine/split.c engine/threading.c engine/pipeline.c engine/paths.c engine/engine.c
-    engine/out_json.c engine/out_table.c engine/out_sql.c io/walk.c io/pread.c io/uring.c
-)
-# The list above is explicit; say so if CMakeLists.txt's has moved on.
-for src in $(sed -n '/^add_library(csvinfer_lib/,/^)/p' "$ROOT/CMakeLists.txt" | grep -o '[a-z0-9_/]*\.c'); do
-    [[ " ${ENGINE_SRCS[*]} " == *" $src "* ]] ||
-        echo "fuzz: warning: $src is in csvinfer_lib (CMakeLists.txt) but not in ENGINE_SRCS here" >&2
-done
+# The library's sources: csvinfer_lib's list in CMakeLists.txt.
+mapfile -t ENGINE_SRCS < <(sed -n '/^add_library(csvinfer_lib/,/^)/p' "$ROOT/CMakeLists.txt" | grep -o '[a-z0-9_/]*\.c')
+[ ${#ENGINE_SRCS[@]} -gt 10 ] || { echo "fuzz: cannot read csvinfer_lib's sources from CMakeLists.txt" >&2; exit 1; }
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 CFLAGS=(-std=gnu17 -g -O1 -Wall -Wextra -I "$ROOT/engine" "${SAN[@]}")
 read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags liburing libxxhash)"
@@ -80,7 +71,7 @@ OBJS=()
 for src in "${ENGINE_SRCS[@]}"; do
     obj="$OUT/obj/$(echo "$src" | tr / _).o"
     # rebuild when the source or any header is newer than the object
-    if [ ! -f "$obj" ] || [ -n "$(find "$ROOT/$src" "$ROOT/engine" "$ROOT/io" -name '*.h' -newer "$obj" -o -path "$ROOT/$src" -newer "$obj" | head -1)" ]; then
+    if [ ! -f "$obj" ] || [ -n "$(find "$ROOT/$src" "$ROOT/engine" "$ROOT/io" "$ROOT/cache" -name '*.h' -newer "$obj" -o -path "$ROOT/$src" -newer "$obj" | head -1)" ]; then
         clang "${CFLAGS[@]}" -fsanitize=fuzzer-no-link "${PKG_CFLAGS[@]}" -c "$ROOT/$src" -o "$obj"
     fi
     OBJS+=("$obj")
@@ -126,7 +117,7 @@ run_target() { # NAME -> 0 ok, 1 crashed
 }
 
 if [ "$TARGET" = all ]; then
-    TARGETS=(split classify sniff infer)
+    TARGETS=(split classify sniff infer cache)
 else
     TARGETS=("$TARGET")
 fi

@@ -8,9 +8,11 @@
  * pipeline reads regular files by path) and inferred with --threads 1 (the
  * sequential reference).  For 3 inputs in 4 it is inferred again with
  * threads 2 and a tiny chunk size (1, 7 or 64 bytes: many slices), the
- * parallel pipeline; the two JSON documents, with the "seconds" values
- * blanked and the per-file "cache" object removed, the two SQL outputs (all
- * three dialects) and the statuses must be identical — abort() otherwise
+ * parallel pipeline, twice, with a small cache directory of its own (the
+ * second pass reads its verdicts back from the cache); the JSON documents,
+ * with the "seconds" values blanked and the per-file "cache" object
+ * removed, the SQL outputs (all three dialects) and the statuses must be
+ * identical — abort() otherwise
  * (as tests/test_pipeline.c compares the JSON).
  *
  * Byte 0: bits 0-2 delimiter (0-3 auto, then , ; tab |); bits 3-4 quote
@@ -29,18 +31,27 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmp_path[64];
+static char tmp_path[64], cache_dir[64];
 
 static void remove_tmp(void)
 {
     if (tmp_path[0])
         unlink(tmp_path);
+    if (cache_dir[0]) {
+        char p[96];
+        snprintf(p, sizeof p, "%s/verdicts.csvc", cache_dir);
+        unlink(p);
+        snprintf(p, sizeof p, "%s/lock", cache_dir);
+        unlink(p);
+        rmdir(cache_dir);
+    }
 }
 
 static void write_file(const uint8_t *p, size_t n)
 {
     if (!tmp_path[0]) {
         snprintf(tmp_path, sizeof tmp_path, "/tmp/csvi-fuzz-infer-%ld.csv", (long)getpid());
+        snprintf(cache_dir, sizeof cache_dir, "/tmp/csvi-fuzz-cache-%ld", (long)getpid());
         atexit(remove_tmp);
     }
     int fd = open(tmp_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -170,19 +181,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         opt.max_record = max_records[(b1 >> 5) & 3];
     opt.io = (b1 >> 7) & 1 ? CSVI_IO_PREAD : CSVI_IO_AUTO;
     opt.threads = 1;
+    opt.no_cache = true; /* the reference reads every byte */
 
     struct run_out seq, par;
     run(&opt, &seq, true);
-    if (chunk) {
+    /* the pipeline, with a small cache of this process's own: the first run
+     * may find slices of earlier inputs, the second finds all of its own */
+    for (int pass = 0; chunk && pass < 2; pass++) {
         opt.threads = 2;
         opt.chunk_size = chunk;
+        opt.no_cache = false;
+        opt.cache_dir = cache_dir;
+        opt.cache_size = 256 * 1024;
         run(&opt, &par, false);
         if (seq.infer_st != par.infer_st || seq.json_st != par.json_st ||
             strcmp(seq.json, par.json) != 0) {
             fprintf(stderr,
-                    "fuzz_infer: --threads 2 --chunk-size %zu differs from --threads 1\n"
-                    "status %d / %d\n--- threads 1:\n%s\n--- threads 2:\n%s\n",
-                    chunk, (int)seq.infer_st, (int)par.infer_st, seq.json, par.json);
+                    "fuzz_infer: --threads 2 --chunk-size %zu (cached pass %d) differs from "
+                    "--threads 1\nstatus %d / %d\n--- threads 1:\n%s\n--- threads 2:\n%s\n",
+                    chunk, pass, (int)seq.infer_st, (int)par.infer_st, seq.json, par.json);
             abort();
         }
         /* the SQL output also shows what the JSON does not (null_kinds,
