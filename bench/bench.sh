@@ -15,8 +15,14 @@
 # GNU time (-f "%e %M"): peak RSS is its %M (the largest of the csvinfer runs); wall
 # seconds are taken around it with bash's $EPOCHREALTIME (1 ms, where %e has only 10 ms:
 # wc -l reads 1 GB in ~0.15 s here), falling back to %e on bash < 5. Every csvinfer run
-# gets fresh, empty XDG_CACHE_HOME and XDG_STATE_HOME, so it is a first run (no
-# verdict-cache hits) and it does not write to your ledger.
+# gets fresh, empty XDG_CACHE_HOME and XDG_STATE_HOME and --no-cache, so the main table
+# measures inference itself (--threads 1 is then the sequential engine).
+#
+# The verdict cache (docs/cache.md) gets its own table, on the mixed file at all cores:
+# the --no-cache run is the first-run baseline; "unchanged" is a second run with the
+# cache a first run filled; "grown 1%" is a copy of the file with 1% more rows appended
+# (its first rows again), run with a cache filled from the original file; "cold cache"
+# is a first run that fills an empty cache (the cost of writing it).  Best of 3 each.
 set -euo pipefail
 export LC_ALL=C # decimal points in $EPOCHREALTIME and awk
 
@@ -157,7 +163,7 @@ measure() {
     shift 2
     local files=("$@") i failed=0
     BEST_WC="" BEST_CAT="" BEST_C1="" BEST_CN="" PEAK_KIB=0
-    local tail=(--format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "$csvi_target")
+    local tail=(--format json -o /dev/null --no-cache ${EXTRA[@]+"${EXTRA[@]}"} "$csvi_target")
     local c1=("$BIN" --threads 1 "${tail[@]}") cn=("$BIN" --threads "$NPROC" "${tail[@]}")
 
     note "$name: warming the page cache"
@@ -228,6 +234,50 @@ if [[ "${CSVI_BENCH_4G:-1}" == 1 ]]; then
     SECS4G="$T_SECS"
 fi
 
+# ---- the verdict cache -----------------------------------------------------------------
+
+CACHE_TABLE=""
+if [[ "${CSVI_BENCH_CACHE:-1}" == 1 ]]; then
+    big_file mixed
+    f="$BIG_FILE"
+    grown="$WORK/grown.csv"
+    rows="$(wc -l <"$f")"
+    note "cache: making $grown (the mixed file plus $((rows / 100)) of its rows)"
+    cp "$f" "$grown"
+    head -n "$((rows / 100 + 1))" "$f" | tail -n +2 >>"$grown"
+    cat "$f" "$grown" >/dev/null
+    run_c() { timed "$1" "$BIN" --threads "$NPROC" --format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "${@:2}"; }
+    B_NO="" B_COLD="" B_SAME="" B_GROWN="" CPEAK=0
+    for ((i = 1; i <= RUNS; i++)); do
+        note "cache: round $i/$RUNS"
+        fresh_xdg
+        run_c "no cache" --no-cache "$f"
+        B_NO="$(min "$B_NO" "$T_SECS")"
+        run_c "cold cache" "$f"
+        B_COLD="$(min "$B_COLD" "$T_SECS")"
+        run_c "unchanged" "$f"
+        B_SAME="$(min "$B_SAME" "$T_SECS")"
+        CPEAK="$(max "$CPEAK" "$T_KIB")"
+        fresh_xdg
+        "$BIN" --threads "$NPROC" --format json -o /dev/null "$f" 2>/dev/null || true
+        run_c "grown 1%" "$grown"
+        B_GROWN="$(min "$B_GROWN" "$T_SECS")"
+        CPEAK="$(max "$CPEAK" "$T_KIB")"
+        store="$XDG_CACHE_HOME/csvinfer/verdicts.csvc"
+        STORE_BYTES="$(stat -c %s "$store" 2>/dev/null || echo 0)"
+    done
+    rm -f "$grown"
+    CACHE_TABLE="$(awk -v no="$B_NO" -v cold="$B_COLD" -v same="$B_SAME" -v grown="$B_GROWN" \
+        -v k="$CPEAK" -v sb="$STORE_BYTES" -v n="$NPROC" 'BEGIN {
+        printf "%-34s %8s %12s\n", "mixed, " n " threads", "wall s", "/ no-cache"
+        printf "%-34s %8.3f %12s\n", "--no-cache (first-run baseline)", no, "1.00"
+        printf "%-34s %8.3f %12.3f\n", "cold cache (first run, fills it)", cold, cold / no
+        printf "%-34s %8.3f %12.3f\n", "unchanged file, warm cache", same, same / no
+        printf "%-34s %8.3f %12.3f\n", "grown by 1% of rows, warm cache", grown, grown / no
+        printf "peak RSS of the cached runs %.1f MiB; store after a run: %d bytes\n", k / 1024, sb
+    }')"
+fi
+
 # ---- report -------------------------------------------------------------------------
 
 cpu="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
@@ -241,6 +291,11 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
         "csvi/wc-l and csvi/cat are ratios of wall times; MB = 10^6 bytes"
     echo
     printf '%s' "$TABLE"
+    if [[ -n "$CACHE_TABLE" ]]; then
+        echo
+        echo "# verdict cache (best of $RUNS; ratios to the --no-cache run of the same round set)"
+        echo "$CACHE_TABLE"
+    fi
     if [[ -n "${RSS4G:-}" ]]; then
         echo
         echo "mixed 4 GiB, $NPROC threads, one run: ${SECS4G} s, peak RSS ${RSS4G} MiB"
