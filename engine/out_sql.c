@@ -5,6 +5,14 @@
  * the file as it is (several null spellings, ragged rows, NUL bytes,
  * day-first and month-first dates in one file) is said in "-- warning:"
  * comments before the statement, so a script can tell.
+ *
+ * SQLite: the output is a script for the sqlite3 shell (>= 3.32): CREATE
+ * TABLE with type affinities, .import (csv mode, the file's delimiter, the
+ * header skipped), then one UPDATE for what .import leaves as text that the
+ * verdict reads otherwise: null spellings become NULL, booleans 1/0,
+ * infinities +-9e999.  Identifiers follow SQLite's keyword list and its
+ * case-insensitive names; dot-command arguments use the shell's "..." with
+ * backslash escapes.  docs/sql-sqlite.md says what .import cannot do.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -14,7 +22,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_plain_identifier(const char *s)
+/* SQLite's keywords (sqlite3_keyword_name(), 3.40): quoted as identifiers */
+static const char *const sqlite_keywords[] = {
+    "abort", "action", "add", "after", "all", "alter", "always", "analyze", "and", "as",
+    "asc", "attach", "autoincrement", "before", "begin", "between", "by", "cascade", "case",
+    "cast", "check", "collate", "column", "commit", "conflict", "constraint", "create",
+    "cross", "current", "current_date", "current_time", "current_timestamp", "database",
+    "default", "deferrable", "deferred", "delete", "desc", "detach", "distinct", "do", "drop",
+    "each", "else", "end", "escape", "except", "exclude", "exclusive", "exists", "explain",
+    "fail", "filter", "first", "following", "for", "foreign", "from", "full", "generated",
+    "glob", "group", "groups", "having", "if", "ignore", "immediate", "in", "index",
+    "indexed", "initially", "inner", "insert", "instead", "intersect", "into", "is", "isnull",
+    "join", "key", "last", "left", "like", "limit", "match", "materialized", "natural", "no",
+    "not", "nothing", "notnull", "null", "nulls", "of", "offset", "on", "or", "order",
+    "others", "outer", "over", "partition", "plan", "pragma", "preceding", "primary", "query",
+    "raise", "range", "recursive", "references", "regexp", "reindex", "release", "rename",
+    "replace", "restrict", "returning", "right", "rollback", "row", "rows", "savepoint",
+    "select", "set", "table", "temp", "temporary", "then", "ties", "to", "transaction",
+    "trigger", "unbounded", "union", "unique", "update", "using", "vacuum", "values", "view",
+    "virtual", "when", "where", "window", "with", "without"};
+
+static bool is_plain_identifier(const char *s, enum csvi_sql_dialect d)
 {
     /* PostgreSQL's reserved keywords and those that cannot be column names
      * (pg_get_keywords() categories R and T) */
@@ -37,15 +65,21 @@ static bool is_plain_identifier(const char *s)
     for (const char *p = s; *p; p++)
         if (!(islower((unsigned char)*p) || isdigit((unsigned char)*p) || *p == '_'))
             return false;
+    if (d == CSVI_SQL_SQLITE) {
+        for (size_t i = 0; i < sizeof sqlite_keywords / sizeof *sqlite_keywords; i++)
+            if (strcmp(s, sqlite_keywords[i]) == 0)
+                return false;
+        return true;
+    }
     for (size_t i = 0; i < sizeof reserved / sizeof *reserved; i++)
         if (strcmp(s, reserved[i]) == 0)
             return false;
     return strlen(s) < 64;
 }
 
-static void put_ident(FILE *out, const char *s)
+static void put_ident(FILE *out, const char *s, enum csvi_sql_dialect d)
 {
-    if (is_plain_identifier(s)) {
+    if (is_plain_identifier(s, d)) {
         fputs(s, out);
         return;
     }
@@ -83,6 +117,58 @@ static void put_literal(FILE *out, const char *s, size_t n)
 
 static void put_cliteral(FILE *out, char c) { put_literal(out, &c, 1); }
 
+/* A SQLite string literal: no escapes but '' (a newline may stand as it is). */
+static void put_sqlite_literal(FILE *out, const char *s)
+{
+    fputc('\'', out);
+    for (; *s; s++) {
+        if (*s == '\'')
+            fputc('\'', out);
+        fputc(*s, out);
+    }
+    fputc('\'', out);
+}
+
+/* The inside of a sqlite3 shell dot-command argument in "...", where the
+ * shell resolves backslash escapes ('...' takes none, so cannot hold a '). */
+static void put_shell_escaped(FILE *out, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", c);
+        else if (c == '\t')
+            fputs("\\t", out);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\%03o", c); /* octal: the shell's widest escape */
+        else
+            fputc(c, out);
+    }
+}
+
+static void put_shell_arg(FILE *out, const char *s, size_t n)
+{
+    fputc('"', out);
+    put_shell_escaped(out, s, n);
+    fputc('"', out);
+}
+
+static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Equal but for ASCII case: SQLite's rule for names (it folds ASCII only). */
+static bool same_name_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
+            return false;
+    return *a == *b;
+}
+
+static bool same_name(const char *a, const char *b, enum csvi_sql_dialect d)
+{
+    return d == CSVI_SQL_SQLITE ? same_name_nocase(a, b) : strcmp(a, b) == 0;
+}
+
 /* Text inside a "--" comment: control characters (a newline in a file name)
  * would end the comment, so they become '?'. */
 static void put_comment_text(FILE *out, const char *s)
@@ -93,45 +179,56 @@ static void put_comment_text(FILE *out, const char *s)
 
 #define PG_NAME_MAX 63 /* PostgreSQL truncates identifiers to 63 bytes */
 
-/* Column names PostgreSQL accepts: at most 63 bytes (cut at a character
- * boundary), not a system column, distinct.  Renames are warned about. */
-static char **column_names(const struct csvi_file_result *r, FILE *out)
+/* Column names the database accepts, renames said in "-- note:" lines.
+ * PostgreSQL: at most 63 bytes (cut at a character boundary), not a system
+ * column, distinct.  SQLite: distinct ignoring ASCII case (it has no length
+ * limit, and a column may shadow rowid).  Returns an array of n_columns
+ * strings, or NULL if memory ran out; the caller frees each and the array. */
+static char **column_names(const struct csvi_file_result *r, FILE *out, enum csvi_sql_dialect d)
 {
     static const char *const system_cols[] = {"xmin", "xmax", "cmin", "cmax", "ctid", "tableoid"};
-    char **names = calloc(r->n_columns, sizeof *names);
+    bool sqlite = d == CSVI_SQL_SQLITE;
+    char **names = calloc(r->n_columns ? r->n_columns : 1, sizeof *names);
     if (!names)
         return NULL;
     for (size_t i = 0; i < r->n_columns; i++) {
         const char *orig = r->columns[i].name;
         size_t len = strlen(orig);
-        if (len > PG_NAME_MAX - 4) { /* room for a _NN suffix */
+        if (!sqlite && len > PG_NAME_MAX - 4) { /* room for a _NN suffix */
             len = PG_NAME_MAX - 4;
             while (len && ((unsigned char)orig[len] & 0xC0) == 0x80)
                 len--;
         }
-        char *s = malloc(PG_NAME_MAX + 1);
-        if (!s)
-            break;
+        size_t cap = sqlite ? len + 16 : PG_NAME_MAX + 1;
+        char *s = malloc(cap);
+        if (!s) {
+            for (size_t j = 0; j < i; j++)
+                free(names[j]);
+            free(names);
+            return NULL;
+        }
         memcpy(s, orig, len);
         s[len] = '\0';
-        for (size_t k = 0; k < sizeof system_cols / sizeof *system_cols; k++)
+        for (size_t k = 0; !sqlite && k < sizeof system_cols / sizeof *system_cols; k++)
             if (strcmp(s, system_cols[k]) == 0)
                 strcat(s, "_");
         size_t base = strlen(s);
         for (unsigned k = 2;; k++) {
             bool dup = false;
             for (size_t j = 0; j < i && !dup; j++)
-                dup = names[j] && strcmp(names[j], s) == 0;
+                dup = same_name(names[j], s, d);
             if (!dup)
                 break;
-            snprintf(s + base, PG_NAME_MAX + 1 - base, "_%u", k);
+            snprintf(s + base, cap - base, "_%u", k);
         }
         if (strcmp(s, orig) != 0) {
             fputs("-- note: column ", out);
             put_comment_text(out, orig);
             fputs(" is named ", out);
             put_comment_text(out, s);
-            fputs(" (PostgreSQL names: at most 63 bytes, no system column names)\n", out);
+            fputs(sqlite ? " (SQLite names: distinct ignoring case)\n"
+                         : " (PostgreSQL names: at most 63 bytes, no system column names)\n",
+                  out);
         }
         names[i] = s;
     }
@@ -247,6 +344,124 @@ static int pick_null(const csvi_engine *e, const struct csvi_file_result *r, FIL
     return pick;
 }
 
+/* The sqlite3 shell's .import of the file into the table created before it.
+ * --csv means comma; any other delimiter goes through .mode csv and
+ * .separator (csv mode's reader with that column separator; the row
+ * separator stays \n, and a \r before it is dropped as with --csv), and
+ * .mode list afterwards gives the shell back its default output mode. */
+static void put_sqlite_import(const struct csvi_file_result *r, FILE *out, const char *table)
+{
+    const struct csvi_dialect *dl = &r->dialect;
+    char *abs = realpath(r->path, NULL);
+    const char *path = abs ? abs : r->path;
+    if (dl->delimiter == ',') {
+        fputs(".import --csv", out);
+    } else {
+        fputs(".mode csv\n.separator ", out);
+        put_shell_arg(out, &dl->delimiter, 1);
+        fputs("\n.import", out);
+    }
+    if (dl->header)
+        fputs(" --skip 1", out);
+    /* .import "|cmd" reads what cmd prints: a relative path must not look so */
+    fputs(path[0] == '|' ? " \"./" : " \"", out);
+    put_shell_escaped(out, path, strlen(path));
+    fputs("\" ", out);
+    put_shell_arg(out, table, strlen(table)); /* the shell quotes the name itself */
+    fputc('\n', out);
+    if (dl->delimiter != ',')
+        fputs(".mode list\n", out);
+    free(abs);
+}
+
+/* The SQL list of a column's null spellings: '' for the empty field (quoted
+ * or not: .import reads both as ''), then each token the column used. */
+static void put_sqlite_null_list(const csvi_engine *e, bool empty, unsigned tokens, FILE *out)
+{
+    bool first = true;
+    if (empty) {
+        fputs("''", out);
+        first = false;
+    }
+    const char *t;
+    for (size_t i = 0; tokens && (t = csvi_engine_null_token(e, i)) != NULL; i++) {
+        unsigned bit = 1u << (i + 2 < 28 ? i + 2 : 28); /* tokens past the 27th share bit 28 */
+        if (!(tokens & bit))
+            continue;
+        fputs(first ? "" : ", ", out);
+        put_sqlite_literal(out, t);
+        first = false;
+    }
+}
+
+/* " WHEN lower(trim(col)) IN (...) THEN v": a value with spaces or tabs
+ * around it, in any case, as the classifier reads it */
+static void put_sqlite_when(FILE *out, const char *name, const char *in_then)
+{
+    fputs(" WHEN lower(trim(", out);
+    put_ident(out, name, CSVI_SQL_SQLITE);
+    fprintf(out, ", char(32, 9))) IN %s", in_then);
+}
+
+/* After .import: what it leaves as text that the verdict reads otherwise.
+ * An empty field and a null token are text to .import ('' and 'NA'): each
+ * column's null spellings become NULL.  A boolean becomes 1 or 0, an
+ * infinity +-9e999 (SQLite's infinity); a NaN stays text (SQLite has no
+ * NaN: it stores one as NULL).  Anything else (tolerant mode's exceptions)
+ * is left as it is.  One UPDATE for all such columns, none if no column
+ * needs it. */
+static void put_sqlite_fixups(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
+                              const char *table, char *const *names)
+{
+    bool any = false;
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const struct csvi_column *c = &r->columns[i];
+        bool empty = c->null_kinds & (CSVI_NULL_EMPTY | CSVI_NULL_QUOTED_EMPTY);
+        unsigned tokens = c->null_kinds & CSVI_NULL_TOKEN_BITS;
+        bool boolean = c->type == CSVI_TYPE_BOOLEAN, dbl = c->type == CSVI_TYPE_DOUBLE;
+        if (!empty && !tokens && !boolean && !dbl)
+            continue;
+        if (!any) {
+            fputs("UPDATE ", out);
+            put_ident(out, table, CSVI_SQL_SQLITE);
+            fputs(" SET\n    ", out);
+        } else {
+            fputs(",\n    ", out);
+        }
+        any = true;
+        put_ident(out, names[i], CSVI_SQL_SQLITE);
+        fputs(" = CASE", out);
+        if (empty || tokens) {
+            fputs(" WHEN ", out);
+            put_ident(out, names[i], CSVI_SQL_SQLITE);
+            fputs(" IN (", out);
+            put_sqlite_null_list(e, empty, tokens, out);
+            fputc(')', out);
+            if (tokens && (c->null_kinds & CSVI_NULL_TOKEN_PADDED)) {
+                fputs(" OR trim(", out);
+                put_ident(out, names[i], CSVI_SQL_SQLITE);
+                fputs(", char(32, 9)) IN (", out);
+                put_sqlite_null_list(e, false, tokens, out);
+                fputc(')', out);
+            }
+            fputs(" THEN NULL", out);
+        }
+        if (boolean) {
+            put_sqlite_when(out, names[i], "('true', 't', 'yes', 'y') THEN 1");
+            put_sqlite_when(out, names[i], "('false', 'f', 'no', 'n') THEN 0");
+        }
+        if (dbl) {
+            put_sqlite_when(out, names[i], "('inf', '+inf', 'infinity', '+infinity') THEN 9e999");
+            put_sqlite_when(out, names[i], "('-inf', '-infinity') THEN -9e999");
+        }
+        fputs(" ELSE ", out);
+        put_ident(out, names[i], CSVI_SQL_SQLITE);
+        fputs(" END", out);
+    }
+    if (any)
+        fputs(";\n", out);
+}
+
 static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
                      enum csvi_sql_dialect d, const char *table, char *const *names,
                      int null_kind)
@@ -257,17 +472,8 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
     const char *tok = null_kind >= 2 ? csvi_engine_null_token(e, (size_t)(null_kind - 2)) : "";
     if (!tok)
         tok = "";
-    if (d == CSVI_SQL_SQLITE) {
-        fprintf(out, ".import --csv%s ", dl->header ? " --skip 1" : "");
-        put_literal(out, path, strlen(path));
-        fputc(' ', out);
-        put_ident(out, table);
-        fputc('\n', out);
-        free(abs);
-        return;
-    }
     fputs("COPY ", out);
-    put_ident(out, table);
+    put_ident(out, table, d);
     fputs(" FROM ", out);
     put_literal(out, path, strlen(path));
     fputs(d == CSVI_SQL_POSTGRES ? " WITH (" : " (", out);
@@ -284,7 +490,7 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
             if (!(r->columns[i].null_kinds & quoted_form))
                 continue;
             fputs(any ? ", " : ", FORCE_NULL (", out);
-            put_ident(out, names[i]);
+            put_ident(out, names[i], d);
             any = true;
         }
         if (any)
@@ -304,9 +510,42 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
     free(abs);
 }
 
+/* What sqlite3's .import cannot do with the file as it is, beyond what every
+ * dialect is told (errors, NUL bytes): -- warning: lines. */
+static void put_sqlite_warnings(const csvi_engine *e, const struct csvi_file_result *r, FILE *out)
+{
+    const struct csvi_dialect *dl = &r->dialect;
+    if (dl->quote && dl->quote != '"')
+        fprintf(out, "-- warning: the file quotes with %c; .import knows only \" as a quote, so "
+                     "quoted fields keep their quotes and split at delimiters inside them\n",
+                dl->quote);
+    if (dl->encoding == CSVI_ENC_LATIN1)
+        fputs("-- warning: the file is latin-1; .import stores its bytes as they are, which "
+              "SQLite's text functions take for UTF-8: convert it first (iconv -f latin1 -t "
+              "utf-8)\n",
+              out);
+    if (r->n_columns > 2000)
+        fprintf(out,
+                "-- warning: %zu columns; a SQLite table has at most 2000 (SQLITE_MAX_COLUMN)\n",
+                r->n_columns);
+    if (e->cfg.opt.quoted_empty_is_text) {
+        for (size_t i = 0; i < r->n_columns; i++) {
+            const struct csvi_column *c = &r->columns[i];
+            if (c->type != CSVI_TYPE_TEXT || !(c->null_kinds & CSVI_NULL_EMPTY))
+                continue;
+            fputs("-- warning: column ", out);
+            put_comment_text(out, c->name);
+            fputs(": an empty field is a null and \"\" an empty string "
+                  "(--quoted-empty-is-text), but .import reads both as '': both load as NULL\n",
+                  out);
+        }
+    }
+}
+
 static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
                      enum csvi_sql_dialect d, const char *table)
 {
+    bool sqlite = d == CSVI_SQL_SQLITE;
     fputs("-- csvinfer: ", out);
     put_comment_text(out, r->path);
     fprintf(out, ": %llu rows\n", (unsigned long long)r->rows);
@@ -334,77 +573,89 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
         fputs("; the load fails or loses rows until they are fixed\n", out);
     }
     if (r->trailing_blank_lines)
-        fprintf(out, "-- warning: the file ends with %llu blank line%s, which COPY reads as %s\n",
+        fprintf(out, "-- warning: the file ends with %llu blank line%s, which %s reads as %s\n",
                 (unsigned long long)r->trailing_blank_lines,
-                r->trailing_blank_lines == 1 ? "" : "s",
-                r->n_columns == 1 ? "extra rows of NULL" : "rows with missing columns and rejects");
+                r->trailing_blank_lines == 1 ? "" : "s", sqlite ? ".import" : "COPY",
+                r->n_columns == 1 ? "extra rows of NULL"
+                : sqlite          ? "extra rows with missing columns"
+                                  : "rows with missing columns and rejects");
     if (r->dialect.encoding == CSVI_ENC_BINARY)
         fputs("-- warning: the file holds NUL bytes, which no SQL text type can store\n", out);
-    if (r->copy_bare_cr_line)
+    /* sqlite3's csv reader keeps a bare CR as data, drops the CR of every
+     * CRLF and knows no \. line: these are COPY's alone */
+    if (r->copy_bare_cr_line && !sqlite)
         fprintf(out, "-- warning: line %llu has a carriage return inside an unquoted field, "
                      "which COPY rejects\n",
                 (unsigned long long)r->copy_bare_cr_line);
-    if (r->copy_mixed_eol_line)
+    if (r->copy_mixed_eol_line && !sqlite)
         fprintf(out, "-- warning: line %llu ends differently (CRLF / LF) from the first record; "
                      "COPY rejects mixed line ends\n",
                 (unsigned long long)r->copy_mixed_eol_line);
-    if (r->copy_eod_line)
+    if (r->copy_eod_line && !sqlite)
         fprintf(out, "-- warning: line %llu holds only \\. which COPY takes as the end of the "
                      "data: the rows after it are not loaded\n",
                 (unsigned long long)r->copy_eod_line);
-    if (r->dialect.bom && !r->dialect.header)
+    if (r->dialect.bom && !r->dialect.header && !sqlite) /* .import skips a BOM */
         fputs("-- warning: a UTF-8 byte order mark starts the file; COPY keeps it as part of "
               "the first value\n",
               out);
     if (d == CSVI_SQL_POSTGRES && r->n_columns > 1600)
         fprintf(out, "-- warning: %zu columns; a PostgreSQL table has at most 1600\n",
                 r->n_columns);
+    if (sqlite)
+        put_sqlite_warnings(e, r, out);
     char sql[48];
     for (size_t i = 0; i < r->n_columns; i++) {
         const struct csvi_column *c = &r->columns[i];
         if (c->exception_count) {
             fputs("-- warning: column ", out);
             put_comment_text(out, c->name);
-            fprintf(out, ": %llu value%s not fit %s (tolerant mode, first at line %llu); the "
-                         "load fails on them\n",
+            fprintf(out, ": %llu value%s not fit %s (tolerant mode, first at line %llu); %s\n",
                     (unsigned long long)c->exception_count,
                     c->exception_count == 1 ? " does" : "s do",
                     sql_type(c, d, sql, sizeof sql),
-                    (unsigned long long)(c->n_examples ? c->examples[0].line : 0));
+                    (unsigned long long)(c->n_examples ? c->examples[0].line : 0),
+                    sqlite ? "SQLite keeps them as text in that column"
+                           : "the load fails on them");
         }
     }
     int order = 0;
     for (size_t i = 0; i < r->n_columns; i++)
         order |= column_date_order(&r->columns[i]);
-    if (order == (ORDER_MDY | ORDER_DMY))
+    if (order == (ORDER_MDY | ORDER_DMY) && !sqlite) /* SQLite keeps dates as written */
         fputs("-- warning: both day-first and month-first date columns: one COPY reads them "
               "with one DateStyle\n",
               out);
-    char **names = column_names(r, out);
+    char **names = column_names(r, out, d);
     if (!names)
         return;
     fputs("CREATE TABLE ", out);
-    put_ident(out, table);
+    put_ident(out, table, d);
     fputs(" (\n", out);
     for (size_t i = 0; i < r->n_columns; i++) {
         const struct csvi_column *c = &r->columns[i];
         fputs("    ", out);
-        put_ident(out, names[i]);
+        put_ident(out, names[i], d);
         fprintf(out, " %s%s%s\n", sql_type(c, d, sql, sizeof sql), c->nullable ? "" : " NOT NULL",
                 i + 1 < r->n_columns ? "," : "");
     }
     fputs(");\n", out);
-    int null_kind = pick_null(e, r, out);
-    /* the DateStyle the server has by default is not known: say which order */
-    const char *style = d != CSVI_SQL_POSTGRES       ? NULL
-                        : (order & ORDER_DMY)        ? "ISO, DMY"
-                        : (order & ORDER_MDY)        ? "ISO, MDY"
-                                                     : NULL;
-    if (style)
-        fprintf(out, "SET datestyle = '%s';\n", style);
-    put_copy(e, r, out, d, table, names, null_kind);
-    if (style)
-        fputs("RESET datestyle;\n", out);
+    if (sqlite) {
+        put_sqlite_import(r, out, table);
+        put_sqlite_fixups(e, r, out, table, names);
+    } else {
+        int null_kind = pick_null(e, r, out);
+        /* the DateStyle the server has by default is not known: say which order */
+        const char *style = d != CSVI_SQL_POSTGRES ? NULL
+                            : (order & ORDER_DMY)  ? "ISO, DMY"
+                            : (order & ORDER_MDY)  ? "ISO, MDY"
+                                                   : NULL;
+        if (style)
+            fprintf(out, "SET datestyle = '%s';\n", style);
+        put_copy(e, r, out, d, table, names, null_kind);
+        if (style)
+            fputs("RESET datestyle;\n", out);
+    }
     fputc('\n', out);
     for (size_t i = 0; i < r->n_columns; i++)
         free(names[i]);
@@ -419,11 +670,18 @@ enum csvi_status csvi_write_sql(const csvi_engine *e, FILE *out, enum csvi_sql_d
         return CSVI_ERR_NOMEM;
     for (size_t i = 0; i < n; i++) {
         char *base = table_name(csvi_engine_file(e, i)->path);
+        if (base && d == CSVI_SQL_SQLITE && strncasecmp(base, "sqlite_", 7) == 0) {
+            char *b = NULL; /* SQLite reserves sqlite_* names for itself */
+            if (asprintf(&b, "csv_%s", base) < 0)
+                b = NULL;
+            free(base);
+            base = b;
+        }
         char *t = base ? strdup(base) : NULL;
         for (unsigned k = 2; t; k++) { /* one table per file: make the names distinct */
             bool dup = false;
             for (size_t j = 0; j < i && !dup; j++)
-                dup = names[j] && strcmp(names[j], t) == 0;
+                dup = names[j] && same_name(names[j], t, d);
             if (!dup)
                 break;
             free(t);

@@ -24,6 +24,8 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite "release" build -DCMAKE_BUILD_TYPE=Release -DCSVI_SANITIZE=
 echo "== postgresql: every inferred schema must load its file (scripts/pg-test.sh)"
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-test.sh"
+echo "== sqlite: every --sql-dialect sqlite script must load its file (scripts/sqlite-test.sh)"
+CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/sqlite-test.sh"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
