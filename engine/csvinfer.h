@@ -91,6 +91,12 @@ struct csvi_options {
     bool no_cache;
     const char *cache_dir;      /* NULL: $XDG_CACHE_HOME/csvinfer, else ~/.cache/csvinfer */
     uint64_t cache_size;        /* bound of the store on disk, bytes (default 1 GiB) */
+    /* the run ledger (docs/ledger.md): written by csvi_engine_begin_run/end_run */
+    bool no_ledger;
+    const char *ledger_path;    /* NULL: $XDG_STATE_HOME/csvinfer/ledger.jsonl, else
+                                   ~/.local/state/csvinfer/ledger.jsonl */
+    unsigned ledger_batch_events; /* events per write + fdatasync (default 64) */
+    unsigned ledger_batch_ms;     /* ... or this old (default 1000) */
 };
 /* Fill *opt with the defaults of DESIGN.md §4. */
 void csvi_options_init(struct csvi_options *opt /* OUT */);
@@ -164,6 +170,26 @@ struct csvi_column {
     struct csvi_example examples[CSVI_MAX_EXAMPLES];
 };
 
+/* A change of a file's schema since the last run recorded in the ledger. */
+enum csvi_drift_kind {
+    CSVI_DRIFT_COLUMN_ADDED = 0,
+    CSVI_DRIFT_COLUMN_REMOVED,
+    CSVI_DRIFT_COLUMN_RENAMED,   /* same position and type, another name */
+    CSVI_DRIFT_COLUMNS_REORDERED,
+    CSVI_DRIFT_TYPE_WIDENED,     /* integer -> decimal -> double, date -> timestamp(tz), null -> any */
+    CSVI_DRIFT_TYPE_CHANGED,
+    CSVI_DRIFT_NOW_NULLABLE,
+    CSVI_DRIFT_NOW_NOT_NULL,
+    CSVI_DRIFT_COUNT
+};
+const char *csvi_drift_kind_name(enum csvi_drift_kind k); /* "column_added", ... */
+
+struct csvi_drift {
+    enum csvi_drift_kind kind;
+    char *column;              /* owned by the result */
+    char *detail;              /* "integer -> decimal", "was b, position 2"; owned */
+};
+
 struct csvi_file_result {
     char *path;
     uint64_t bytes;
@@ -183,6 +209,11 @@ struct csvi_file_result {
      * data), and the first line whose ending differs from the first record's */
     uint64_t copy_bare_cr_line, copy_eod_line, copy_mixed_eol_line;
     double seconds;
+    /* schema drift against the last run in the ledger (none without a ledger) */
+    size_t n_drift;
+    struct csvi_drift *drift;
+    char *drift_since;         /* time of the run compared with (ISO 8601), or NULL */
+    bool interrupted;          /* the run stopped (SIGINT/SIGTERM) before this file's end */
 };
 #define CSVI_MAX_ERRORS 100
 
@@ -219,6 +250,36 @@ struct csvi_cache_stats {
     uint64_t damaged_bytes;   /* store bytes found damaged and skipped */
 };
 void csvi_engine_cache_stats(const csvi_engine *e, struct csvi_cache_stats *out /* OUT */);
+
+/* ---- runs: the ledger, drift, interruption ---------------------------- */
+/* Start a run: open the ledger (unless no_ledger), read the last schema of
+ * every path from it, and record run_start with argv.  Without it, no
+ * ledger is written and no drift is reported.  A ledger that cannot be
+ * opened is CSVI_ERR_OUTPUT (csvi_engine_ledger_warning says why). */
+enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *argv);
+/* End it: record run_end with the exit status about to be returned, and
+ * flush.  CSVI_ERR_OUTPUT if the ledger could not be written. */
+enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status);
+const char *csvi_engine_ledger_warning(const csvi_engine *e);
+const char *csvi_engine_ledger_path(const csvi_engine *e); /* NULL: no ledger */
+/* Ask a run to stop (async-signal-safe: a signal handler may call it).
+ * Files not finished are marked interrupted; the run returns
+ * CSVI_ERR_INTERRUPTED. */
+void csvi_interrupt(void);
+bool csvi_interrupted(void);
+/* Progress of the running engine, for a progress line (any thread). */
+struct csvi_progress {
+    uint64_t files_done, files_total, bytes_done, bytes_total;
+};
+void csvi_engine_progress(const csvi_engine *e, struct csvi_progress *out /* OUT */);
+
+/* `csvinfer history PATH`: the schema versions the ledger recorded for a
+ * file (its absolute path), oldest first, with when each was first and last
+ * seen and the drift reported; as text or JSON.  ledger_path NULL: the
+ * default.  CSVI_ERR_IO if the ledger cannot be read; *found: whether the
+ * ledger knows the file. */
+enum csvi_status csvi_write_history(const char *ledger_path, const char *file_path, bool json,
+                                    FILE *out, bool *found /* OUT */);
 
 /* The i-th null token in use (the default list or --null), NULL past the end. */
 const char *csvi_engine_null_token(const csvi_engine *e, size_t i);

@@ -95,6 +95,8 @@ void csvi_options_init(struct csvi_options *opt)
     opt->max_record = 64u << 20;
     opt->io = CSVI_IO_AUTO;
     opt->cache_size = (uint64_t)1 << 30;
+    opt->ledger_batch_events = 64;
+    opt->ledger_batch_ms = 1000;
 }
 
 /* ---- results ----------------------------------------------------------- */
@@ -118,6 +120,7 @@ void result_clear(struct csvi_file_result *res)
     for (size_t i = 0; i < res->n_errors; i++)
         free(res->errors[i].message);
     free(res->errors);
+    drift_clear(res);
     memset(res, 0, sizeof *res);
 }
 
@@ -164,6 +167,9 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
     if (o->cache_dir && !(e->cache_dir = strdup(o->cache_dir)))
         goto nomem;
     o->cache_dir = NULL;
+    if (o->ledger_path && !(e->ledger_path = strdup(o->ledger_path)))
+        goto nomem;
+    o->ledger_path = NULL;
     classify_cfg_init(&e->cfg.ccfg, (const char *const *)e->null_tokens, e->null_lens, k,
                       o->quoted_empty_is_text, o->no_trim);
     if (o->threads == 0) {
@@ -190,6 +196,7 @@ void csvi_engine_free(csvi_engine *e)
         return;
     reader_destroy(e->rd);
     cache_close(e->cache, NULL); /* writes what is waiting, compacts if needed */
+    run_free(e);
     free(e->cache_dir);
     free(e->cache_warning);
     for (size_t i = 0; i < e->n_files; i++)

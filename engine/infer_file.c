@@ -25,10 +25,18 @@
 static ssize_t fill(int fd, uint8_t *buf, size_t have, size_t want, bool *eof, uint64_t *total)
 {
     while (have < want && !*eof) {
+        if (csvi_interrupted()) { /* stop reading; the caller marks the file */
+            *eof = true;
+            break;
+        }
         ssize_t k = read(fd, buf + have, want - have);
         if (k < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR && !csvi_interrupted())
                 continue;
+            if (errno == EINTR) { /* SIGINT/SIGTERM: treat as the end of input */
+                *eof = true;
+                break;
+            }
             return -errno;
         }
         if (k == 0)

@@ -14,6 +14,7 @@
 #include "csvinfer.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -321,8 +322,36 @@ struct csvi_engine {
     bool cache_tried;
     char *cache_dir;      /* where it lives (NULL: in memory only, or off) */
     char *cache_warning;  /* why the cache directory could not be used */
-    struct csvi_cache_stats cache_stats; /* filled when the cache is closed */
+    /* the run (run.c): ledger, drift, progress */
+    struct ledger *ledger;     /* NULL: no ledger (--no-ledger, or not begun) */
+    char *ledger_path, *ledger_warning;
+    char run_id[40];
+    struct json_t *last_schemas; /* path -> its last file_done event; read-only in a run */
+    bool run_begun;
+    double run_t0;
+    uint8_t *reported;         /* [cap_files]: result i's events are written (the merger
+                                  or the calling thread, never both for one file) */
+    atomic_uint_fast64_t files_done, files_total, bytes_done, bytes_total;
 };
+
+/* A file's result is final (from the merger thread or the calling thread):
+ * progress, drift against the ledger, its ledger events.  Once per result. */
+void run_file_finished(csvi_engine *e, struct csvi_file_result *r);
+/* Bytes of a file inferred so far (progress; any thread). */
+static inline void run_bytes_done(csvi_engine *e, uint64_t n)
+{
+    atomic_fetch_add_explicit(&e->bytes_done, n, memory_order_relaxed);
+}
+
+/* drift.c: fill r->drift from the "schema" array of the last file_done. */
+void drift_compare(struct csvi_file_result *r, const struct json_t *old_schema);
+void drift_clear(struct csvi_file_result *r);
+/* The ledger's default path, and the key a file is known by in it (its
+ * absolute path; "-" for stdin).  malloc'd; NULL if out of memory / unknown. */
+char *run_default_ledger_path(void);
+char *run_path_key(const char *path);
+/* Free the run's ledger, schemas and bookkeeping (engine free). */
+void run_free(csvi_engine *e);
 
 /* Infer one opened file (fd) sequentially, through one buffer, into *res
  * (path already set).  Never fails on data: problems become res->errors.
@@ -338,6 +367,7 @@ struct pipeline_item {
 };
 struct cache;
 enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, struct cache *cache,
+                              csvi_engine *e /* run_file_finished, progress */,
                               const struct pipeline_item *items, size_t n);
 
 /* Errors kept in line order, first CSVI_MAX_ERRORS: insert one. */

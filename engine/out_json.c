@@ -102,7 +102,7 @@ static void put_column(FILE *out, const struct csvi_column *c, bool tolerant)
     fputc('}', out);
 }
 
-static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant)
+static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant, bool drift)
 {
     fputs("    {\"path\": ", out);
     put_cstr(out, r->path);
@@ -143,8 +143,26 @@ static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant)
     if (r->error_total > r->n_errors)
         fprintf(out, "     \"errors_not_listed\": %llu,\n",
                 (unsigned long long)(r->error_total - r->n_errors));
-    fprintf(out, "     \"cache\": {\"slices\": %llu, \"hits\": %llu}}",
+    fprintf(out, "     \"cache\": {\"slices\": %llu, \"hits\": %llu}",
             (unsigned long long)r->cache_slices, (unsigned long long)r->cache_hits);
+    if (drift) { /* with a ledger: changes since the last run recorded for this path */
+        fputs(",\n     \"drift_since\": ", out);
+        if (r->drift_since)
+            put_cstr(out, r->drift_since);
+        else
+            fputs("null", out);
+        fputs(",\n     \"drift\": [", out);
+        for (size_t i = 0; i < r->n_drift; i++) {
+            fputs(i ? ",\n        " : "\n        ", out);
+            fprintf(out, "{\"kind\": \"%s\", \"column\": ", csvi_drift_kind_name(r->drift[i].kind));
+            put_cstr(out, r->drift[i].column ? r->drift[i].column : "");
+            fputs(", \"detail\": ", out);
+            put_cstr(out, r->drift[i].detail ? r->drift[i].detail : "");
+            fputc('}', out);
+        }
+        fputs(r->n_drift ? "\n     ]" : "]", out);
+    }
+    fputc('}', out);
 }
 
 enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out)
@@ -160,7 +178,7 @@ enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out)
     for (size_t i = 0; i < n; i++) {
         const struct csvi_file_result *r = csvi_engine_file(e, i);
         fputs(i ? ",\n" : "\n", out);
-        put_file(out, r, tolerant);
+        put_file(out, r, tolerant, e->last_schemas != NULL);
         bytes += r->bytes;
         rows += r->rows;
         errors += r->error_total;

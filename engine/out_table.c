@@ -91,6 +91,9 @@ static void put_file(FILE *out, const struct csvi_file_result *r)
     }
     if (r->error_total > r->n_errors)
         fprintf(out, "  ... and %llu more errors\n", (unsigned long long)(r->error_total - r->n_errors));
+    for (size_t i = 0; i < r->n_drift; i++)
+        fprintf(out, "  DRIFT since %s: %s %s: %s\n", r->drift_since ? r->drift_since : "the last run",
+                csvi_drift_kind_name(r->drift[i].kind), r->drift[i].column, r->drift[i].detail);
 }
 
 enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out)

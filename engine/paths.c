@@ -42,6 +42,11 @@ static long new_result(csvi_engine *e, const char *path)
         if (!f)
             return -1;
         e->files = f;
+        uint8_t *rep = realloc(e->reported, cap);
+        if (!rep)
+            return -1;
+        memset(rep + e->cap_files, 0, cap - e->cap_files);
+        e->reported = rep;
         e->cap_files = cap;
     }
     struct csvi_file_result *r = &e->files[e->n_files];
@@ -75,6 +80,8 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
         if (!is_stdin)
             posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         st = infer_fd(&e->cfg, fd, r);
+        if (csvi_interrupted())
+            r->interrupted = true;
     }
     if (fd >= 0 && !is_stdin)
         close(fd);
@@ -237,9 +244,19 @@ void csvi_engine_cache_stats(const csvi_engine *e, struct csvi_cache_stats *out)
 static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t n)
 {
     enum csvi_status st = CSVI_OK;
+    uint64_t total = 0; /* for the progress line */
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        if (stat(e->files[files[i]].path, &sb) == 0 && S_ISREG(sb.st_mode))
+            total += (uint64_t)sb.st_size;
+    }
+    atomic_fetch_add(&e->bytes_total, total);
     if (sequential_mode(e)) {
-        for (size_t i = 0; i < n && st == CSVI_OK; i++)
+        for (size_t i = 0; i < n && st == CSVI_OK && !csvi_interrupted(); i++) {
             st = infer_sequential(e, &e->files[files[i]]);
+            run_bytes_done(e, e->files[files[i]].bytes);
+            run_file_finished(e, &e->files[files[i]]);
+        }
         return st;
     }
     struct reader *rd = engine_reader(e, &st);
@@ -250,7 +267,7 @@ static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t 
         return CSVI_ERR_NOMEM;
     for (size_t i = 0; i < n; i++)
         items[i] = (struct pipeline_item){e->files[files[i]].path, &e->files[files[i]]};
-    st = pipeline_run(&e->cfg, rd, engine_cache(e), items, n);
+    st = pipeline_run(&e->cfg, rd, engine_cache(e), e, items, n);
     free(items);
     return st;
 }
@@ -261,6 +278,8 @@ enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
     size_t first = e->n_files;
     enum csvi_status st = CSVI_OK;
     struct stat sb;
+    if (csvi_interrupted())
+        return CSVI_ERR_INTERRUPTED;
     bool exists = strcmp(path, "-") != 0 && stat(path, &sb) == 0;
     if (exists && S_ISDIR(sb.st_mode)) {
         struct walk_globs g = {e->cfg.opt.include, e->cfg.opt.n_include, e->cfg.opt.exclude,
@@ -268,11 +287,14 @@ enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
         struct walk_ctx w = {e, NULL, 0, 0, false};
         if (walk_dir(path, &g, on_walk, &w) || w.nomem)
             st = CSVI_ERR_NOMEM;
-        else
+        else {
+            atomic_fetch_add(&e->files_total, e->n_files - first);
             st = infer_files(e, w.files, w.n);
+        }
         free(w.files);
     } else {
         long idx = new_result(e, path);
+        atomic_fetch_add(&e->files_total, 1);
         if (idx < 0)
             st = CSVI_ERR_NOMEM;
         else if (exists && S_ISREG(sb.st_mode))
@@ -281,6 +303,17 @@ enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
             st = infer_sequential(e, &e->files[idx]);
     }
     e->seconds += now_seconds() - t0;
+    /* results no engine finished: walk errors, files never opened, and (when
+     * interrupted) files never started, which are marked so and not recorded */
+    for (size_t i = first; i < e->n_files; i++) {
+        if (e->reported[i])
+            continue;
+        if (csvi_interrupted() && !e->files[i].has_dialect && !e->files[i].n_errors)
+            e->files[i].interrupted = true;
+        run_file_finished(e, &e->files[i]);
+    }
+    if (st == CSVI_OK && csvi_interrupted())
+        st = CSVI_ERR_INTERRUPTED;
     if (st != CSVI_OK)
         return st;
     for (size_t i = first; i < e->n_files; i++)

@@ -103,6 +103,7 @@ struct pipeline {
     pthread_t *workers, merger;
     uint64_t next_gseq;        /* splitter only */
     struct pipe_cache pc;      /* pc.st: splitter only; the cache itself is thread-safe */
+    csvi_engine *eng;          /* run_file_finished and progress (thread-safe) */
     atomic_bool failed;
 };
 
@@ -165,6 +166,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         f->res->cache_hits++;
         f->res->cache_hit_bytes += j->len;
     }
+    run_bytes_done(p->eng, j->len);
     if (j->rec) /* a slice that missed: its value goes to the cache (before v is consumed) */
         pcache_record_unit(&p->pc, j->rec, &f->plan, f->res, &j->v, j->first_line, j->rc != 0);
     file_merge_slice(&f->merge, &j->v);
@@ -172,6 +174,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         file_merge_finish(&f->merge, &f->plan);
         file_plan_free(&f->plan);
         f->res->seconds = now_seconds() - f->t0;
+        run_file_finished(p->eng, f->res); /* ledger events, drift: as each file is done */
     }
 }
 
@@ -578,6 +581,11 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     bool first = true;
     size_t absorbed = 0; /* bytes appended to cur without finding a record start */
     for (;;) {
+        if (csvi_interrupted()) { /* SIGINT/SIGTERM: end the file here, marked, uncached */
+            f->res->interrupted = true;
+            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false,
+                                  NULL);
+        }
         if (raw_end >= S) {
             if (pc)
                 key = pcache_slice_end(pc, NULL, 0, first, true, false);
@@ -677,12 +685,13 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
 }
 
 static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, struct reader *rd,
-                          struct cache *cache)
+                          struct cache *cache, csvi_engine *e)
 {
     const struct csvi_options *opt = &cfg->opt;
     memset(p, 0, sizeof *p);
     p->cfg = cfg;
     p->rd = rd;
+    p->eng = e;
     if (pcache_init(&p->pc, cache, cfg))
         return -ENOMEM;
     p->chunk = opt->chunk_size;
@@ -773,20 +782,20 @@ static int open_item(const struct pipeline_item *it, uint64_t *size)
 }
 
 enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, struct cache *cache,
-                              const struct pipeline_item *items, size_t n)
+                              csvi_engine *e, const struct pipeline_item *items, size_t n)
 {
     struct pipeline p;
     struct pipe_file *files = calloc(n ? n : 1, sizeof *files);
     if (!files)
         return CSVI_ERR_NOMEM;
-    int rc = pipeline_start(&p, cfg, rd, cache);
+    int rc = pipeline_start(&p, cfg, rd, cache, e);
     size_t i = 0;
-    while (i < n && rc == 0) {
+    while (i < n && rc == 0 && !csvi_interrupted()) {
         struct pipe_file *batch[SMALL_BATCH];
         int bfds[SMALL_BATCH];
         size_t k = 0;
         /* gather small files (one chunk or less) until a big one or the batch is full */
-        while (i < n && k < p.batch) {
+        while (i < n && k < p.batch && !csvi_interrupted()) {
             struct pipe_file *f = &files[i];
             f->res = items[i].res;
             f->t0 = now_seconds();

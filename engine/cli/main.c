@@ -6,16 +6,21 @@
  */
 #define _GNU_SOURCE
 #include "csvinfer.h"
+#include "progress.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 4 };
+enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_DRIFT = 3, EXIT_OUTPUT = 4, EXIT_LOCKED = 75,
+       EXIT_INTERRUPTED = 130 };
 #define STDERR_ERRORS_PER_FILE 10
 
 enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON, FMT_SQL, FMT_FRICTIONLESS };
@@ -24,7 +29,8 @@ enum {
     OPT_FORMAT = 256, OPT_THREADS, OPT_CHUNK, OPT_MAXREC, OPT_IO, OPT_DELIM, OPT_QUOTE,
     OPT_HEADER, OPT_NOHEADER, OPT_NULL, OPT_QEMPTY, OPT_DAYFIRST, OPT_NOTRIM, OPT_THRESHOLD,
     OPT_SAMPLE, OPT_INCLUDE, OPT_EXCLUDE, OPT_STATS, OPT_NOCACHE, OPT_NOLEDGER, OPT_VERSION,
-    OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT, OPT_CACHE, OPT_CACHESIZE
+    OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT, OPT_CACHE, OPT_CACHESIZE, OPT_LEDGER,
+    OPT_FAILDRIFT, OPT_PROGRESS, OPT_LOCK, OPT_LOCKWAIT, OPT_LEDGERBATCH, OPT_LEDGERMS
 };
 
 static const struct option long_opts[] = {
@@ -52,11 +58,15 @@ static const struct option long_opts[] = {
     {"no-ledger", no_argument, 0, OPT_NOLEDGER},
     {"cache", required_argument, 0, OPT_CACHE},
     {"cache-size", required_argument, 0, OPT_CACHESIZE},
-    {"ledger", required_argument, 0, OPT_UNBUILT},
-    {"fail-on-drift", no_argument, 0, OPT_UNBUILT},
+    {"ledger", required_argument, 0, OPT_LEDGER},
+    {"ledger-batch", required_argument, 0, OPT_LEDGERBATCH},
+    {"ledger-interval", required_argument, 0, OPT_LEDGERMS},
+    {"fail-on-drift", no_argument, 0, OPT_FAILDRIFT},
+    {"lock", required_argument, 0, OPT_LOCK},
+    {"lock-wait", no_argument, 0, OPT_LOCKWAIT},
     {"group", no_argument, 0, OPT_UNBUILT},
     {"sql-dialect", required_argument, 0, OPT_SQLDIALECT},
-    {"progress", required_argument, 0, OPT_UNBUILT},
+    {"progress", required_argument, 0, OPT_PROGRESS},
     {"version", no_argument, 0, OPT_VERSION},
     {"help", no_argument, 0, OPT_HELP},
     {0, 0, 0, 0},
@@ -89,6 +99,15 @@ static void usage(FILE *f)
           "                          else ~/.cache/csvinfer): unchanged slices are not re-read\n"
           "  --cache-size BYTES      bound of the cache on disk (default 1G)\n"
           "  --no-cache              neither use nor write the cache\n"
+          "  --ledger FILE           the run ledger (default $XDG_STATE_HOME/csvinfer/ledger.jsonl,\n"
+          "                          else ~/.local/state/csvinfer/ledger.jsonl)\n"
+          "  --no-ledger             write no ledger (and report no drift)\n"
+          "  --ledger-batch N        ledger events per write+fdatasync (default 64)\n"
+          "  --ledger-interval MS    ... or after this many milliseconds (default 1000)\n"
+          "  --fail-on-drift         exit 3 if a file's schema changed since the last run\n"
+          "  --lock FILE             exit 75 if another run holds FILE (cron overlap)\n"
+          "  --lock-wait             with --lock: wait for the other run instead\n"
+          "  --progress auto|always|never  progress line on stderr (auto: on a terminal)\n"
           "  --include GLOB          directory walk: file names to read (repeatable;\n"
           "                          default *.csv *.tsv *.txt *.psv)\n"
           "  --exclude GLOB          directory walk: names or paths to skip (repeatable)\n"
@@ -96,8 +115,11 @@ static void usage(FILE *f)
           "  -q, --quiet             do not print data errors on stderr\n"
           "  --version, --help\n"
           "\n"
+          "       csvinfer history [--ledger FILE] [--format table|json] PATH\n"
+          "\n"
           "exit status: 0 all files read cleanly; 1 some file had errors; 2 usage error;\n"
-          "4 output could not be written.  See docs/cli.md.\n",
+          "3 drift with --fail-on-drift; 4 output or ledger could not be written;\n"
+          "75 --lock held by another run; 130 interrupted.  See docs/cli.md.\n",
           f);
 }
 
@@ -166,13 +188,142 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
     }
 }
 
+/* Record run_end with the status about to be returned; 4 if the ledger
+ * could not be written (said on stderr). */
+static int finish_run(csvi_engine *e, int code)
+{
+    if (csvi_engine_end_run(e, code) != CSVI_OK && csvi_engine_ledger_path(e) &&
+        csvi_engine_ledger_warning(e)) {
+        fprintf(stderr, "csvinfer: %s\n", csvi_engine_ledger_warning(e));
+        return EXIT_OUTPUT;
+    }
+    return code;
+}
+
+/* Say each file's drift on stderr (a cron mail shows it); true if any. */
+static bool print_drift(const csvi_engine *e, bool quiet)
+{
+    bool any = false;
+    for (size_t i = 0; i < csvi_engine_file_count(e); i++) {
+        const struct csvi_file_result *r = csvi_engine_file(e, i);
+        for (size_t k = 0; k < r->n_drift; k++) {
+            any = true;
+            if (!quiet)
+                fprintf(stderr, "csvinfer: %s: schema drift since %s: %s %s: %s\n", r->path,
+                        r->drift_since ? r->drift_since : "the last run",
+                        csvi_drift_kind_name(r->drift[k].kind), r->drift[k].column,
+                        r->drift[k].detail);
+        }
+    }
+    return any;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    csvi_interrupt(); /* the engine stops reading; main flushes the ledger, exits 130 */
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocked read returns EINTR */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* --lock FILE: an exclusive flock held for the whole run (released at exit).
+ * Returns 0 with *fd, or the exit status to return. */
+static int take_lock(const char *path, bool wait, int *fd)
+{
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (*fd < 0) {
+        fprintf(stderr, "csvinfer: cannot open the lock file %s: %s\n", path, strerror(errno));
+        return EXIT_USAGE;
+    }
+    if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK || !wait) {
+            char pid[32] = "";
+            ssize_t n = pread(*fd, pid, sizeof pid - 1, 0);
+            pid[n > 0 ? n : 0] = '\0';
+            pid[strcspn(pid, "\n")] = '\0';
+            fprintf(stderr,
+                    "csvinfer: another run holds the lock %s%s%s; not starting (use --lock-wait "
+                    "to wait for it)\n",
+                    path, pid[0] ? ", pid " : "", pid);
+            close(*fd);
+            *fd = -1;
+            return EXIT_LOCKED;
+        }
+        while (flock(*fd, LOCK_EX) != 0) {
+            if (errno != EINTR) {
+                fprintf(stderr, "csvinfer: cannot lock %s: %s\n", path, strerror(errno));
+                close(*fd);
+                *fd = -1;
+                return EXIT_OUTPUT;
+            }
+        }
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(*fd, 0) == 0 && pwrite(*fd, pid, (size_t)n, 0) != n)
+        (void)0; /* the pid is only a courtesy for the message above */
+    return 0;
+}
+
+/* csvinfer history [--ledger FILE] [--format table|json] PATH */
+static int history_main(int argc, char **argv)
+{
+    static const struct option hopts[] = {
+        {"ledger", required_argument, 0, 'l'},
+        {"format", required_argument, 0, 'f'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *ledger = NULL;
+    bool json = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", hopts, NULL)) != -1) {
+        switch (c) {
+        case 'l': ledger = optarg; break;
+        case 'f':
+            if (strcmp(optarg, "json") && strcmp(optarg, "table"))
+                return usage_error("history: --format wants table or json, not '%s'", optarg);
+            json = strcmp(optarg, "json") == 0;
+            break;
+        case 'h':
+            puts("usage: csvinfer history [--ledger FILE] [--format table|json] PATH");
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind + 1 != argc)
+        return usage_error("history wants one PATH%s", "");
+    bool found;
+    enum csvi_status st = csvi_write_history(ledger, argv[optind], json, stdout, &found);
+    if (st != CSVI_OK) {
+        fprintf(stderr, "csvinfer: history: %s\n", csvi_strerror(st));
+        return st == CSVI_ERR_OUTPUT ? EXIT_OUTPUT : EXIT_FILE_ERRORS;
+    }
+    if (!found)
+        fprintf(stderr, "csvinfer: history: the ledger has no run over %s\n", argv[optind]);
+    return found ? 0 : EXIT_FILE_ERRORS;
+}
+
 int main(int argc, char **argv)
 {
     struct csvi_options opt;
     csvi_options_init(&opt);
     enum out_format fmt = FMT_AUTO;
     const char *out_path = NULL;
-    bool stats = false, quiet = false;
+    bool stats = false, quiet = false, fail_on_drift = false, lock_wait = false;
+    const char *lock_path = NULL;
+    char progress_mode = 'a';
+    if (argc > 1 && strcmp(argv[1], "history") == 0)
+        return history_main(argc - 1, argv + 1);
     enum csvi_sql_dialect sqld = CSVI_SQL_POSTGRES;
     const char **nulls = NULL, **incl = NULL, **excl = NULL;
     size_t n_nulls = 0, n_incl = 0, n_excl = 0;
@@ -290,7 +441,32 @@ int main(int argc, char **argv)
                 return usage_error("--cache-size wants a size like 512M or 2G, not '%s'", optarg);
             opt.cache_size = sz;
             break;
-        case OPT_NOLEDGER: break; /* no ledger exists yet: nothing to turn off */
+        case OPT_NOLEDGER: opt.no_ledger = true; break;
+        case OPT_LEDGER:
+            if (!optarg[0])
+                return usage_error("--ledger wants a file%s", "");
+            opt.ledger_path = optarg;
+            break;
+        case OPT_LEDGERBATCH:
+        case OPT_LEDGERMS: {
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < (c == OPT_LEDGERBATCH ? 1 : 0) || v > 1000000)
+                return usage_error("--ledger-batch / --ledger-interval want a number, not '%s'",
+                                   optarg);
+            if (c == OPT_LEDGERBATCH)
+                opt.ledger_batch_events = (unsigned)v;
+            else
+                opt.ledger_batch_ms = (unsigned)v;
+            break;
+        }
+        case OPT_FAILDRIFT: fail_on_drift = true; break;
+        case OPT_LOCK: lock_path = optarg; break;
+        case OPT_LOCKWAIT: lock_wait = true; break;
+        case OPT_PROGRESS:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "always") && strcmp(optarg, "never"))
+                return usage_error("--progress wants auto, always or never, not '%s'", optarg);
+            progress_mode = strcmp(optarg, "always") == 0 ? 'l' : optarg[0]; /* a, l, n */
+            break;
         case OPT_UNBUILT:
             return usage_error("%s is not available in this version (see docs/cli.md)",
                                argv[optind - 1]);
@@ -328,32 +504,67 @@ int main(int argc, char **argv)
         free(excl);
         return st == CSVI_ERR_USAGE ? EXIT_USAGE : EXIT_OUTPUT;
     }
-    bool data_errors = false;
-    for (int i = optind; i < argc; i++) {
+    int lock_fd = -1;
+    if (lock_path) { /* two cron runs of one job must not overlap */
+        int lrc = take_lock(lock_path, lock_wait, &lock_fd);
+        if (lrc) {
+            csvi_engine_free(e);
+            free(excl);
+            return lrc;
+        }
+    }
+    install_signals();
+    bool ledger_failed = false;
+    st = csvi_engine_begin_run(e, argc, argv);
+    if (st != CSVI_OK) {
+        ledger_failed = true;
+        fprintf(stderr, "csvinfer: warning: ledger: %s; this run is not recorded and no drift "
+                        "is reported (exit status 4 at the end)\n",
+                csvi_engine_ledger_warning(e) ? csvi_engine_ledger_warning(e) : csvi_strerror(st));
+    }
+    struct progress *prog = NULL;
+    if (progress_mode == 'l' || (progress_mode == 'a' && isatty(STDERR_FILENO)))
+        prog = progress_start(e);
+    bool data_errors = false, interrupted = false;
+    for (int i = optind; i < argc && !interrupted; i++) {
         size_t before = csvi_engine_file_count(e);
         st = csvi_engine_infer_path(e, argv[i]);
-        print_errors(e, before, quiet);
-        if (st == CSVI_ERR_UNSUPPORTED) {
-            fprintf(stderr, "csvinfer: %s\n", csvi_strerror(st));
+        interrupted = st == CSVI_ERR_INTERRUPTED || csvi_interrupted();
+        if (prog && !quiet && csvi_engine_file_count(e) > before)
+            fputs("\r\033[K", stderr); /* errors start on a clean line */
+        print_errors(e, before, quiet || interrupted); /* a cut file's errors mean nothing */
+        if (st == CSVI_ERR_UNSUPPORTED || st == CSVI_ERR_NOMEM) {
+            progress_stop(prog);
+            if (st == CSVI_ERR_UNSUPPORTED)
+                fprintf(stderr, "csvinfer: %s\n", csvi_strerror(st));
+            else
+                fprintf(stderr, "csvinfer: %s: out of memory\n", argv[i]);
+            int code = finish_run(e, st == CSVI_ERR_UNSUPPORTED ? EXIT_USAGE : EXIT_OUTPUT);
             csvi_engine_free(e);
             free(excl);
-            return EXIT_USAGE;
-        }
-        if (st == CSVI_ERR_NOMEM) {
-            fprintf(stderr, "csvinfer: %s: out of memory\n", argv[i]);
-            csvi_engine_free(e);
-            free(excl);
-            return EXIT_OUTPUT;
+            return code;
         }
         data_errors |= st != CSVI_OK;
     }
+    progress_stop(prog);
+    if (interrupted) { /* SIGINT/SIGTERM: no verdict is printed; the ledger says so */
+        int code = finish_run(e, EXIT_INTERRUPTED);
+        fprintf(stderr, "csvinfer: interrupted; no output written%s\n",
+                csvi_engine_ledger_path(e) && code == EXIT_INTERRUPTED
+                    ? " (the ledger records the files finished and run_end \"interrupted\")"
+                    : "");
+        csvi_engine_free(e);
+        free(excl);
+        return code;
+    }
+    bool drift = print_drift(e, quiet);
 
     struct csvi_cache_stats cst;
     csvi_engine_cache_stats(e, &cst);
     if (cst.warning && !quiet)
         fprintf(stderr, "csvinfer: warning: cache: %s (use --cache DIR, or --no-cache)\n",
                 cst.warning);
-    int rc = data_errors ? EXIT_FILE_ERRORS : 0;
+    int rc = fail_on_drift && drift ? EXIT_DRIFT : data_errors ? EXIT_FILE_ERRORS : 0;
     FILE *out = stdout;
     char *tmp = NULL;
     struct stat osb;
@@ -363,6 +574,7 @@ int main(int argc, char **argv)
         /* a device or FIFO (-o /dev/null, -o /dev/stdout): write to it, never rename over it */
         if (!(out = fopen(out_path, "w"))) {
             fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
+            finish_run(e, EXIT_OUTPUT);
             csvi_engine_free(e);
             free(excl);
             return EXIT_OUTPUT;
@@ -371,6 +583,7 @@ int main(int argc, char **argv)
         /* a regular file: write a temporary beside it and rename, so readers never see half */
         if (asprintf(&tmp, "%s.tmp.%ld", out_path, (long)getpid()) < 0 || !(out = fopen(tmp, "w"))) {
             fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
+            finish_run(e, EXIT_OUTPUT);
             csvi_engine_free(e);
             free(excl);
             free(tmp);
@@ -427,8 +640,13 @@ int main(int argc, char **argv)
                     (unsigned long long)hit_bytes, (unsigned long long)cst.values_added,
                     cst.dir ? cst.dir : "in memory only");
     }
+    rc = finish_run(e, rc);
+    if (ledger_failed)
+        rc = EXIT_OUTPUT;
     free(tmp);
     free(excl);
     csvi_engine_free(e);
+    if (lock_fd >= 0)
+        close(lock_fd);
     return rc;
 }

@@ -1,0 +1,182 @@
+/*
+ * drift.c — a file's schema against the last one the ledger recorded for
+ * its path: which columns were added, removed, renamed or reordered, which
+ * types widened or changed, which columns became nullable or not null.
+ *
+ * The old schema is the "schema" array of a file_done event (jansson):
+ * [{"name": "id", "type": "integer", "nullable": false, ...}, ...].
+ * Matching is by name; a column whose name is new, at a position where an
+ * old name vanished, with the same type, is a rename rather than an
+ * add + remove.  Reordering is reported once, when the columns both schemas
+ * share appear in another order.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *csvi_drift_kind_name(enum csvi_drift_kind k)
+{
+    static const char *const names[CSVI_DRIFT_COUNT] = {
+        "column_added", "column_removed", "column_renamed", "columns_reordered",
+        "type_widened", "type_changed",   "now_nullable",   "now_not_null"};
+    return (unsigned)k < CSVI_DRIFT_COUNT ? names[k] : "?";
+}
+
+static int type_of(const char *name)
+{
+    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
+        if (strcmp(csvi_type_name((enum csvi_type)t), name) == 0)
+            return t;
+    return -1;
+}
+
+/* Does a column of type `from` widen to `to` (values of the old type all fit
+ * the new one, and the SQL type only grows)? */
+static bool widens(int from, int to)
+{
+    if (from == CSVI_TYPE_NULL)
+        return true;
+    switch (from) {
+    case CSVI_TYPE_INTEGER: return to == CSVI_TYPE_DECIMAL || to == CSVI_TYPE_DOUBLE;
+    case CSVI_TYPE_DECIMAL: return to == CSVI_TYPE_DOUBLE;
+    case CSVI_TYPE_DATE: return to == CSVI_TYPE_TIMESTAMP || to == CSVI_TYPE_TIMESTAMPTZ;
+    case CSVI_TYPE_TIMESTAMP: return to == CSVI_TYPE_TIMESTAMPTZ;
+    default: return false;
+    }
+}
+
+struct old_col {
+    const char *name;
+    int type;
+    bool nullable;
+};
+
+static bool add(struct csvi_file_result *r, size_t *cap, enum csvi_drift_kind kind,
+                const char *column, char *detail)
+{
+    if (r->n_drift == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 8;
+        struct csvi_drift *nd = realloc(r->drift, ncap * sizeof *nd);
+        if (!nd) {
+            free(detail);
+            return false;
+        }
+        r->drift = nd;
+        *cap = ncap;
+    }
+    r->drift[r->n_drift++] = (struct csvi_drift){kind, strdup(column), detail};
+    return true;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    char *s = error_vformat(f, ap);
+    va_end(ap);
+    return s;
+}
+
+static long find_old(const struct old_col *o, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(o[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static long find_new(const struct csvi_file_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_columns; i++)
+        if (strcmp(r->columns[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
+{
+    size_t n_old = json_array_size(old_schema), cap = 0;
+    struct old_col *o = calloc(n_old ? n_old : 1, sizeof *o);
+    if (!o)
+        return;
+    for (size_t i = 0; i < n_old; i++) {
+        json_t *c = json_array_get(old_schema, i);
+        const char *name = json_string_value(json_object_get(c, "name"));
+        const char *type = json_string_value(json_object_get(c, "type"));
+        o[i] = (struct old_col){name ? name : "", type ? type_of(type) : -1,
+                                json_is_true(json_object_get(c, "nullable"))};
+    }
+    /* renames: a new name at a position whose old name is gone, same type */
+    bool *renamed_new = calloc(r->n_columns + 1, sizeof *renamed_new);
+    bool *renamed_old = calloc(n_old + 1, sizeof *renamed_old);
+    if (!renamed_new || !renamed_old)
+        goto out;
+    for (size_t i = 0; i < r->n_columns && i < n_old; i++) {
+        const struct csvi_column *c = &r->columns[i];
+        if (find_old(o, n_old, c->name) < 0 && find_new(r, o[i].name) < 0 &&
+            o[i].type == (int)c->type) {
+            renamed_new[i] = renamed_old[i] = true;
+            add(r, &cap, CSVI_DRIFT_COLUMN_RENAMED, c->name,
+                fmt("was \"%s\" (column %zu)", o[i].name, i + 1));
+        }
+    }
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const struct csvi_column *c = &r->columns[i];
+        long j = find_old(o, n_old, c->name);
+        if (renamed_new[i])
+            continue;
+        if (j < 0) {
+            add(r, &cap, CSVI_DRIFT_COLUMN_ADDED, c->name,
+                fmt("column %zu, %s", i + 1, csvi_type_name(c->type)));
+            continue;
+        }
+        int from = o[j].type, to = (int)c->type;
+        if (from != to)
+            add(r, &cap, widens(from, to) ? CSVI_DRIFT_TYPE_WIDENED : CSVI_DRIFT_TYPE_CHANGED,
+                c->name,
+                fmt("%s -> %s", from >= 0 ? csvi_type_name((enum csvi_type)from) : "?",
+                    csvi_type_name(c->type)));
+        if (o[j].nullable != c->nullable)
+            add(r, &cap, c->nullable ? CSVI_DRIFT_NOW_NULLABLE : CSVI_DRIFT_NOW_NOT_NULL,
+                c->name, fmt("%llu null%s now", (unsigned long long)c->null_count,
+                             c->null_count == 1 ? "" : "s"));
+    }
+    for (size_t j = 0; j < n_old; j++)
+        if (!renamed_old[j] && find_new(r, o[j].name) < 0)
+            add(r, &cap, CSVI_DRIFT_COLUMN_REMOVED, o[j].name, fmt("was column %zu", j + 1));
+    /* order of the columns both have */
+    long last = -1;
+    for (size_t i = 0; i < r->n_columns; i++) {
+        long j = renamed_new[i] ? (long)i : find_old(o, n_old, r->columns[i].name);
+        if (j < 0)
+            continue;
+        if (j < last) {
+            add(r, &cap, CSVI_DRIFT_COLUMNS_REORDERED, r->columns[i].name,
+                fmt("\"%s\" now comes before columns it used to follow", r->columns[i].name));
+            break;
+        }
+        last = j;
+    }
+out:
+    free(renamed_new);
+    free(renamed_old);
+    free(o);
+}
+
+void drift_clear(struct csvi_file_result *r)
+{
+    for (size_t i = 0; i < r->n_drift; i++) {
+        free(r->drift[i].column);
+        free(r->drift[i].detail);
+    }
+    free(r->drift);
+    free(r->drift_since);
+    r->drift = NULL;
+    r->drift_since = NULL;
+    r->n_drift = 0;
+}

@@ -1,0 +1,238 @@
+/*
+ * ledger.c — the run ledger's file: batched appends and reading back.
+ *
+ * DESIGN
+ *   Events are JSON objects made with jansson, kept as lines in a batch and
+ *   written with one write(2) and one fdatasync(2) per batch, under an
+ *   exclusive flock(2) on the ledger, opened O_APPEND: concurrent runs
+ *   interleave whole batches only.  A crash (SIGKILL, power) can leave a torn
+ *   last line; the next writer ends it with a newline before its own batch,
+ *   and readers skip every line that does not parse.
+ *
+ * SHARED STATE (owner, lock)
+ *   batch, n_events, first_ms   any thread adds (ledger_add); flushes take it
+ *                               out; mu.  The write itself runs outside mu.
+ *   fd, err                     fd set at open; err written by flushes under
+ *                               wmu (one flush at a time keeps batch order).
+ */
+#define _GNU_SOURCE
+#include "ledger.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct ledger {
+    int fd;
+    unsigned batch_events, batch_ms;
+    pthread_mutex_t mu;   /* guards batch, len, cap, n_events, first_ms */
+    char *batch;
+    size_t len, cap;
+    unsigned n_events;
+    uint64_t first_ms;    /* when the oldest waiting event was added */
+    pthread_mutex_t wmu;  /* one flush at a time; guards err */
+    int err;
+};
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static int mkdir_parents(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -ENOMEM;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            int err = errno;
+            free(p);
+            return -err;
+        }
+        *s = '/';
+    }
+    free(p);
+    return 0;
+}
+
+int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms, struct ledger **out,
+                char **why)
+{
+    *out = NULL;
+    *why = NULL;
+    int rc = mkdir_parents(path);
+    int fd = rc ? -1 : open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        rc = rc ? rc : -errno;
+        if (asprintf(why, "cannot open the ledger %s: %s", path, strerror(-rc)) < 0)
+            *why = NULL;
+        return rc;
+    }
+    struct ledger *l = calloc(1, sizeof *l);
+    if (!l) {
+        close(fd);
+        return -ENOMEM;
+    }
+    l->fd = fd;
+    l->batch_events = batch_events ? batch_events : 1;
+    l->batch_ms = batch_ms;
+    pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->wmu, NULL);
+    *out = l;
+    return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int ledger_flush(struct ledger *l)
+{
+    pthread_mutex_lock(&l->wmu);
+    pthread_mutex_lock(&l->mu);
+    char *batch = l->batch;
+    size_t len = l->len;
+    l->batch = NULL;
+    l->len = l->cap = 0;
+    l->n_events = 0;
+    pthread_mutex_unlock(&l->mu);
+    int rc = 0;
+    if (len) {
+        while (flock(l->fd, LOCK_EX) != 0)
+            if (errno != EINTR) {
+                rc = -errno;
+                break;
+            }
+        if (rc == 0) {
+            /* a torn last line (a writer killed mid-write): end it first */
+            struct stat sb;
+            char last = '\n';
+            if (fstat(l->fd, &sb) == 0 && sb.st_size > 0 &&
+                pread(l->fd, &last, 1, sb.st_size - 1) != 1)
+                last = '\n';
+            if (last != '\n')
+                rc = write_all(l->fd, "\n", 1);
+            if (rc == 0)
+                rc = write_all(l->fd, batch, len);
+            if (rc == 0 && fdatasync(l->fd) != 0)
+                rc = -errno;
+            flock(l->fd, LOCK_UN);
+        }
+    }
+    if (rc && !l->err)
+        l->err = rc;
+    pthread_mutex_unlock(&l->wmu);
+    free(batch);
+    return rc;
+}
+
+void ledger_add(struct ledger *l, json_t *event)
+{
+    if (!l || !event) {
+        json_decref(event);
+        return;
+    }
+    char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    json_decref(event);
+    if (!line)
+        return;
+    size_t n = strlen(line);
+    bool flush = false;
+    pthread_mutex_lock(&l->mu);
+    if (l->len + n + 1 > l->cap) {
+        size_t ncap = l->cap ? l->cap : 4096;
+        while (ncap < l->len + n + 1)
+            ncap *= 2;
+        char *nb = realloc(l->batch, ncap);
+        if (nb) {
+            l->batch = nb;
+            l->cap = ncap;
+        }
+    }
+    if (l->len + n + 1 <= l->cap) {
+        memcpy(l->batch + l->len, line, n);
+        l->batch[l->len + n] = '\n';
+        l->len += n + 1;
+        uint64_t t = now_ms();
+        if (l->n_events++ == 0)
+            l->first_ms = t;
+        flush = l->n_events >= l->batch_events || t - l->first_ms >= l->batch_ms;
+    }
+    pthread_mutex_unlock(&l->mu);
+    free(line);
+    if (flush)
+        ledger_flush(l);
+}
+
+int ledger_close(struct ledger *l)
+{
+    if (!l)
+        return 0;
+    ledger_flush(l);
+    int err = l->err;
+    close(l->fd);
+    pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->wmu);
+    free(l->batch);
+    free(l);
+    return err;
+}
+
+int ledger_read(const char *path, void (*fn)(void *ctx, json_t *event), void *ctx,
+                uint64_t *skipped)
+{
+    *skipped = 0;
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT ? 0 : -errno;
+    /* a shared lock: never read a batch half-written */
+    while (flock(fileno(f), LOCK_SH) != 0 && errno == EINTR)
+        ;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n') { /* a torn last line */
+            (*skipped)++;
+            break;
+        }
+        json_error_t jerr;
+        json_t *ev = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+        if (!ev || !json_is_object(ev) || !json_is_string(json_object_get(ev, "event"))) {
+            json_decref(ev);
+            if (n > 1)
+                (*skipped)++;
+            continue;
+        }
+        fn(ctx, ev);
+        json_decref(ev);
+    }
+    free(line);
+    flock(fileno(f), LOCK_UN);
+    fclose(f);
+    return 0;
+}

@@ -1,0 +1,290 @@
+/*
+ * run.c — a run of the engine as cron sees it: the ledger events (run_start,
+ * file_done, file_error, drift, run_end; docs/ledger.md), schema drift
+ * against the last run, interruption by signals, and progress counters.
+ *
+ * The ledger file itself is ledger.c; drift.c compares schemas.  Events of
+ * files are made where a file's result becomes final — the merger thread in
+ * the pipeline, the calling thread otherwise — through run_file_finished.
+ */
+#define _GNU_SOURCE
+#include "internal.h"
+#include "ledger.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FORMAT_LEDGER 1 /* "v" of every event */
+
+static volatile sig_atomic_t interrupted_flag;
+
+void csvi_interrupt(void) { interrupted_flag = 1; }
+bool csvi_interrupted(void) { return interrupted_flag != 0; }
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ISO 8601 UTC with milliseconds: "2026-11-28T10:50:00.123Z". */
+static void iso_time(char out[32], const struct timespec *ts)
+{
+    struct tm tm;
+    gmtime_r(&ts->tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03ldZ", ts->tv_nsec / 1000000);
+}
+
+static void iso_now(char out[32])
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    iso_time(out, &ts);
+}
+
+static json_t *event_new(const csvi_engine *e, const char *kind)
+{
+    char t[32];
+    iso_now(t);
+    return json_pack("{s:s, s:i, s:s, s:s}", "event", kind, "v", FORMAT_LEDGER, "run", e->run_id,
+                     "time", t);
+}
+
+/* The ledger's default place: $XDG_STATE_HOME/csvinfer/ledger.jsonl, else
+ * ~/.local/state/csvinfer/ledger.jsonl (malloc'd; NULL if neither is known). */
+char *run_default_ledger_path(void)
+{
+    const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+    char *p = NULL;
+    if (x && x[0] == '/') {
+        if (asprintf(&p, "%s/csvinfer/ledger.jsonl", x) < 0)
+            p = NULL;
+    } else if (home && home[0]) {
+        if (asprintf(&p, "%s/.local/state/csvinfer/ledger.jsonl", home) < 0)
+            p = NULL;
+    }
+    return p;
+}
+
+/* The key a file is known by across runs: its absolute path. */
+char *run_path_key(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return strdup("-");
+    char *abs = realpath(path, NULL);
+    return abs ? abs : strdup(path);
+}
+
+static void remember_schema(void *ctx, json_t *ev)
+{
+    json_t *last = ctx;
+    const char *kind = json_string_value(json_object_get(ev, "event"));
+    const char *path = json_string_value(json_object_get(ev, "path"));
+    if (kind && path && strcmp(kind, "file_done") == 0 &&
+        json_is_array(json_object_get(ev, "schema")))
+        json_object_set(last, path, ev); /* later events replace earlier ones */
+}
+
+enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *argv)
+{
+    e->run_begun = true;
+    e->run_t0 = wall_now();
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    snprintf(e->run_id, sizeof e->run_id, "%lx-%lx-%x", (long)ts.tv_sec, (long)ts.tv_nsec,
+             (unsigned)getpid());
+    if (e->cfg.opt.no_ledger)
+        return CSVI_OK;
+    if (!e->ledger_path && !(e->ledger_path = run_default_ledger_path())) {
+        e->ledger_warning = strdup("no ledger path ($XDG_STATE_HOME and $HOME are unset); "
+                                   "use --ledger FILE or --no-ledger");
+        return CSVI_ERR_OUTPUT;
+    }
+    e->last_schemas = json_object();
+    uint64_t skipped = 0;
+    int rc = e->last_schemas ? ledger_read(e->ledger_path, remember_schema, e->last_schemas,
+                                           &skipped)
+                             : -ENOMEM;
+    char *why = NULL;
+    if (rc == 0)
+        rc = ledger_open(e->ledger_path, e->cfg.opt.ledger_batch_events,
+                         e->cfg.opt.ledger_batch_ms, &e->ledger, &why);
+    else if (asprintf(&why, "cannot read the ledger %s: %s", e->ledger_path, strerror(-rc)) < 0)
+        why = NULL;
+    if (rc) {
+        e->ledger_warning = why ? why : strdup("cannot use the ledger");
+        json_decref(e->last_schemas);
+        e->last_schemas = NULL;
+        return rc == -ENOMEM ? CSVI_ERR_NOMEM : CSVI_ERR_OUTPUT;
+    }
+    json_t *ev = event_new(e, "run_start");
+    json_t *args = json_array();
+    for (int i = 0; i < argc; i++)
+        json_array_append_new(args, json_string(argv[i]));
+    char host[HOST_NAME_MAX + 1] = "";
+    gethostname(host, sizeof host);
+    host[HOST_NAME_MAX] = '\0';
+    char *cwd = getcwd(NULL, 0);
+    json_object_set_new(ev, "version", json_string(CSVI_VERSION_STRING));
+    json_object_set_new(ev, "args", args);
+    json_object_set_new(ev, "host", json_string(host));
+    json_object_set_new(ev, "cwd", cwd ? json_string(cwd) : json_null());
+    json_object_set_new(ev, "pid", json_integer(getpid()));
+    if (skipped)
+        json_object_set_new(ev, "ledger_lines_skipped", json_integer((json_int_t)skipped));
+    free(cwd);
+    ledger_add(e->ledger, ev);
+    ledger_flush(e->ledger); /* a run is on record before it reads anything */
+    return CSVI_OK;
+}
+
+static json_t *schema_json(const struct csvi_file_result *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const struct csvi_column *c = &r->columns[i];
+        char sql[64];
+        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s}", "name", c->name, "type",
+                                           csvi_type_name(c->type), "nullable", c->nullable,
+                                           "sql_type", csvi_sql_type(c, sql, sizeof sql)));
+    }
+    return a;
+}
+
+void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
+{
+    size_t idx = (size_t)(r - e->files);
+    if (idx >= e->n_files || e->reported[idx])
+        return;
+    e->reported[idx] = 1;
+    atomic_fetch_add(&e->files_done, 1);
+    if (!e->ledger || r->interrupted)
+        return;
+    char *key = run_path_key(r->path);
+    if (!key)
+        return;
+    if (!r->has_dialect) { /* could not be read at all */
+        json_t *ev = event_new(e, "file_error");
+        json_object_set_new(ev, "path", json_string(key));
+        if (r->n_errors) {
+            json_object_set_new(ev, "kind", json_string(csvi_error_kind_name(r->errors[0].kind)));
+            json_object_set_new(ev, "message", json_string(r->errors[0].message ? r->errors[0].message : ""));
+        }
+        ledger_add(e->ledger, ev);
+        free(key);
+        return;
+    }
+    json_t *prev = json_object_get(e->last_schemas, key);
+    if (prev) {
+        drift_compare(r, json_object_get(prev, "schema"));
+        const char *when = json_string_value(json_object_get(prev, "time"));
+        if (when)
+            r->drift_since = strdup(when);
+    }
+    struct stat sb;
+    char mtime[32] = "";
+    if (strcmp(r->path, "-") != 0 && stat(r->path, &sb) == 0)
+        iso_time(mtime, &sb.st_mtim);
+    json_t *ev = event_new(e, "file_done");
+    json_object_set_new(ev, "path", json_string(key));
+    json_object_set_new(ev, "size", json_integer((json_int_t)r->bytes));
+    json_object_set_new(ev, "mtime", mtime[0] ? json_string(mtime) : json_null());
+    json_object_set_new(ev, "rows", json_integer((json_int_t)r->rows));
+    json_object_set_new(ev, "errors", json_integer((json_int_t)r->error_total));
+    json_object_set_new(ev, "seconds", json_real(r->seconds));
+    json_object_set_new(ev, "cache", json_pack("{s:I, s:I}", "slices", (json_int_t)r->cache_slices,
+                                               "hits", (json_int_t)r->cache_hits));
+    json_object_set_new(ev, "schema", schema_json(r));
+    ledger_add(e->ledger, ev);
+    if (r->n_drift) {
+        json_t *d = event_new(e, "drift");
+        json_t *changes = json_array();
+        for (size_t i = 0; i < r->n_drift; i++)
+            json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "kind",
+                                                     csvi_drift_kind_name(r->drift[i].kind),
+                                                     "column", r->drift[i].column ? r->drift[i].column : "",
+                                                     "detail", r->drift[i].detail ? r->drift[i].detail : ""));
+        json_object_set_new(d, "path", json_string(key));
+        json_object_set_new(d, "since", r->drift_since ? json_string(r->drift_since) : json_null());
+        json_object_set_new(d, "changes", changes);
+        ledger_add(e->ledger, d);
+    }
+    free(key);
+}
+
+enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
+{
+    if (!e->ledger)
+        return e->ledger_warning ? CSVI_ERR_OUTPUT : CSVI_OK;
+    uint64_t files = 0, errors = 0, bytes = 0, rows = 0, drifted = 0, failed = 0;
+    for (size_t i = 0; i < e->n_files; i++) {
+        const struct csvi_file_result *r = &e->files[i];
+        files++;
+        bytes += r->bytes;
+        rows += r->rows;
+        errors += r->error_total;
+        drifted += r->n_drift > 0;
+        failed += !r->has_dialect;
+    }
+    const char *status = exit_status == 0 ? "ok"
+                         : exit_status == 1 ? "errors"
+                         : exit_status == 3 ? "drift"
+                         : exit_status == 130 ? "interrupted"
+                                              : "failed";
+    json_t *ev = event_new(e, "run_end");
+    json_object_set_new(ev, "status", json_string(status));
+    json_object_set_new(ev, "exit", json_integer(exit_status));
+    json_object_set_new(ev, "files", json_integer((json_int_t)files));
+    json_object_set_new(ev, "files_unreadable", json_integer((json_int_t)failed));
+    json_object_set_new(ev, "files_drifted", json_integer((json_int_t)drifted));
+    json_object_set_new(ev, "errors", json_integer((json_int_t)errors));
+    json_object_set_new(ev, "bytes", json_integer((json_int_t)bytes));
+    json_object_set_new(ev, "rows", json_integer((json_int_t)rows));
+    json_object_set_new(ev, "seconds", json_real(wall_now() - e->run_t0));
+    ledger_add(e->ledger, ev);
+    int rc = ledger_close(e->ledger);
+    e->ledger = NULL;
+    if (rc) {
+        free(e->ledger_warning);
+        if (asprintf(&e->ledger_warning, "cannot write the ledger %s: %s", e->ledger_path,
+                     strerror(-rc)) < 0)
+            e->ledger_warning = NULL;
+        return CSVI_ERR_OUTPUT;
+    }
+    return CSVI_OK;
+}
+
+const char *csvi_engine_ledger_warning(const csvi_engine *e) { return e->ledger_warning; }
+const char *csvi_engine_ledger_path(const csvi_engine *e)
+{
+    return e->cfg.opt.no_ledger ? NULL : e->ledger_path;
+}
+
+void csvi_engine_progress(const csvi_engine *e, struct csvi_progress *out)
+{
+    csvi_engine *m = (csvi_engine *)e; /* atomics only */
+    out->files_done = atomic_load(&m->files_done);
+    out->files_total = atomic_load(&m->files_total);
+    out->bytes_done = atomic_load(&m->bytes_done);
+    out->bytes_total = atomic_load(&m->bytes_total);
+}
+
+/* Free what the run holds (engine free). */
+void run_free(csvi_engine *e)
+{
+    if (e->ledger)
+        ledger_close(e->ledger);
+    json_decref(e->last_schemas);
+    free(e->ledger_path);
+    free(e->ledger_warning);
+    free(e->reported);
+}
