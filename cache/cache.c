@@ -223,7 +223,11 @@ int cache_open(const char *dir, uint64_t max_store, struct cache **out, char **w
     }
     if (rfd >= 0) {
         struct stat sb;
-        fstat(rfd, &sb);
+        if (fstat(rfd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+            close(rfd);
+            flock(c->lockfd, LOCK_UN);
+            return fail(-EISDIR, why, "the cache store is not a regular file in", dir, out);
+        }
         c->rdev = sb.st_dev;
         c->rino = sb.st_ino;
         struct load_ctx l = {c, false};

@@ -177,7 +177,9 @@ struct live {               /* a value in the old file, with its last use */
     struct cache_key key;
     uint64_t off;
     uint32_t len;
-    int64_t time;
+    int64_t time;           /* the newest time of its records */
+    uint64_t last;          /* offset of its newest record (value or touch): the file is
+                               written in order of use, so this orders by recency */
 };
 
 struct index {
@@ -228,21 +230,23 @@ static void index_rec(void *ctx, const struct store_rec *r, const uint8_t *value
     if (s->off) { /* known: a later use, or the same value written again */
         if (r->time > s->time)
             s->time = r->time;
+        s->last = r->off;
         return;
     }
     if (r->type == STORE_TOUCH)
         return; /* a touch of a value no longer here */
-    *s = (struct live){r->key, r->off, r->len, r->time};
+    *s = (struct live){r->key, r->off, r->len, r->time, r->off};
     ix->n++;
     ix->live_bytes += store_rec_size(r->len);
 }
 
+/* Most recently used first: by the offset of the newest record (appends
+ * and compaction both keep the file in order of use; times are whole
+ * seconds and would tie within a second). */
 static int by_recency(const void *a, const void *b)
 {
     const struct live *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time > y->time ? -1 : 1;
-    return x->off > y->off ? -1 : x->off < y->off; /* later written first */
+    return x->last > y->last ? -1 : x->last < y->last;
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -335,6 +339,12 @@ int store_compact(int dirfd, int lockfd, uint64_t max_store, bool force, uint64_
                 total += store_rec_size(keep[i].len);
                 keep[k++] = keep[i];
             }
+        /* written least recent first, so the new file is in order of use too */
+        for (size_t i = 0; i < k / 2; i++) {
+            struct live t = keep[i];
+            keep[i] = keep[k - 1 - i];
+            keep[k - 1 - i] = t;
+        }
         char tmp[64];
         snprintf(tmp, sizeof tmp, STORE_FILE ".%ld.tmp", (long)getpid());
         rc = write_compacted(dirfd, tmp, old, keep, k, size);

@@ -162,7 +162,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         atomic_store(&p->failed, true);
     if (j->len && j->slice_start)
         f->res->cache_slices++;
-    if (j->hit && j->slice_start) {
+    if (j->hit && j->slice_start && j->len) { /* counted as cache_slices is: empty ones aside */
         f->res->cache_hits++;
         f->res->cache_hit_bytes += j->len;
     }

@@ -51,6 +51,35 @@ static void iso_now(char out[32])
     iso_time(out, &ts);
 }
 
+/* A JSON string of s; bytes that are not UTF-8 (a latin-1 file or column
+ * name) become U+FFFD, since JSON (and jansson) hold only Unicode. */
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    size_t n = strlen(s);
+    if (utf8_first_invalid((const uint8_t *)s, n) == n)
+        return json_stringn(s, n);
+    char *fixed = malloc(3 * n + 1), *w = fixed;
+    if (!fixed)
+        return json_null();
+    size_t i = 0;
+    while (i < n) {
+        size_t ok = utf8_first_invalid((const uint8_t *)s + i, n - i);
+        memcpy(w, s + i, ok);
+        w += ok;
+        i += ok;
+        if (i < n) {
+            memcpy(w, "\xEF\xBF\xBD", 3);
+            w += 3;
+            i++;
+        }
+    }
+    json_t *j = json_stringn(fixed, (size_t)(w - fixed));
+    free(fixed);
+    return j ? j : json_null();
+}
+
 static json_t *event_new(const csvi_engine *e, const char *kind)
 {
     char t[32];
@@ -129,15 +158,15 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
     json_t *ev = event_new(e, "run_start");
     json_t *args = json_array();
     for (int i = 0; i < argc; i++)
-        json_array_append_new(args, json_string(argv[i]));
+        json_array_append_new(args, jstr(argv[i]));
     char host[HOST_NAME_MAX + 1] = "";
     gethostname(host, sizeof host);
     host[HOST_NAME_MAX] = '\0';
     char *cwd = getcwd(NULL, 0);
     json_object_set_new(ev, "version", json_string(CSVI_VERSION_STRING));
     json_object_set_new(ev, "args", args);
-    json_object_set_new(ev, "host", json_string(host));
-    json_object_set_new(ev, "cwd", cwd ? json_string(cwd) : json_null());
+    json_object_set_new(ev, "host", jstr(host));
+    json_object_set_new(ev, "cwd", jstr(cwd));
     json_object_set_new(ev, "pid", json_integer(getpid()));
     if (skipped)
         json_object_set_new(ev, "ledger_lines_skipped", json_integer((json_int_t)skipped));
@@ -153,11 +182,36 @@ static json_t *schema_json(const struct csvi_file_result *r)
     for (size_t i = 0; i < r->n_columns; i++) {
         const struct csvi_column *c = &r->columns[i];
         char sql[64];
-        json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:s}", "name", c->name, "type",
+        json_array_append_new(a, json_pack("{s:o, s:s, s:b, s:s}", "name", jstr(c->name), "type",
                                            csvi_type_name(c->type), "nullable", c->nullable,
                                            "sql_type", csvi_sql_type(c, sql, sizeof sql)));
     }
     return a;
+}
+
+/* CSVINFER_LOG=info|debug: one key=value line per file on stderr. */
+static void log_file(const struct csvi_file_result *r)
+{
+    const char *lv = getenv("CSVINFER_LOG");
+    if (!lv || (strcmp(lv, "info") != 0 && strcmp(lv, "debug") != 0))
+        return;
+    unsigned counts[CSVI_TYPE_COUNT] = {0};
+    for (size_t i = 0; i < r->n_columns; i++)
+        counts[r->columns[i].type]++;
+    char types[256] = "";
+    size_t n = 0;
+    for (int t = 0; t < CSVI_TYPE_COUNT && n < sizeof types; t++)
+        if (counts[t])
+            n += (size_t)snprintf(types + n, sizeof types - n, "%s%s:%u", n ? "," : "",
+                                  csvi_type_name((enum csvi_type)t), counts[t]);
+    /* one fprintf: stdio locks the stream, so lines from threads do not mix */
+    fprintf(stderr,
+            "level=info component=file path=\"%s\" status=%s rows=%llu bytes=%llu columns=%zu "
+            "types=%s errors=%llu duration_ms=%.1f cache_slices=%llu cache_hits=%llu drift=%zu\n",
+            r->path, r->interrupted ? "interrupted" : r->has_dialect ? "done" : "unreadable",
+            (unsigned long long)r->rows, (unsigned long long)r->bytes, r->n_columns,
+            types[0] ? types : "-", (unsigned long long)r->error_total, r->seconds * 1000.0,
+            (unsigned long long)r->cache_slices, (unsigned long long)r->cache_hits, r->n_drift);
 }
 
 void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
@@ -167,20 +221,23 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         return;
     e->reported[idx] = 1;
     atomic_fetch_add(&e->files_done, 1);
-    if (!e->ledger || r->interrupted)
+    if (!e->ledger || r->interrupted) {
+        log_file(r);
         return;
+    }
     char *key = run_path_key(r->path);
     if (!key)
         return;
     if (!r->has_dialect) { /* could not be read at all */
         json_t *ev = event_new(e, "file_error");
-        json_object_set_new(ev, "path", json_string(key));
+        json_object_set_new(ev, "path", jstr(key));
         if (r->n_errors) {
             json_object_set_new(ev, "kind", json_string(csvi_error_kind_name(r->errors[0].kind)));
-            json_object_set_new(ev, "message", json_string(r->errors[0].message ? r->errors[0].message : ""));
+            json_object_set_new(ev, "message", jstr(r->errors[0].message));
         }
         ledger_add(e->ledger, ev);
         free(key);
+        log_file(r);
         return;
     }
     json_t *prev = json_object_get(e->last_schemas, key);
@@ -195,7 +252,7 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     if (strcmp(r->path, "-") != 0 && stat(r->path, &sb) == 0)
         iso_time(mtime, &sb.st_mtim);
     json_t *ev = event_new(e, "file_done");
-    json_object_set_new(ev, "path", json_string(key));
+    json_object_set_new(ev, "path", jstr(key));
     json_object_set_new(ev, "size", json_integer((json_int_t)r->bytes));
     json_object_set_new(ev, "mtime", mtime[0] ? json_string(mtime) : json_null());
     json_object_set_new(ev, "rows", json_integer((json_int_t)r->rows));
@@ -209,16 +266,17 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         json_t *d = event_new(e, "drift");
         json_t *changes = json_array();
         for (size_t i = 0; i < r->n_drift; i++)
-            json_array_append_new(changes, json_pack("{s:s, s:s, s:s}", "kind",
+            json_array_append_new(changes, json_pack("{s:s, s:o, s:o}", "kind",
                                                      csvi_drift_kind_name(r->drift[i].kind),
-                                                     "column", r->drift[i].column ? r->drift[i].column : "",
-                                                     "detail", r->drift[i].detail ? r->drift[i].detail : ""));
-        json_object_set_new(d, "path", json_string(key));
+                                                     "column", jstr(r->drift[i].column),
+                                                     "detail", jstr(r->drift[i].detail)));
+        json_object_set_new(d, "path", jstr(key));
         json_object_set_new(d, "since", r->drift_since ? json_string(r->drift_since) : json_null());
         json_object_set_new(d, "changes", changes);
         ledger_add(e->ledger, d);
     }
     free(key);
+    log_file(r);
 }
 
 enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
