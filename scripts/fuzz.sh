@@ -2,7 +2,7 @@
 # fuzz.sh TARGET SECONDS — build the libFuzzer targets of tests/fuzz/ with
 # clang (-fsanitize=fuzzer,address,undefined; the engine sources compiled
 # with the same flags) into build-fuzz/, then run TARGET for SECONDS.
-#   TARGET: split | classify | sniff | infer | cache | all (each one for SECONDS)
+#   TARGET: split | classify | sniff | infer | cache | ledger | all (each one for SECONDS)
 # Installs what is missing with apt-get (scripts/setup.sh, then clang and the
 # fuzzer runtime).  Each target fuzzes a copy of its seed corpus
 # (tests/fuzz/corpus/TARGET, never modified) in build-fuzz/work/TARGET/corpus;
@@ -14,13 +14,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 usage() {
-    echo "usage: scripts/fuzz.sh split|classify|sniff|infer|cache|all SECONDS" >&2
+    echo "usage: scripts/fuzz.sh split|classify|sniff|infer|cache|ledger|all SECONDS" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
 TARGET=$1
 SECONDS_PER=$2
-case "$TARGET" in split | classify | sniff | infer | cache | all) ;; *) usage ;; esac
+case "$TARGET" in split | classify | sniff | infer | cache | ledger | all) ;; *) usage ;; esac
 [[ "$SECONDS_PER" =~ ^[0-9]+$ ]] && [ "$SECONDS_PER" -gt 0 ] || usage
 
 # ---- dependencies ------------------------------------------------------------
@@ -64,8 +64,8 @@ mapfile -t ENGINE_SRCS < <(sed -n '/^add_library(csvinfer_lib/,/^)/p' "$ROOT/CMa
 [ ${#ENGINE_SRCS[@]} -gt 10 ] || { echo "fuzz: cannot read csvinfer_lib's sources from CMakeLists.txt" >&2; exit 1; }
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 CFLAGS=(-std=gnu17 -g -O1 -Wall -Wextra -I "$ROOT/engine" "${SAN[@]}")
-read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags liburing libxxhash)"
-read -r -a PKG_LIBS <<<"$(pkg-config --libs liburing libxxhash)"
+read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags liburing libxxhash jansson)"
+read -r -a PKG_LIBS <<<"$(pkg-config --libs liburing libxxhash jansson)"
 
 OBJS=()
 for src in "${ENGINE_SRCS[@]}"; do
@@ -117,7 +117,7 @@ run_target() { # NAME -> 0 ok, 1 crashed
 }
 
 if [ "$TARGET" = all ]; then
-    TARGETS=(split classify sniff infer cache)
+    TARGETS=(split classify sniff infer cache ledger)
 else
     TARGETS=("$TARGET")
 fi
