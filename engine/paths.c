@@ -68,7 +68,7 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
     enum csvi_status st = CSVI_OK;
     bool is_stdin = strcmp(r->path, "-") == 0;
     int fd = is_stdin ? STDIN_FILENO : open(r->path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
+    struct stat sb = {0};
     if (fd < 0) {
         int err = errno;
         result_add_error(r, 0, kind_of_errno(err), "cannot open: %s", strerror(err));
@@ -77,11 +77,28 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
         result_add_error(r, 0, CSVI_EK_NOT_REGULAR,
                          "not a regular file, FIFO or standard input; skipped");
     } else {
+        bool regular = !is_stdin && S_ISREG(sb.st_mode);
         if (!is_stdin)
             posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         st = infer_fd(&e->cfg, fd, r);
         if (csvi_interrupted())
             r->interrupted = true;
+        struct stat now, named;
+        if (regular && !r->interrupted && fstat(fd, &now) == 0) { /* changed under the reader? */
+            char what[128] = "";
+            if (stat(r->path, &named) != 0 || named.st_ino != sb.st_ino || named.st_dev != sb.st_dev)
+                snprintf(what, sizeof what, "the path now names another file");
+            else if (now.st_size != sb.st_size)
+                snprintf(what, sizeof what, "its size went from %lld to %lld bytes",
+                         (long long)sb.st_size, (long long)now.st_size);
+            else if (now.st_mtim.tv_sec != sb.st_mtim.tv_sec || now.st_mtim.tv_nsec != sb.st_mtim.tv_nsec)
+                snprintf(what, sizeof what, "it was modified while its size stayed the same");
+            if (what[0])
+                result_add_error(r, 0, CSVI_EK_FILE_CHANGED,
+                                 "the file changed while it was read (%s); this verdict may not "
+                                 "match its content: run again once the file is complete",
+                                 what);
+        }
     }
     if (fd >= 0 && !is_stdin)
         close(fd);

@@ -69,6 +69,9 @@ struct pbuf {
 struct pipe_file {
     struct csvi_file_result *res;
     uint64_t size;
+    struct stat st0;          /* at open: changed-under-the-reader check (splitter) */
+    char *changed;            /* how it changed while read: written by the splitter before
+                                 the file's last job is pushed; the merger reports it */
     struct file_plan plan;
     struct file_merge merge;  /* merger thread only */
     double t0;
@@ -171,6 +174,11 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         pcache_record_unit(&p->pc, j->rec, &f->plan, f->res, &j->v, j->first_line, j->rc != 0);
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
+        if (f->changed) {
+            result_add_error(f->res, 0, CSVI_EK_FILE_CHANGED, "%s", f->changed);
+            free(f->changed);
+            f->changed = NULL;
+        }
         file_merge_finish(&f->merge, &f->plan);
         file_plan_free(&f->plan);
         f->res->seconds = now_seconds() - f->t0;
@@ -493,6 +501,33 @@ static void file_read_error(struct pipe_file *f, int err)
     result_add_error(f->res, 0, CSVI_EK_READ_FAILED, "read failed: %s", strerror(-err));
 }
 
+/* After its last read: did the file change since it was opened (size or
+ * mtime of the open file, or the path now naming another file)?  If so the
+ * bytes read are no snapshot of anything: say so (f->changed). */
+static void check_changed(struct pipe_file *f, int fd, const char *path)
+{
+    struct stat now, named;
+    const struct stat *a = &f->st0;
+    if (fstat(fd, &now) != 0)
+        return;
+    bool replaced = stat(path, &named) != 0 || named.st_ino != a->st_ino || named.st_dev != a->st_dev;
+    bool resized = now.st_size != a->st_size;
+    bool touched = now.st_mtim.tv_sec != a->st_mtim.tv_sec || now.st_mtim.tv_nsec != a->st_mtim.tv_nsec;
+    if (!replaced && !resized && !touched)
+        return;
+    char what[128];
+    if (replaced)
+        snprintf(what, sizeof what, "the path now names another file");
+    else if (resized)
+        snprintf(what, sizeof what, "its size went from %lld to %lld bytes", (long long)a->st_size,
+                 (long long)now.st_size);
+    else
+        snprintf(what, sizeof what, "it was modified while its size stayed the same");
+    f->changed = error_format("the file changed while it was read (%s); this verdict may not "
+                              "match its content: run again once the file is complete",
+                              what);
+}
+
 /* A file of more than one chunk: make its plan, then cut and dispatch. */
 static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
 {
@@ -587,6 +622,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
                                   NULL);
         }
         if (raw_end >= S) {
+            check_changed(f, fd, f->res->path);
             if (pc)
                 key = pcache_slice_end(pc, NULL, 0, first, true, false);
             return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false,
@@ -677,6 +713,7 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
             f->res->dialect.bom = true;
             start = 3;
         }
+        check_changed(f, fds[i], f->res->path);
         int d = dispatch(p, f, bufs[i], start, len - start, 1, true, true, true, false, true);
         if (d)
             rc = d;
@@ -760,7 +797,7 @@ static void pipeline_stop(struct pipeline *p)
 }
 
 /* Open a file for the splitter: fd and size, or an error in its result. */
-static int open_item(const struct pipeline_item *it, uint64_t *size)
+static int open_item(const struct pipeline_item *it, uint64_t *size, struct stat *st0)
 {
     int fd = open(it->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -778,6 +815,7 @@ static int open_item(const struct pipeline_item *it, uint64_t *size)
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     *size = (uint64_t)sb.st_size;
+    *st0 = sb;
     return fd;
 }
 
@@ -799,7 +837,7 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
             struct pipe_file *f = &files[i];
             f->res = items[i].res;
             f->t0 = now_seconds();
-            int fd = open_item(&items[i], &f->size);
+            int fd = open_item(&items[i], &f->size, &f->st0);
             i++;
             if (fd < 0) {
                 f->res->seconds = now_seconds() - f->t0;
@@ -836,8 +874,10 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
     }
     pipeline_stop(&p);
     bool failed = rc != 0 || atomic_load(&p.failed);
-    for (size_t m = 0; m < n; m++)
+    for (size_t m = 0; m < n; m++) {
         file_plan_free(&files[m].plan);
+        free(files[m].changed); /* a file whose last job never reached the merger */
+    }
     free(files);
     return failed ? CSVI_ERR_NOMEM : CSVI_OK;
 }

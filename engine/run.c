@@ -228,12 +228,17 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     char *key = run_path_key(r->path);
     if (!key)
         return;
-    if (!r->has_dialect) { /* could not be read at all */
+    const struct csvi_error *why = r->n_errors ? &r->errors[0] : NULL;
+    bool changed = false; /* read while it changed: its schema is no fact to compare with */
+    for (size_t i = 0; i < r->n_errors && !changed; i++)
+        if (r->errors[i].kind == CSVI_EK_FILE_CHANGED)
+            why = &r->errors[i], changed = true;
+    if (!r->has_dialect || changed) { /* could not be read at all, or not as one file */
         json_t *ev = event_new(e, "file_error");
         json_object_set_new(ev, "path", jstr(key));
-        if (r->n_errors) {
-            json_object_set_new(ev, "kind", json_string(csvi_error_kind_name(r->errors[0].kind)));
-            json_object_set_new(ev, "message", jstr(r->errors[0].message));
+        if (why) {
+            json_object_set_new(ev, "kind", json_string(csvi_error_kind_name(why->kind)));
+            json_object_set_new(ev, "message", jstr(why->message));
         }
         ledger_add(e->ledger, ev);
         free(key);

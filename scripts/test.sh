@@ -29,6 +29,8 @@ CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/sqlite-test.sh"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
+echo "== files that change while they are read are reported, never silently inferred (tests/changing-file.sh)"
+CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/tests/changing-file.sh"
 echo "== fuzz: each libFuzzer target for ${CSVI_FUZZ_SECONDS:-60} s (scripts/fuzz.sh)"
 bash "$CSVI_ROOT/scripts/fuzz.sh" all "${CSVI_FUZZ_SECONDS:-60}"
 echo "== all suites passed"
