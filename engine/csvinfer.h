@@ -215,6 +215,7 @@ struct csvi_file_result {
     struct csvi_drift *drift;
     char *drift_since;         /* time of the run compared with (ISO 8601), or NULL */
     bool interrupted;          /* the run stopped (SIGINT/SIGTERM) before this file's end */
+    const char *compression;   /* "gzip", "zstd" (bytes: the CSV it held), or NULL */
 };
 #define CSVI_MAX_ERRORS 100
 

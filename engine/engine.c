@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 static const char *const default_nulls[] = {"NULL", "null", "NA", "N/A", "\\N"};
-static const char *const default_include[] = {"*.csv", "*.tsv", "*.txt", "*.psv"};
+static const char *const default_include[] = {"*.csv", "*.tsv", "*.txt", "*.psv", "*.gz", "*.zst"};
 
 
 const char *csvi_strerror(enum csvi_status st)

@@ -12,6 +12,7 @@
  * size, and the column states: nothing grows with the file.
  */
 #include "internal.h"
+#include "../io/decompress.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,23 +22,46 @@
 
 #define READ_UNIT (256u * 1024u) /* small enough to stay in L2 while scanned */
 
+/* Where the bytes come from: the fd itself, or a gzip/zstd stream on it. */
+struct source {
+    int fd;
+    struct decomp *dc; /* NULL: plain */
+};
+
+static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
+{
+    if (src->dc)
+        return decomp_read(src->dc, buf, n);
+    ssize_t k = read(src->fd, buf, n);
+    return k < 0 ? -errno : k;
+}
+
+/* The message of a failed read (a corrupt archive says what is wrong). */
+static const char *read_error(const struct source *src, ssize_t err)
+{
+    if (src->dc && err == -EBADMSG && decomp_error(src->dc)[0])
+        return decomp_error(src->dc);
+    return strerror((int)-err);
+}
+
 /* read() until the buffer has `want` bytes or the input ends. */
-static ssize_t fill(int fd, uint8_t *buf, size_t have, size_t want, bool *eof, uint64_t *total)
+static ssize_t fill(struct source *src, uint8_t *buf, size_t have, size_t want, bool *eof,
+                    uint64_t *total)
 {
     while (have < want && !*eof) {
         if (csvi_interrupted()) { /* stop reading; the caller marks the file */
             *eof = true;
             break;
         }
-        ssize_t k = read(fd, buf + have, want - have);
+        ssize_t k = source_read(src, buf + have, want - have);
         if (k < 0) {
-            if (errno == EINTR && !csvi_interrupted())
+            if (k == -EINTR && !csvi_interrupted())
                 continue;
-            if (errno == EINTR) { /* SIGINT/SIGTERM: treat as the end of input */
+            if (k == -EINTR) { /* SIGINT/SIGTERM: treat as the end of input */
                 *eof = true;
                 break;
             }
-            return -errno;
+            return k;
         }
         if (k == 0)
             *eof = true;
@@ -80,9 +104,14 @@ static uint64_t first_record_line(const uint8_t *p, size_t n)
     return line;
 }
 
-enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file_result *res)
+enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
+                          struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
+    struct source src = {fd, NULL};
+    if (compression != DECOMP_NONE && decomp_open(fd, (enum decomp_kind)compression, &src.dc))
+        return CSVI_ERR_NOMEM;
+    res->compression = decomp_name((enum decomp_kind)compression);
     /* Records longer than max_record are caught by slice_infer when they fit
      * in the buffer, and by the buffer filling up once it is past max_record. */
     struct seq_state s = {.cap = READ_UNIT};
@@ -98,9 +127,9 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file
     }
     bool eof = false;
     uint64_t total = 0;
-    ssize_t got = fill(fd, s.buf, 0, s.cap, &eof, &total);
+    ssize_t got = fill(&src, s.buf, 0, s.cap, &eof, &total);
     if (got < 0) {
-        result_add_error(res, 0, CSVI_EK_READ_FAILED, "read failed: %s", strerror((int)-got));
+        result_add_error(res, 0, CSVI_EK_READ_FAILED, "read failed: %s", read_error(&src, got));
         goto out;
     }
     size_t have = (size_t)got, off = 0;
@@ -133,9 +162,9 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file
                 goto out;
             }
         }
-        got = fill(fd, s.buf, have, s.cap, &eof, &total);
+        got = fill(&src, s.buf, have, s.cap, &eof, &total);
         if (got < 0) {
-            result_add_error(res, 0, CSVI_EK_READ_FAILED, "read failed: %s", strerror((int)-got));
+            result_add_error(res, 0, CSVI_EK_READ_FAILED, "read failed: %s", read_error(&src, got));
             goto out;
         }
         have = (size_t)got;
@@ -181,10 +210,10 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, struct csvi_file
             if (truncated)
                 continue;
         }
-        got = fill(fd, s.buf, have, s.cap, &eof, &total);
+        got = fill(&src, s.buf, have, s.cap, &eof, &total);
         if (got < 0) {
             result_add_error(res, line, CSVI_EK_READ_FAILED, "read failed: %s",
-                             strerror((int)-got));
+                             read_error(&src, got));
             break;
         }
         have = (size_t)got;
@@ -194,9 +223,11 @@ out:
         file_merge_finish(&m, &plan);
     file_plan_free(&plan);
     struct stat sb; /* a file whose reading stopped early still has its size */
-    res->bytes = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size > total
+    res->bytes = !src.dc && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+                         (uint64_t)sb.st_size > total
                      ? (uint64_t)sb.st_size
-                     : total;
+                     : total; /* compressed: the bytes of CSV it held */
+    decomp_close(src.dc);
     res->cache_slices = res->bytes ? 1 : 0; /* one slice per file on this path */
     free(s.scratch);
     free(s.buf);

@@ -115,9 +115,12 @@ static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant,
         put_char_string(out, d->delimiter);
         fputs(", \"quote\": ", out);
         put_char_string(out, d->quote);
-        fprintf(out, ", \"header\": %s, \"newline\": \"%s\", \"encoding\": \"%s\", \"bom\": %s}",
+        fprintf(out, ", \"header\": %s, \"newline\": \"%s\", \"encoding\": \"%s\", \"bom\": %s",
                 d->header ? "true" : "false", d->crlf ? "\\r\\n" : "\\n",
                 csvi_encoding_name(d->encoding), d->bom ? "true" : "false");
+        if (r->compression) /* only for compressed files: the field is new */
+            fprintf(out, ", \"compression\": \"%s\"", r->compression);
+        fputc('}', out);
     } else {
         fputs("null", out);
     }

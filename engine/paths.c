@@ -12,6 +12,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "../cache/cache.h"
+#include "../io/decompress.h"
 #include "../io/reader.h"
 #include "../io/walk.h"
 
@@ -62,6 +63,24 @@ static enum csvi_error_kind kind_of_errno(int err)
 }
 
 /* The sequential engine on one path that is not a directory. */
+/* gzip or zstd, by the file's first bytes (regular files only). */
+static enum decomp_kind compression_of(int fd)
+{
+    uint8_t magic[4];
+    ssize_t k = pread(fd, magic, sizeof magic, 0);
+    return k > 0 ? decomp_detect(magic, (size_t)k) : DECOMP_NONE;
+}
+
+static enum decomp_kind compression_of_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return DECOMP_NONE;
+    enum decomp_kind k = compression_of(fd);
+    close(fd);
+    return k;
+}
+
 static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result *r)
 {
     double t0 = now_seconds();
@@ -80,7 +99,7 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
         bool regular = !is_stdin && S_ISREG(sb.st_mode);
         if (!is_stdin)
             posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        st = infer_fd(&e->cfg, fd, r);
+        st = infer_fd(&e->cfg, fd, regular ? (int)compression_of(fd) : DECOMP_NONE, r);
         if (csvi_interrupted())
             r->interrupted = true;
         struct stat now, named;
@@ -268,24 +287,51 @@ static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t 
             total += (uint64_t)sb.st_size;
     }
     atomic_fetch_add(&e->bytes_total, total);
-    if (sequential_mode(e)) {
-        for (size_t i = 0; i < n && st == CSVI_OK && !csvi_interrupted(); i++) {
-            st = infer_sequential(e, &e->files[files[i]]);
-            run_bytes_done(e, e->files[files[i]].bytes);
-            run_file_finished(e, &e->files[files[i]]);
+    /* compressed files are streams: the sequential engine reads them, after the
+     * pipeline has done the rest (results keep their order either way) */
+    size_t *stream = NULL, n_stream = 0, *plain = NULL, n_plain = 0;
+    if (!sequential_mode(e)) {
+        stream = malloc((n ? n : 1) * sizeof *stream);
+        plain = malloc((n ? n : 1) * sizeof *plain);
+        if (!stream || !plain) {
+            free(stream);
+            free(plain);
+            return CSVI_ERR_NOMEM;
         }
-        return st;
+        for (size_t i = 0; i < n; i++) {
+            if (compression_of_path(e->files[files[i]].path) != DECOMP_NONE)
+                stream[n_stream++] = files[i];
+            else
+                plain[n_plain++] = files[i];
+        }
+        files = plain;
+        n = n_plain;
     }
-    struct reader *rd = engine_reader(e, &st);
-    if (!rd)
-        return st;
-    struct pipeline_item *items = calloc(n ? n : 1, sizeof *items);
-    if (!items)
-        return CSVI_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++)
+    if (sequential_mode(e) || n_stream) {
+        const size_t *seq = sequential_mode(e) ? files : stream;
+        size_t n_seq = sequential_mode(e) ? n : n_stream;
+        for (size_t i = 0; i < n_seq && st == CSVI_OK && !csvi_interrupted(); i++) {
+            st = infer_sequential(e, &e->files[seq[i]]);
+            run_bytes_done(e, e->files[seq[i]].bytes);
+            run_file_finished(e, &e->files[seq[i]]);
+        }
+        if (sequential_mode(e) || st != CSVI_OK) {
+            free(stream);
+            free(plain);
+            return st;
+        }
+    }
+    struct reader *rd = n ? engine_reader(e, &st) : NULL;
+    struct pipeline_item *items = rd ? calloc(n, sizeof *items) : NULL;
+    if (rd && !items)
+        st = CSVI_ERR_NOMEM;
+    for (size_t i = 0; items && i < n; i++)
         items[i] = (struct pipeline_item){e->files[files[i]].path, &e->files[files[i]]};
-    st = pipeline_run(&e->cfg, rd, engine_cache(e), e, items, n);
+    if (items)
+        st = pipeline_run(&e->cfg, rd, engine_cache(e), e, items, n);
     free(items);
+    free(stream);
+    free(plain);
     return st;
 }
 

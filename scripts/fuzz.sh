@@ -64,8 +64,8 @@ mapfile -t ENGINE_SRCS < <(sed -n '/^add_library(csvinfer_lib/,/^)/p' "$ROOT/CMa
 [ ${#ENGINE_SRCS[@]} -gt 10 ] || { echo "fuzz: cannot read csvinfer_lib's sources from CMakeLists.txt" >&2; exit 1; }
 SAN=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 CFLAGS=(-std=gnu17 -g -O1 -Wall -Wextra -I "$ROOT/engine" "${SAN[@]}")
-read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags liburing libxxhash jansson)"
-read -r -a PKG_LIBS <<<"$(pkg-config --libs liburing libxxhash jansson)"
+read -r -a PKG_CFLAGS <<<"$(pkg-config --cflags liburing libxxhash jansson zlib libzstd)"
+read -r -a PKG_LIBS <<<"$(pkg-config --libs liburing libxxhash jansson zlib libzstd)"
 
 OBJS=()
 for src in "${ENGINE_SRCS[@]}"; do

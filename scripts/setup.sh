@@ -5,7 +5,7 @@
 set -euo pipefail
 
 CSVI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CSVI_DEPS=(build-essential cmake pkg-config liburing-dev libxxhash-dev libcriterion-dev libjansson-dev)
+CSVI_DEPS=(build-essential cmake pkg-config liburing-dev libxxhash-dev libcriterion-dev libjansson-dev zlib1g-dev libzstd-dev)
 
 csvi_install_deps() {
     local missing=()

@@ -1,0 +1,186 @@
+/*
+ * decompress.c — gzip (zlib, several members allowed, as gzip(1) writes
+ * when files are concatenated) and zstd (libzstd, several frames allowed)
+ * streams, read through a fixed input buffer.  See decompress.h.
+ */
+#include "decompress.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#define IN_BUF (256u * 1024u)
+
+struct decomp {
+    int fd;
+    enum decomp_kind kind;
+    uint8_t *in;
+    size_t in_len, in_pos;     /* in[in_pos, in_len) not yet given to the decoder */
+    bool in_eof;
+    uint64_t in_total;
+    bool done;                 /* the stream ended cleanly */
+    bool mid_unit;             /* inside a gzip member / zstd frame */
+    z_stream z;
+    ZSTD_DStream *zs;
+    char err[160];
+};
+
+enum decomp_kind decomp_detect(const uint8_t *p, size_t n)
+{
+    if (n >= 2 && p[0] == 0x1f && p[1] == 0x8b)
+        return DECOMP_GZIP;
+    if (n >= 4 && p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd)
+        return DECOMP_ZSTD;
+    return DECOMP_NONE;
+}
+
+const char *decomp_name(enum decomp_kind k)
+{
+    return k == DECOMP_GZIP ? "gzip" : k == DECOMP_ZSTD ? "zstd" : NULL;
+}
+
+int decomp_open(int fd, enum decomp_kind kind, struct decomp **out)
+{
+    *out = NULL;
+    struct decomp *d = calloc(1, sizeof *d);
+    if (!d || !(d->in = malloc(IN_BUF))) {
+        free(d);
+        return -ENOMEM;
+    }
+    d->fd = fd;
+    d->kind = kind;
+    if (kind == DECOMP_GZIP) {
+        if (inflateInit2(&d->z, 15 + 16) != Z_OK) { /* gzip wrapper only */
+            free(d->in);
+            free(d);
+            return -ENOMEM;
+        }
+    } else {
+        d->zs = ZSTD_createDStream();
+        if (!d->zs || ZSTD_isError(ZSTD_initDStream(d->zs))) {
+            ZSTD_freeDStream(d->zs);
+            free(d->in);
+            free(d);
+            return -ENOMEM;
+        }
+    }
+    *out = d;
+    return 0;
+}
+
+/* Refill the input buffer when it is empty.  Returns 0 or -errno. */
+static int refill(struct decomp *d)
+{
+    if (d->in_pos < d->in_len || d->in_eof)
+        return 0;
+    for (;;) {
+        ssize_t k = read(d->fd, d->in, IN_BUF);
+        if (k < 0 && errno == EINTR)
+            return -EINTR; /* the caller decides (an interrupt stops the run) */
+        if (k < 0)
+            return -errno;
+        d->in_pos = 0;
+        d->in_len = (size_t)k;
+        d->in_total += (uint64_t)k;
+        d->in_eof = k == 0;
+        return 0;
+    }
+}
+
+static ssize_t fail(struct decomp *d, const char *what)
+{
+    snprintf(d->err, sizeof d->err, "%s", what);
+    return -EBADMSG;
+}
+
+static ssize_t read_gzip(struct decomp *d, uint8_t *buf, size_t n)
+{
+    size_t produced = 0;
+    while (produced == 0) {
+        int rc = refill(d);
+        if (rc)
+            return rc;
+        if (d->in_pos == d->in_len && d->in_eof) {
+            if (d->mid_unit)
+                return fail(d, "the gzip data is truncated (the file ends inside a member)");
+            d->done = true;
+            return 0;
+        }
+        d->z.next_in = d->in + d->in_pos;
+        d->z.avail_in = (uInt)(d->in_len - d->in_pos);
+        d->z.next_out = buf;
+        d->z.avail_out = (uInt)(n > UINT32_MAX ? UINT32_MAX : n);
+        int zr = inflate(&d->z, Z_NO_FLUSH);
+        d->in_pos = d->in_len - d->z.avail_in;
+        produced = (size_t)(d->z.next_out - buf);
+        d->mid_unit = true;
+        if (zr == Z_STREAM_END) { /* a member ended; another may follow */
+            d->mid_unit = false;
+            inflateReset(&d->z);
+        } else if (zr == Z_BUF_ERROR && produced == 0 && d->in_pos == d->in_len) {
+            continue; /* needs more input */
+        } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "corrupt gzip data (%s)", d->z.msg ? d->z.msg : "zlib error");
+            return fail(d, msg);
+        }
+    }
+    return (ssize_t)produced;
+}
+
+static ssize_t read_zstd(struct decomp *d, uint8_t *buf, size_t n)
+{
+    size_t produced = 0;
+    while (produced == 0) {
+        int rc = refill(d);
+        if (rc)
+            return rc;
+        if (d->in_pos == d->in_len && d->in_eof) {
+            if (d->mid_unit)
+                return fail(d, "the zstd data is truncated (the file ends inside a frame)");
+            d->done = true;
+            return 0;
+        }
+        ZSTD_inBuffer in = {d->in, d->in_len, d->in_pos};
+        ZSTD_outBuffer out = {buf, n, 0};
+        size_t zr = ZSTD_decompressStream(d->zs, &out, &in);
+        d->in_pos = in.pos;
+        produced = out.pos;
+        if (ZSTD_isError(zr)) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "corrupt zstd data (%s)", ZSTD_getErrorName(zr));
+            return fail(d, msg);
+        }
+        d->mid_unit = zr != 0; /* 0: a frame is complete */
+    }
+    return (ssize_t)produced;
+}
+
+ssize_t decomp_read(struct decomp *d, uint8_t *buf, size_t n)
+{
+    if (d->done || n == 0)
+        return 0;
+    if (d->err[0])
+        return -EBADMSG;
+    return d->kind == DECOMP_GZIP ? read_gzip(d, buf, n) : read_zstd(d, buf, n);
+}
+
+const char *decomp_error(const struct decomp *d) { return d->err; }
+uint64_t decomp_in_bytes(const struct decomp *d) { return d->in_total; }
+
+void decomp_close(struct decomp *d)
+{
+    if (!d)
+        return;
+    if (d->kind == DECOMP_GZIP)
+        inflateEnd(&d->z);
+    else
+        ZSTD_freeDStream(d->zs);
+    free(d->in);
+    free(d);
+}
