@@ -278,6 +278,47 @@ if [[ "${CSVI_BENCH_CACHE:-1}" == 1 ]]; then
     }')"
 fi
 
+# ---- compressed inputs -------------------------------------------------------------------
+
+# The first 256 MiB of the mixed file, gzip -1 and zstd -1: csvinfer against the bare
+# decompressor (zcat / zstdcat > /dev/null) on the same archive — the decompression-bound
+# floor, since a compressed file is one stream read by one thread. Best of 3.
+COMP_TABLE=""
+if [[ "${CSVI_BENCH_COMPRESSED:-1}" == 1 ]]; then
+    for tool in gzip zstd; do
+        command -v "$tool" >/dev/null || {
+            note "installing $tool"
+            SUDO=()
+            if [[ "$(id -u)" -ne 0 ]] && command -v sudo >/dev/null; then SUDO=(sudo); fi
+            ${SUDO[@]+"${SUDO[@]}"} apt-get install -y "$tool" >/dev/null 2>&1 ||
+                { ${SUDO[@]+"${SUDO[@]}"} apt-get update >/dev/null && ${SUDO[@]+"${SUDO[@]}"} apt-get install -y "$tool" >/dev/null; }
+        }
+    done
+    big_file mixed
+    part="$DATA/mixed-256M-s$SEED.csv"
+    [[ -f "$part" ]] || head -c $((256 << 20)) "$BIG_FILE" >"$part"
+    [[ -f "$part.gz" ]] || gzip -1 -k -c "$part" >"$part.gz"
+    [[ -f "$part.zst" ]] || zstd -q -1 "$part" -o "$part.zst"
+    COMP_TABLE="$(printf '%-12s %12s %10s %10s %12s %10s\n' archive 'archive B' 'decomp s' 'csvi s' 'csvi/decomp' 'MB/s CSV')"$'\n'
+    for kind in gz zst; do
+        a="$part.$kind"
+        dec=(zcat "$a")
+        [[ $kind == zst ]] && dec=(zstdcat "$a")
+        cat "$a" >/dev/null
+        B_DEC="" B_CSVI=""
+        for ((i = 1; i <= RUNS; i++)); do
+            timed "decompress $kind" "${dec[@]}"
+            B_DEC="$(min "$B_DEC" "$T_SECS")"
+            fresh_xdg
+            timed "csvinfer $kind" "$BIN" --format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "$a"
+            B_CSVI="$(min "$B_CSVI" "$T_SECS")"
+        done
+        COMP_TABLE+="$(awk -v k="$kind" -v ab="$(stat -c %s "$a")" -v d="$B_DEC" -v c="$B_CSVI" \
+            -v pb="$(stat -c %s "$part")" 'BEGIN {
+            printf "%-12s %12d %10.3f %10.3f %12.2f %10.0f\n", k, ab, d, c, c / d, pb / 1e6 / c }')"$'\n'
+    done
+fi
+
 # ---- report -------------------------------------------------------------------------
 
 cpu="$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)"
@@ -291,6 +332,11 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
         "csvi/wc-l and csvi/cat are ratios of wall times; MB = 10^6 bytes"
     echo
     printf '%s' "$TABLE"
+    if [[ -n "$COMP_TABLE" ]]; then
+        echo
+        echo "# compressed inputs: the first 256 MiB of the mixed file, gzip -1 / zstd -1 (best of $RUNS)"
+        printf '%s' "$COMP_TABLE"
+    fi
     if [[ -n "$CACHE_TABLE" ]]; then
         echo
         echo "# verdict cache (best of $RUNS; ratios to the --no-cache run of the same round set)"

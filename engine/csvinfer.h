@@ -269,6 +269,15 @@ const char *csvi_engine_ledger_path(const csvi_engine *e); /* NULL: no ledger */
  * CSVI_ERR_INTERRUPTED. */
 void csvi_interrupt(void);
 bool csvi_interrupted(void);
+/* Be told of each file as soon as its result is final (for output that
+ * streams, e.g. NDJSON): fn runs once per file, on the thread that finished
+ * it (the merger thread, or the caller's), one call at a time, in the order
+ * files finish — input order within the pipeline, but compressed files,
+ * stdin and files that could not be opened may come before or after it.
+ * The result stays valid until the engine is freed. */
+typedef void (*csvi_file_fn)(void *ctx, const struct csvi_file_result *r);
+void csvi_engine_on_file(csvi_engine *e, csvi_file_fn fn, void *ctx);
+
 /* Progress of the running engine, for a progress line (any thread). */
 struct csvi_progress {
     uint64_t files_done, files_total, bytes_done, bytes_total;

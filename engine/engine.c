@@ -132,6 +132,7 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
     csvi_engine *e = calloc(1, sizeof *e);
     if (!e)
         goto nomem;
+    pthread_mutex_init(&e->on_file_mu, NULL);
     if (opt)
         e->cfg.opt = *opt;
     else
@@ -197,6 +198,7 @@ void csvi_engine_free(csvi_engine *e)
     reader_destroy(e->rd);
     cache_close(e->cache, NULL); /* writes what is waiting, compacts if needed */
     run_free(e);
+    pthread_mutex_destroy(&e->on_file_mu);
     free(e->cache_dir);
     free(e->cache_warning);
     for (size_t i = 0; i < e->n_files; i++)

@@ -13,6 +13,7 @@
 
 #include "csvinfer.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -332,6 +333,9 @@ struct csvi_engine {
     uint8_t *reported;         /* [cap_files]: result i's events are written (the merger
                                   or the calling thread, never both for one file) */
     atomic_uint_fast64_t files_done, files_total, bytes_done, bytes_total;
+    csvi_file_fn on_file;      /* csvi_engine_on_file: set before a run, read-only in it */
+    void *on_file_ctx;
+    pthread_mutex_t on_file_mu; /* one on_file call at a time */
 };
 
 /* A file's result is final (from the merger thread or the calling thread):

@@ -214,6 +214,22 @@ static void log_file(const struct csvi_file_result *r)
             (unsigned long long)r->cache_slices, (unsigned long long)r->cache_hits, r->n_drift);
 }
 
+void csvi_engine_on_file(csvi_engine *e, csvi_file_fn fn, void *ctx)
+{
+    e->on_file = fn;
+    e->on_file_ctx = ctx;
+}
+
+static void tell_caller(csvi_engine *e, const struct csvi_file_result *r)
+{
+    log_file(r);
+    if (!e->on_file || r->interrupted)
+        return;
+    pthread_mutex_lock(&e->on_file_mu);
+    e->on_file(e->on_file_ctx, r);
+    pthread_mutex_unlock(&e->on_file_mu);
+}
+
 void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
 {
     size_t idx = (size_t)(r - e->files);
@@ -222,7 +238,7 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     e->reported[idx] = 1;
     atomic_fetch_add(&e->files_done, 1);
     if (!e->ledger || r->interrupted) {
-        log_file(r);
+        tell_caller(e, r);
         return;
     }
     char *key = run_path_key(r->path);
@@ -242,7 +258,7 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         }
         ledger_add(e->ledger, ev);
         free(key);
-        log_file(r);
+        tell_caller(e, r);
         return;
     }
     json_t *prev = json_object_get(e->last_schemas, key);
@@ -281,7 +297,7 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         ledger_add(e->ledger, d);
     }
     free(key);
-    log_file(r);
+    tell_caller(e, r); /* after drift: the caller sees it */
 }
 
 enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
