@@ -159,28 +159,43 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
     return true;
 }
 
-static const uint8_t hex_table[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
-    ['8'] = 1, ['9'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1,
-};
+/* SWAR: the high bit of each byte of the result is set where that byte of w
+ * is in [lo, hi].  Only for w of ASCII bytes (no byte >= 0x80), so that no
+ * addition carries into the next byte; lo >= 0x21 and hi <= 0x7e. */
+static inline uint64_t bytes_in_range(uint64_t w, uint8_t lo, uint8_t hi)
+{
+    const uint64_t ones = 0x0101010101010101ull;
+    uint64_t ge_lo = w + ones * (uint64_t)(0x80 - lo); /* high bit: byte >= lo */
+    uint64_t gt_hi = w + ones * (uint64_t)(0x7f - hi); /* high bit: byte > hi */
+    return ge_lo & ~gt_hi & 0x8080808080808080ull;
+}
 
+/* Are the 8 bytes of w all hexadecimal digits? */
+static inline bool eight_hex(uint64_t w)
+{
+    if (w & 0x8080808080808080ull)
+        return false;
+    uint64_t ok = bytes_in_range(w, '0', '9') |
+                  bytes_in_range(w | 0x2020202020202020ull, 'a', 'f');
+    return ok == 0x8080808080808080ull;
+}
+
+/* 8-4-4-4-12 hexadecimal digits with dashes, checked 8 bytes at a time. */
 static bool is_uuid(const uint8_t *p, size_t n)
 {
     if (n != 36 || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
         return false;
-    unsigned ok = 1;
-    for (size_t i = 0; i < 8; i++)
-        ok &= hex_table[p[i]];
-    for (size_t i = 9; i < 13; i++)
-        ok &= hex_table[p[i]];
-    for (size_t i = 14; i < 18; i++)
-        ok &= hex_table[p[i]];
-    for (size_t i = 19; i < 23; i++)
-        ok &= hex_table[p[i]];
-    for (size_t i = 24; i < 36; i++)
-        ok &= hex_table[p[i]];
-    return ok;
+    uint64_t a, b, c, d;
+    uint32_t h1, h2, h3, h4;
+    memcpy(&a, p, 8);
+    memcpy(&h1, p + 9, 4);
+    memcpy(&h2, p + 14, 4);
+    memcpy(&h3, p + 19, 4);
+    memcpy(&h4, p + 24, 4);
+    memcpy(&d, p + 28, 8);
+    b = (uint64_t)h1 | (uint64_t)h2 << 32;
+    c = (uint64_t)h3 | (uint64_t)h4 << 32;
+    return eight_hex(a) && eight_hex(b) && eight_hex(c) && eight_hex(d);
 }
 
 /* Dates, timestamps, timestamptz, times. */

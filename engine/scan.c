@@ -82,16 +82,27 @@ void scanner_free(struct scanner *s)
     s->cap = 0;
 }
 
+/* Room for `more` fields after the first nf (a block of 64 bytes ends at
+ * most 64), so the per-field store needs no check. */
+static int reserve_fields(struct scanner *s, size_t nf, size_t more)
+{
+    if (nf + more <= s->cap)
+        return 0;
+    size_t cap = s->cap * 2;
+    while (cap < nf + more)
+        cap *= 2;
+    struct scan_field *f = realloc(s->fields, cap * sizeof *f);
+    if (!f)
+        return -ENOMEM;
+    s->fields = f;
+    s->cap = cap;
+    return 0;
+}
+
 static int push_field(struct scanner *s, size_t *nf, size_t start, size_t end, uint32_t nq)
 {
-    if (*nf == s->cap) {
-        size_t cap = s->cap * 2;
-        struct scan_field *f = realloc(s->fields, cap * sizeof *f);
-        if (!f)
-            return -ENOMEM;
-        s->fields = f;
-        s->cap = cap;
-    }
+    if (reserve_fields(s, *nf, 1))
+        return -ENOMEM;
     s->fields[(*nf)++] = (struct scan_field){start, end, nq};
     return 0;
 }
@@ -130,6 +141,9 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
              * so the common block costs no population count at all. */
             uint64_t qrem = q;
             uint64_t qnl = nm[bi] & inq;
+            if (st && reserve_fields(s, nf, 64))
+                return -ENOMEM;
+            struct scan_field *fields = s->fields;
             while (st) {
                 unsigned bit = (unsigned)__builtin_ctzll(st);
                 st &= st - 1;
@@ -145,8 +159,7 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
                 size_t end = pos;
                 if (is_nl && end > field_start && buf[end - 1] == '\r')
                     end--;
-                if (push_field(s, &nf, field_start, end, nq))
-                    return -ENOMEM;
+                fields[nf++] = (struct scan_field){field_start, end, nq};
                 field_start = pos + 1;
                 if (!is_nl)
                     continue;
@@ -156,7 +169,7 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
                     next_line += (uint64_t)__builtin_popcountll(qnl & below);
                     qnl &= ~below;
                 }
-                bool go_on = fn(ctx, buf, s->fields, nf, rec_line);
+                bool go_on = fn(ctx, buf, fields, nf, rec_line);
                 nf = 0;
                 rec_start = pos + 1;
                 rec_line = next_line;

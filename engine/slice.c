@@ -137,7 +137,7 @@ static bool bare_cr_cb(void *ctx, const uint8_t *buf, const struct scan_field *f
     return !c->v->bare_cr_line;
 }
 
-static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+__attribute__((flatten)) static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
                       uint64_t line)
 {
     struct slice_ctx *c = ctx;

@@ -874,3 +874,28 @@ Test(tolerant, nulls_are_not_exceptions)
     cr_expect_str_eq(col.examples[0].value, "x");
     csvi_column_clear(&col);
 }
+
+/* The uuid recogniser reads 8 bytes at a time: every position of a uuid,
+ * set to every byte value, is a uuid exactly when a dash is at a dash
+ * position and a hexadecimal digit (either case) at a digit position. */
+Test(value, uuid_every_position_every_byte)
+{
+    const char *base = "123e4567-e89b-12d3-a456-426614174000";
+    char v[37];
+    for (int pos = 0; pos < 36; pos++) {
+        for (int b = 1; b < 256; b++) {
+            memcpy(v, base, 37);
+            v[pos] = (char)b;
+            bool dash_pos = pos == 8 || pos == 13 || pos == 18 || pos == 23;
+            bool hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f') || (b >= 'A' && b <= 'F');
+            bool want = dash_pos ? b == '-' : hex;
+            enum csvi_type t = csvi_value_type(v, 36, NULL);
+            if (want)
+                cr_assert_eq(t, CSVI_TYPE_UUID, "byte 0x%02x at %d: %s", b, pos,
+                             csvi_type_name(t));
+            else
+                cr_assert_neq(t, CSVI_TYPE_UUID, "byte 0x%02x at %d should not make a uuid",
+                              b, pos);
+        }
+    }
+}
