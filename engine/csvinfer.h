@@ -216,6 +216,8 @@ struct csvi_file_result {
     char *drift_since;         /* time of the run compared with (ISO 8601), or NULL */
     bool interrupted;          /* the run stopped (SIGINT/SIGTERM) before this file's end */
     const char *compression;   /* "gzip", "zstd" (bytes: the CSV it held), or NULL */
+    char digest[42];           /* content digest "xxh3-128:..." when a ledger is written and
+                                  the whole file was read (docs/ledger.md); "" otherwise */
 };
 #define CSVI_MAX_ERRORS 100
 

@@ -12,6 +12,7 @@
  * size, and the column states: nothing grows with the file.
  */
 #include "internal.h"
+#include "digest.h"
 #include "../io/decompress.h"
 
 #include <errno.h>
@@ -25,7 +26,8 @@
 /* Where the bytes come from: the fd itself, or a gzip/zstd stream on it. */
 struct source {
     int fd;
-    struct decomp *dc; /* NULL: plain */
+    struct decomp *dc;         /* NULL: plain */
+    struct content_digest *dg; /* plain bytes read are digested (NULL: not) */
 };
 
 static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
@@ -33,6 +35,8 @@ static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
     if (src->dc)
         return decomp_read(src->dc, buf, n);
     ssize_t k = read(src->fd, buf, n);
+    if (k > 0 && src->dg)
+        digest_update(src->dg, buf, (size_t)k);
     return k < 0 ? -errno : k;
 }
 
@@ -105,10 +109,10 @@ static uint64_t first_record_line(const uint8_t *p, size_t n)
 }
 
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
-                          struct csvi_file_result *res)
+                          struct content_digest *dg, struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
-    struct source src = {fd, NULL};
+    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL};
     if (compression != DECOMP_NONE && decomp_open(fd, (enum decomp_kind)compression, &src.dc))
         return CSVI_ERR_NOMEM;
     res->compression = decomp_name((enum decomp_kind)compression);
@@ -227,6 +231,9 @@ out:
                          (uint64_t)sb.st_size > total
                      ? (uint64_t)sb.st_size
                      : total; /* compressed: the bytes of CSV it held */
+    if (src.dg && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == total &&
+        src.dg->total + src.dg->in_leaf == total)
+        digest_final(src.dg, res->digest); /* read to its end: the digest is the file's */
     decomp_close(src.dc);
     res->cache_slices = res->bytes ? 1 : 0; /* one slice per file on this path */
     free(s.scratch);

@@ -360,8 +360,10 @@ void run_free(csvi_engine *e);
 /* Infer one opened file (fd) sequentially, through one buffer, into *res
  * (path already set).  Never fails on data: problems become res->errors.
  * Returns CSVI_ERR_NOMEM only. */
+struct content_digest;
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd,
                           int compression /* enum decomp_kind: DECOMP_NONE, gzip, zstd */,
+                          struct content_digest *dg /* NULL: none; else res->digest if whole */,
                           struct csvi_file_result *res);
 
 /* The parallel engine (pipeline.c): infer the regular files of items, in

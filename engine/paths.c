@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "internal.h"
+#include "digest.h"
 #include "../cache/cache.h"
 #include "../io/decompress.h"
 #include "../io/reader.h"
@@ -99,7 +100,12 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
         bool regular = !is_stdin && S_ISREG(sb.st_mode);
         if (!is_stdin)
             posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        st = infer_fd(&e->cfg, fd, regular ? (int)compression_of(fd) : DECOMP_NONE, r);
+        struct content_digest dg; /* for the ledger: only a file read whole gets one */
+        bool digest = regular && e->ledger && digest_init(&dg) == 0;
+        st = infer_fd(&e->cfg, fd, regular ? (int)compression_of(fd) : DECOMP_NONE,
+                      digest ? &dg : NULL, r);
+        if (digest)
+            digest_free(&dg);
         if (csvi_interrupted())
             r->interrupted = true;
         struct stat now, named;

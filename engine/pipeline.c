@@ -34,6 +34,7 @@
  *   pipeline.failed       atomic: out of memory anywhere.
  */
 #include "internal.h"
+#include "digest.h"
 #include "pipeline_cache.h"
 #include "threading.h"
 #include "../io/reader.h"
@@ -53,6 +54,7 @@
 #define WORK_UNIT (1u << 20)   /* a slice is inferred in units of about this size, so a
                                   worker's bytes are still in cache (4 MiB at most in
                                   flight per worker instead of 8 MiB cold) */
+_Static_assert(BLOCK == DIGEST_BLOCK, "the digest's leaves are the blocks read");
 
 struct pbuf {
     uint8_t *data;
@@ -72,6 +74,8 @@ struct pipe_file {
     struct stat st0;          /* at open: changed-under-the-reader check (splitter) */
     char *changed;            /* how it changed while read: written by the splitter before
                                  the file's last job is pushed; the merger reports it */
+    struct content_digest dg; /* splitter only: the digest being made (dg.root NULL: none) */
+    char digest[42];          /* the final digest, written like `changed` ("" : none) */
     struct file_plan plan;
     struct file_merge merge;  /* merger thread only */
     double t0;
@@ -107,6 +111,9 @@ struct pipeline {
     uint64_t next_gseq;        /* splitter only */
     struct pipe_cache pc;      /* pc.st: splitter only; the cache itself is thread-safe */
     csvi_engine *eng;          /* run_file_finished and progress (thread-safe) */
+    bool digest_on;            /* content digests for the ledger */
+    bool digest_big;           /* ... of files of several chunks too: their blocks are the
+                                  digest's 256 KiB leaves (chunk size a multiple of it) */
     atomic_bool failed;
 };
 
@@ -174,6 +181,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         pcache_record_unit(&p->pc, j->rec, &f->plan, f->res, &j->v, j->first_line, j->rc != 0);
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
+        memcpy(f->res->digest, f->digest, sizeof f->digest);
         if (f->changed) {
             result_add_error(f->res, 0, CSVI_EK_FILE_CHANGED, "%s", f->changed);
             free(f->changed);
@@ -534,6 +542,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     const struct csvi_options *opt = &p->cfg->opt;
     const size_t C = p->chunk;
     uint64_t S = f->size;
+    if (p->digest_big && digest_init(&f->dg) != 0)
+        return -ENOMEM;
     struct pbuf *cur = pool_get(p);
     uint64_t q_total = 0, nl_total = 0, q, nl;
     /* The quote byte must be known to count quotes: the plan comes from the
@@ -600,9 +610,12 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     for (size_t k = 0; k * BLOCK < cur_len; k++) {
         size_t bl = cur_len - k * BLOCK < BLOCK ? cur_len - k * BLOCK : BLOCK;
         split_count(cur->data + k * BLOCK, bl, quote, &q, &nl);
-        if (pc) {
+        if (pc || f->dg.root) {
             XXH128_hash_t h = XXH3_128bits(cur->data + k * BLOCK, bl);
-            pcache_slice_blocks(pc, &h, 1);
+            if (pc)
+                pcache_slice_blocks(pc, &h, 1);
+            if (f->dg.root)
+                digest_block(&f->dg, h, bl);
         }
         if (k < cur->nb) {
             cur->bq[k] = q;
@@ -623,6 +636,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         }
         if (raw_end >= S) {
             check_changed(f, fd, f->res->path);
+            if (f->dg.root)
+                digest_final(&f->dg, f->digest);
             if (pc)
                 key = pcache_slice_end(pc, NULL, 0, first, true, false);
             return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false,
@@ -641,6 +656,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
             continue;
         }
         size_t nlen = (size_t)got;
+        for (size_t k = 0; f->dg.root && k < nxt->nbh; k++)
+            digest_block(&f->dg, nxt->bh[k], nlen - k * BLOCK < BLOCK ? nlen - k * BLOCK : BLOCK);
         bool inside = q_total & 1u;
         size_t b;
         if (!inside && cur_len > 0 && cur->data[cur_len - 1] == '\n')
@@ -714,6 +731,11 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
             start = 3;
         }
         check_changed(f, fds[i], f->res->path);
+        if (p->digest_on && digest_init(&f->dg) == 0) {
+            digest_update(&f->dg, bufs[i]->data, len);
+            digest_final(&f->dg, f->digest);
+            digest_free(&f->dg);
+        }
         int d = dispatch(p, f, bufs[i], start, len - start, 1, true, true, true, false, true);
         if (d)
             rc = d;
@@ -729,6 +751,8 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     p->cfg = cfg;
     p->rd = rd;
     p->eng = e;
+    p->digest_on = e && e->ledger;
+    p->digest_big = p->digest_on && opt->chunk_size % BLOCK == 0;
     if (pcache_init(&p->pc, cache, cfg))
         return -ENOMEM;
     p->chunk = opt->chunk_size;
@@ -752,9 +776,10 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
         b->nb = 0;
         b->bq = calloc(p->max_blocks + 1, sizeof *b->bq);
         b->bn = calloc(p->max_blocks + 1, sizeof *b->bn);
-        b->bh = cache ? calloc(p->max_blocks + 1, sizeof *b->bh) : NULL;
+        bool hash = cache || p->digest_big; /* block hashes: cache keys, digests */
+        b->bh = hash ? calloc(p->max_blocks + 1, sizeof *b->bh) : NULL;
         b->nbh = 0;
-        if (!b->bq || !b->bn || (cache && !b->bh))
+        if (!b->bq || !b->bn || (hash && !b->bh))
             return -ENOMEM;
         atomic_init(&b->refs, 0);
         tqueue_push(&p->pool, b);
@@ -846,6 +871,10 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
             f->res->bytes = f->size;
             if (f->size == 0) { /* nothing to read: a job with no bytes */
                 close(fd);
+                if (p.digest_on && digest_init(&f->dg) == 0) {
+                    digest_final(&f->dg, f->digest);
+                    digest_free(&f->dg);
+                }
                 rc = dispatch(&p, f, pool_get(&p), 0, 0, 1, true, true, true, false, true);
                 if (rc)
                     break;
@@ -877,6 +906,7 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
     for (size_t m = 0; m < n; m++) {
         file_plan_free(&files[m].plan);
         free(files[m].changed); /* a file whose last job never reached the merger */
+        digest_free(&files[m].dg);
     }
     free(files);
     return failed ? CSVI_ERR_NOMEM : CSVI_OK;

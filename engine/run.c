@@ -276,6 +276,7 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     json_object_set_new(ev, "path", jstr(key));
     json_object_set_new(ev, "size", json_integer((json_int_t)r->bytes));
     json_object_set_new(ev, "mtime", mtime[0] ? json_string(mtime) : json_null());
+    json_object_set_new(ev, "digest", r->digest[0] ? json_string(r->digest) : json_null());
     json_object_set_new(ev, "rows", json_integer((json_int_t)r->rows));
     json_object_set_new(ev, "errors", json_integer((json_int_t)r->error_total));
     json_object_set_new(ev, "seconds", json_real(r->seconds));
