@@ -26,6 +26,8 @@ echo "== postgresql: every inferred schema must load its file (scripts/pg-test.s
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-test.sh"
 echo "== sqlite: every --sql-dialect sqlite script must load its file (scripts/sqlite-test.sh)"
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/sqlite-test.sh"
+echo "== ledger: SIGKILL/SIGTERM/SIGINT at random moments and concurrent writers leave a true ledger (tests/ledger-kill.sh)"
+bash "$CSVI_ROOT/tests/ledger-kill.sh" "$CSVI_ROOT/build/csvinfer"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
