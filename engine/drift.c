@@ -90,10 +90,10 @@ static long find_old(const struct old_col *o, size_t n, const char *name)
     return -1;
 }
 
-static long find_new(const struct csvi_file_result *r, const char *name)
+static long find_new(char *const *names, size_t n, const char *name)
 {
-    for (size_t i = 0; i < r->n_columns; i++)
-        if (strcmp(r->columns[i].name, name) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
             return (long)i;
     return -1;
 }
@@ -111,58 +111,71 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
         o[i] = (struct old_col){name ? name : "", type ? type_of(type) : -1,
                                 json_is_true(json_object_get(c, "nullable"))};
     }
-    /* renames: a new name at a position whose old name is gone, same type */
-    bool *renamed_new = calloc(r->n_columns + 1, sizeof *renamed_new);
+    /* the new names as the ledger holds them (bytes that are not UTF-8 as U+FFFD),
+     * so a latin-1 header compares equal to itself from the last run */
+    size_t nn = r->n_columns;
+    char **names = calloc(nn + 1, sizeof *names);
+    bool *renamed_new = calloc(nn + 1, sizeof *renamed_new);
     bool *renamed_old = calloc(n_old + 1, sizeof *renamed_old);
-    if (!renamed_new || !renamed_old)
+    if (!names || !renamed_new || !renamed_old)
         goto out;
-    for (size_t i = 0; i < r->n_columns && i < n_old; i++) {
+    for (size_t i = 0; i < nn; i++)
+        if (!(names[i] = utf8_sanitize(r->columns[i].name)))
+            goto out;
+    for (size_t i = 0; i < nn && i < n_old; i++) {
         const struct csvi_column *c = &r->columns[i];
-        if (find_old(o, n_old, c->name) < 0 && find_new(r, o[i].name) < 0 &&
+        if (find_old(o, n_old, names[i]) < 0 && find_new(names, nn, o[i].name) < 0 &&
             o[i].type == (int)c->type) {
             renamed_new[i] = renamed_old[i] = true;
-            add(r, &cap, CSVI_DRIFT_COLUMN_RENAMED, c->name,
+            add(r, &cap, CSVI_DRIFT_COLUMN_RENAMED, names[i],
                 fmt("was \"%s\" (column %zu)", o[i].name, i + 1));
         }
     }
-    for (size_t i = 0; i < r->n_columns; i++) {
+    for (size_t i = 0; i < nn; i++) {
         const struct csvi_column *c = &r->columns[i];
-        long j = find_old(o, n_old, c->name);
+        long j = find_old(o, n_old, names[i]);
         if (renamed_new[i])
             continue;
         if (j < 0) {
-            add(r, &cap, CSVI_DRIFT_COLUMN_ADDED, c->name,
+            add(r, &cap, CSVI_DRIFT_COLUMN_ADDED, names[i],
                 fmt("column %zu, %s", i + 1, csvi_type_name(c->type)));
             continue;
         }
         int from = o[j].type, to = (int)c->type;
         if (from != to)
             add(r, &cap, widens(from, to) ? CSVI_DRIFT_TYPE_WIDENED : CSVI_DRIFT_TYPE_CHANGED,
-                c->name,
+                names[i],
                 fmt("%s -> %s", from >= 0 ? csvi_type_name((enum csvi_type)from) : "?",
                     csvi_type_name(c->type)));
         if (o[j].nullable != c->nullable)
             add(r, &cap, c->nullable ? CSVI_DRIFT_NOW_NULLABLE : CSVI_DRIFT_NOW_NOT_NULL,
-                c->name, fmt("%llu null%s now", (unsigned long long)c->null_count,
+                names[i], fmt("%llu null%s now", (unsigned long long)c->null_count,
                              c->null_count == 1 ? "" : "s"));
     }
     for (size_t j = 0; j < n_old; j++)
-        if (!renamed_old[j] && find_new(r, o[j].name) < 0)
+        if (!renamed_old[j] && find_new(names, nn, o[j].name) < 0)
             add(r, &cap, CSVI_DRIFT_COLUMN_REMOVED, o[j].name, fmt("was column %zu", j + 1));
-    /* order of the columns both have */
+    /* order of the columns both have: the first that now follows a column it
+     * used to precede */
     long last = -1;
-    for (size_t i = 0; i < r->n_columns; i++) {
-        long j = renamed_new[i] ? (long)i : find_old(o, n_old, r->columns[i].name);
+    size_t last_i = 0;
+    for (size_t i = 0; i < nn; i++) {
+        long j = renamed_new[i] ? (long)i : find_old(o, n_old, names[i]);
         if (j < 0)
             continue;
         if (j < last) {
-            add(r, &cap, CSVI_DRIFT_COLUMNS_REORDERED, r->columns[i].name,
-                fmt("\"%s\" now comes before columns it used to follow", r->columns[i].name));
+            add(r, &cap, CSVI_DRIFT_COLUMNS_REORDERED, names[i],
+                fmt("\"%s\" now comes after \"%s\"; it used to come before it", names[i],
+                    names[last_i]));
             break;
         }
         last = j;
+        last_i = i;
     }
 out:
+    for (size_t i = 0; names && i < nn; i++)
+        free(names[i]);
+    free(names);
     free(renamed_new);
     free(renamed_old);
     free(o);

@@ -354,6 +354,9 @@ void drift_clear(struct csvi_file_result *r);
  * absolute path; "-" for stdin).  malloc'd; NULL if out of memory / unknown. */
 char *run_default_ledger_path(void);
 char *run_path_key(const char *path);
+/* A copy of s with every byte that is not UTF-8 replaced by U+FFFD (as names
+ * and paths are written to the ledger); malloc'd, NULL if out of memory. */
+char *utf8_sanitize(const char *s);
 /* Free the run's ledger, schemas and bookkeeping (engine free). */
 void run_free(csvi_engine *e);
 

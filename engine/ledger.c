@@ -75,8 +75,19 @@ int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms, stru
     *why = NULL;
     int rc = mkdir_parents(path);
     int fd = rc ? -1 : open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    struct stat sb;
+    if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
+        close(fd); /* a device, FIFO...: not a ledger (and never read one forever) */
+        fd = -1;
+        rc = -EINVAL;
+    }
     if (fd < 0) {
         rc = rc ? rc : -errno;
+        if (rc == -EINVAL) {
+            if (asprintf(why, "the ledger %s is not a regular file", path) < 0)
+                *why = NULL;
+            return rc;
+        }
         if (asprintf(why, "cannot open the ledger %s: %s", path, strerror(-rc)) < 0)
             *why = NULL;
         return rc;
@@ -202,6 +213,8 @@ int ledger_close(struct ledger *l)
     return err;
 }
 
+#define LEDGER_MAX_LINE (64u << 20) /* longer lines (no event is) are skipped unread */
+
 int ledger_read(const char *path, void (*fn)(void *ctx, json_t *event), void *ctx,
                 uint64_t *skipped)
 {
@@ -209,30 +222,50 @@ int ledger_read(const char *path, void (*fn)(void *ctx, json_t *event), void *ct
     FILE *f = fopen(path, "re");
     if (!f)
         return errno == ENOENT ? 0 : -errno;
+    struct stat sb;
+    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        fclose(f);
+        return -EINVAL; /* /dev/zero is endless: only regular files are ledgers */
+    }
     /* a shared lock: never read a batch half-written */
     while (flock(fileno(f), LOCK_SH) != 0 && errno == EINTR)
         ;
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, f)) > 0) {
-        if (line[n - 1] != '\n') { /* a torn last line */
-            (*skipped)++;
-            break;
-        }
-        json_error_t jerr;
-        json_t *ev = json_loadb(line, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
-        if (!ev || !json_is_object(ev) || !json_is_string(json_object_get(ev, "event"))) {
-            json_decref(ev);
-            if (n > 1)
-                (*skipped)++;
+    size_t cap = 64 * 1024, n = 0;
+    char *line = malloc(cap);
+    bool overlong = false;
+    int c = 0, rc = line ? 0 : -ENOMEM;
+    while (rc == 0 && (c = getc_unlocked(f)) != EOF) {
+        if (c != '\n') {
+            if (overlong)
+                continue;
+            if (n + 1 >= cap) {
+                char *nl = cap < LEDGER_MAX_LINE ? realloc(line, cap * 2) : NULL;
+                if (!nl) {
+                    overlong = true; /* skip to its end */
+                    continue;
+                }
+                line = nl;
+                cap *= 2;
+            }
+            line[n++] = (char)c;
             continue;
         }
-        fn(ctx, ev);
+        json_error_t jerr;
+        json_t *ev = overlong ? NULL : json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+        if (!ev || !json_is_object(ev) || !json_is_string(json_object_get(ev, "event"))) {
+            if (n || overlong)
+                (*skipped)++;
+        } else {
+            fn(ctx, ev);
+        }
         json_decref(ev);
+        n = 0;
+        overlong = false;
     }
+    if (n || overlong) /* a torn last line */
+        (*skipped)++;
     free(line);
     flock(fileno(f), LOCK_UN);
     fclose(f);
-    return 0;
+    return rc;
 }

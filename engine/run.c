@@ -51,18 +51,12 @@ static void iso_now(char out[32])
     iso_time(out, &ts);
 }
 
-/* A JSON string of s; bytes that are not UTF-8 (a latin-1 file or column
- * name) become U+FFFD, since JSON (and jansson) hold only Unicode. */
-static json_t *jstr(const char *s)
+char *utf8_sanitize(const char *s)
 {
-    if (!s)
-        return json_null();
     size_t n = strlen(s);
-    if (utf8_first_invalid((const uint8_t *)s, n) == n)
-        return json_stringn(s, n);
     char *fixed = malloc(3 * n + 1), *w = fixed;
     if (!fixed)
-        return json_null();
+        return NULL;
     size_t i = 0;
     while (i < n) {
         size_t ok = utf8_first_invalid((const uint8_t *)s + i, n - i);
@@ -75,7 +69,17 @@ static json_t *jstr(const char *s)
             i++;
         }
     }
-    json_t *j = json_stringn(fixed, (size_t)(w - fixed));
+    *w = '\0';
+    return fixed;
+}
+
+/* A JSON string of s (utf8_sanitize'd: JSON and jansson hold only Unicode). */
+static json_t *jstr(const char *s)
+{
+    if (!s)
+        return json_null();
+    char *fixed = utf8_sanitize(s);
+    json_t *j = fixed ? json_string(fixed) : NULL;
     free(fixed);
     return j ? j : json_null();
 }
@@ -110,17 +114,56 @@ char *run_path_key(const char *path)
     if (strcmp(path, "-") == 0)
         return strdup("-");
     char *abs = realpath(path, NULL);
-    return abs ? abs : strdup(path);
+    if (!abs) { /* gone (renamed, deleted): its directory's real path and its name */
+        const char *slash = strrchr(path, '/');
+        char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+        char *rdir = dir ? realpath(dir, NULL) : NULL;
+        const char *base = slash ? slash + 1 : path;
+        if (!rdir || asprintf(&abs, "%s%s%s", rdir, strcmp(rdir, "/") ? "/" : "", base) < 0)
+            abs = NULL;
+        free(dir);
+        free(rdir);
+    }
+    char *key = utf8_sanitize(abs ? abs : path); /* as the ledger stores it */
+    free(abs);
+    return key;
 }
+
+/* Reading the ledger for drift: the basis of a path is its last file_done
+ * from a run that ended and whose output reached the user (run_end status
+ * ok, errors or drift).  A run interrupted, failed or killed (no run_end)
+ * showed nobody its drift, so its schemas do not count: the next complete
+ * run reports the change. */
+struct remember {
+    json_t *last;     /* path -> file_done: the basis */
+    json_t *pending;  /* run id -> {path -> file_done} until the run's run_end */
+};
 
 static void remember_schema(void *ctx, json_t *ev)
 {
-    json_t *last = ctx;
+    struct remember *m = ctx;
     const char *kind = json_string_value(json_object_get(ev, "event"));
-    const char *path = json_string_value(json_object_get(ev, "path"));
-    if (kind && path && strcmp(kind, "file_done") == 0 &&
-        json_is_array(json_object_get(ev, "schema")))
-        json_object_set(last, path, ev); /* later events replace earlier ones */
+    const char *run = json_string_value(json_object_get(ev, "run"));
+    if (!kind || !run)
+        return;
+    if (strcmp(kind, "file_done") == 0) {
+        const char *path = json_string_value(json_object_get(ev, "path"));
+        if (!path || !json_is_array(json_object_get(ev, "schema")))
+            return;
+        json_t *files = json_object_get(m->pending, run);
+        if (!files) {
+            files = json_object();
+            json_object_set_new(m->pending, run, files);
+        }
+        json_object_set(files, path, ev); /* later events replace earlier ones */
+    } else if (strcmp(kind, "run_end") == 0) {
+        const char *status = json_string_value(json_object_get(ev, "status"));
+        json_t *files = json_object_get(m->pending, run);
+        if (files && status &&
+            (!strcmp(status, "ok") || !strcmp(status, "errors") || !strcmp(status, "drift")))
+            json_object_update(m->last, files);
+        json_object_del(m->pending, run);
+    }
 }
 
 enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *argv)
@@ -139,15 +182,19 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
         return CSVI_ERR_OUTPUT;
     }
     e->last_schemas = json_object();
+    struct remember rem = {e->last_schemas, json_object()};
     uint64_t skipped = 0;
-    int rc = e->last_schemas ? ledger_read(e->ledger_path, remember_schema, e->last_schemas,
-                                           &skipped)
-                             : -ENOMEM;
+    int rc = e->last_schemas && rem.pending
+                 ? ledger_read(e->ledger_path, remember_schema, &rem, &skipped)
+                 : -ENOMEM;
+    json_decref(rem.pending); /* runs with no run_end (killed, or still running): not a basis */
     char *why = NULL;
     if (rc == 0)
         rc = ledger_open(e->ledger_path, e->cfg.opt.ledger_batch_events,
                          e->cfg.opt.ledger_batch_ms, &e->ledger, &why);
-    else if (asprintf(&why, "cannot read the ledger %s: %s", e->ledger_path, strerror(-rc)) < 0)
+    else if (asprintf(&why, rc == -EINVAL ? "the ledger %s is not a regular file%s"
+                                          : "cannot read the ledger %s: %s",
+                      e->ledger_path, rc == -EINVAL ? "" : strerror(-rc)) < 0)
         why = NULL;
     if (rc) {
         e->ledger_warning = why ? why : strdup("cannot use the ledger");

@@ -548,6 +548,8 @@ int main(int argc, char **argv)
     }
     progress_stop(prog);
     if (interrupted) { /* SIGINT/SIGTERM: no verdict is printed; the ledger says so */
+        print_drift(e, quiet); /* files finished before the signal recorded their new schema:
+                                  say it now, or the next run would not see the change */
         int code = finish_run(e, EXIT_INTERRUPTED);
         fprintf(stderr, "csvinfer: interrupted; no output written%s\n",
                 csvi_engine_ledger_path(e) && code == EXIT_INTERRUPTED
