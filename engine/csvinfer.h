@@ -91,6 +91,8 @@ struct csvi_options {
     bool no_cache;
     const char *cache_dir;      /* NULL: $XDG_CACHE_HOME/csvinfer, else ~/.cache/csvinfer */
     uint64_t cache_size;        /* bound of the store on disk, bytes (default 1 GiB) */
+    bool trust_mtime;           /* a file whose device, inode, size and mtime match a cached
+                                   record is not read at all (risk: docs/cache.md) */
     /* the run ledger (docs/ledger.md): written by csvi_engine_begin_run/end_run */
     bool no_ledger;
     const char *ledger_path;    /* NULL: $XDG_STATE_HOME/csvinfer/ledger.jsonl, else

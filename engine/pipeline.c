@@ -75,6 +75,12 @@ struct pipe_file {
     char *changed;            /* how it changed while read: written by the splitter before
                                  the file's last job is pushed; the merger reports it */
     struct content_digest dg; /* splitter only: the digest being made (dg.root NULL: none) */
+    /* --trust-mtime: the whole-file record, made by the merger from the file's units */
+    bool trust_record;        /* set by the splitter before the file's first job */
+    struct cache_key trust_key;
+    struct codec_buf trust_head, trust_units; /* merger */
+    size_t trust_n;           /* units appended (merger) */
+    bool trust_failed;        /* a unit failed: record nothing (merger) */
     char digest[42];          /* the final digest, written like `changed` ("" : none) */
     struct file_plan plan;
     struct file_merge merge;  /* merger thread only */
@@ -112,6 +118,7 @@ struct pipeline {
     struct pipe_cache pc;      /* pc.st: splitter only; the cache itself is thread-safe */
     csvi_engine *eng;          /* run_file_finished and progress (thread-safe) */
     bool digest_on;            /* content digests for the ledger */
+    bool trust;                /* --trust-mtime (with the cache) */
     bool digest_big;           /* ... of files of several chunks too: their blocks are the
                                   digest's 256 KiB leaves (chunk size a multiple of it) */
     atomic_bool failed;
@@ -179,9 +186,23 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
     run_bytes_done(p->eng, j->len);
     if (j->rec) /* a slice that missed: its value goes to the cache (before v is consumed) */
         pcache_record_unit(&p->pc, j->rec, &f->plan, f->res, &j->v, j->first_line, j->rc != 0);
+    if (f->trust_record) { /* --trust-mtime: the whole file's units, in order */
+        if (j->first)
+            pcache_trust_head(&f->trust_head, f->res->dialect.bom, f->digest, &f->plan, f->res);
+        if (j->rc)
+            f->trust_failed = true;
+        else
+            codec_put_unit(&f->trust_units, &j->v, j->first_line, 1);
+        f->trust_n++;
+    }
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
         memcpy(f->res->digest, f->digest, sizeof f->digest);
+        bool whole = !f->changed && !f->res->interrupted;
+        for (size_t i = 0; i < f->res->n_errors; i++) /* a file read whole, as it is */
+            whole &= f->res->errors[i].kind != CSVI_EK_READ_FAILED;
+        if (f->trust_record && whole && !f->trust_failed)
+            pcache_trust_put(&p->pc, f->trust_key, &f->trust_head, f->trust_n, &f->trust_units);
         if (f->changed) {
             result_add_error(f->res, 0, CSVI_EK_FILE_CHANGED, "%s", f->changed);
             free(f->changed);
@@ -752,6 +773,7 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     p->rd = rd;
     p->eng = e;
     p->digest_on = e && e->ledger;
+    p->trust = cache && opt->trust_mtime;
     p->digest_big = p->digest_on && opt->chunk_size % BLOCK == 0;
     if (pcache_init(&p->pc, cache, cfg))
         return -ENOMEM;
@@ -869,6 +891,47 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                 continue;
             }
             f->res->bytes = f->size;
+            if (p.trust) { /* --trust-mtime: a file seen as it is needs no reading */
+                f->trust_key = pcache_trust_key(&p.pc, (uint64_t)f->st0.st_dev,
+                                                (uint64_t)f->st0.st_ino, f->size,
+                                                (int64_t)f->st0.st_mtim.tv_sec,
+                                                (int64_t)f->st0.st_mtim.tv_nsec);
+                uint8_t *val;
+                size_t vlen;
+                if (cache_get(p.pc.cache, f->trust_key, &val, &vlen) == 1) {
+                    struct slice_verdict *units;
+                    uint64_t *lines;
+                    size_t nu;
+                    f->plan.cfg = cfg;
+                    int d = pcache_trust_decode(val, vlen, &f->plan, f->res, &units, &lines, &nu);
+                    free(val);
+                    if (d == 0) {
+                        memcpy(f->digest, f->res->digest, sizeof f->digest); /* the merger sets it */
+                        if (k) /* file order: the small ones before it go first */
+                            rc = split_small_files(&p, batch, bfds, k);
+                        for (size_t m = 0; m < k; m++)
+                            close(bfds[m]);
+                        k = 0;
+                        if (rc == 0)
+                            rc = dispatch_hit(&p, f, units, lines, nu, (size_t)f->size, true, true);
+                        else
+                            for (size_t u = 0; u < nu; u++)
+                                slice_verdict_free(&units[u]);
+                        free(units);
+                        free(lines);
+                        close(fd);
+                        if (rc)
+                            break;
+                        continue;
+                    }
+                    if (d == -ENOMEM) {
+                        close(fd);
+                        rc = d;
+                        break;
+                    }
+                }
+                f->trust_record = true; /* read it, and record it whole */
+            }
             if (f->size == 0) { /* nothing to read: a job with no bytes */
                 close(fd);
                 if (p.digest_on && digest_init(&f->dg) == 0) {
@@ -906,6 +969,8 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
     for (size_t m = 0; m < n; m++) {
         file_plan_free(&files[m].plan);
         free(files[m].changed); /* a file whose last job never reached the merger */
+        free(files[m].trust_head.data);
+        free(files[m].trust_units.data);
         digest_free(&files[m].dg);
     }
     free(files);

@@ -173,3 +173,76 @@ int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_pl
     *n = (size_t)nu;
     return 0;
 }
+
+/* ---- --trust-mtime: whole-file records ----------------------------------- */
+
+#define TRUST_FORMAT 1u
+
+struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uint64_t ino,
+                                  uint64_t size, int64_t mtime_sec, int64_t mtime_nsec)
+{
+    uint64_t id[5] = {dev, ino, size, (uint64_t)mtime_sec, (uint64_t)mtime_nsec};
+    uint8_t buf[16 + 1 + sizeof id];
+    memcpy(buf, pc->digest, 16);
+    buf[16] = 'M';
+    memcpy(buf + 17, id, sizeof id);
+    return to_key(XXH3_128bits(buf, sizeof buf));
+}
+
+void pcache_trust_head(struct codec_buf *head, bool bom, const char *digest,
+                       const struct file_plan *plan, const struct csvi_file_result *res)
+{
+    codec_put_varint(head, TRUST_FORMAT);
+    codec_put_varint(head, bom);
+    size_t dn = strlen(digest);
+    codec_put_varint(head, dn);
+    for (size_t i = 0; i < dn; i++)
+        codec_put_varint(head, (uint8_t)digest[i]);
+    codec_put_varint(head, PCACHE_FORMAT);
+    codec_put_varint(head, 1); /* with the plan */
+    codec_put_plan(head, plan, res);
+}
+
+void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, const struct codec_buf *head,
+                      size_t n_units, const struct codec_buf *units)
+{
+    struct codec_buf all = {0};
+    if (head->len && !head->failed && !units->failed) {
+        struct codec_buf count = {0};
+        codec_put_varint(&count, n_units);
+        size_t n = head->len + count.len + units->len;
+        all.data = malloc(n ? n : 1);
+        if (all.data && !count.failed) {
+            memcpy(all.data, head->data, head->len);
+            memcpy(all.data + head->len, count.data, count.len);
+            memcpy(all.data + head->len + count.len, units->data, units->len);
+            cache_put(pc->cache, key, all.data, n); /* no memory: not cached */
+        }
+        free(count.data);
+    }
+    free(all.data);
+}
+
+int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
+                        struct csvi_file_result *res, struct slice_verdict **units,
+                        uint64_t **lines, size_t *n)
+{
+    struct codec_reader r = {val, len, 0, false};
+    uint64_t fmt, bom, dn;
+    if (!codec_get_varint(&r, UINT64_MAX, &fmt) || fmt != TRUST_FORMAT ||
+        !codec_get_varint(&r, 1, &bom) || !codec_get_varint(&r, sizeof res->digest - 1, &dn))
+        return -EINVAL;
+    char digest[sizeof res->digest] = "";
+    for (uint64_t i = 0; i < dn; i++) {
+        uint64_t c;
+        if (!codec_get_varint(&r, 0x7e, &c) || c < 0x20)
+            return -EINVAL;
+        digest[i] = (char)c;
+    }
+    int rc = pcache_decode(val + r.pos, len - r.pos, true, plan, res, 1, units, lines, n);
+    if (rc == 0) {
+        res->dialect.bom = bom;
+        memcpy(res->digest, digest, sizeof digest);
+    }
+    return rc;
+}

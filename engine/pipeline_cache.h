@@ -61,6 +61,24 @@ bool pcache_record_unit(struct pipe_cache *pc, struct slice_rec *rec,
                         const struct file_plan *plan, const struct csvi_file_result *res,
                         const struct slice_verdict *v, uint64_t unit_line, bool unit_failed);
 
+/* --trust-mtime: the key of a file by its identity (device, inode, size,
+ * mtime to the nanosecond) and the options; its value is the whole file's
+ * record: BOM, digest, plan and every work unit's verdict (lines from 1). */
+struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uint64_t ino,
+                                  uint64_t size, int64_t mtime_sec, int64_t mtime_nsec);
+/* The record's head, made when the file's first unit is merged (the plan is
+ * whole then); units are appended with codec_put_unit(first line 1). */
+void pcache_trust_head(struct codec_buf *head, bool bom, const char *digest,
+                       const struct file_plan *plan, const struct csvi_file_result *res);
+/* Put head + n_units + units under key (the merger, at the file's end). */
+void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, const struct codec_buf *head,
+                      size_t n_units, const struct codec_buf *units);
+/* Decode a trusted file's record: BOM and digest into res, the plan, and the
+ * units (as pcache_decode).  0, -EINVAL (use it as a miss) or -ENOMEM. */
+int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
+                        struct csvi_file_result *res, struct slice_verdict **units,
+                        uint64_t **lines, size_t *n);
+
 /* A hit: decode val into the plan (with_plan: a small file's; else the
  * plan must already be set) and *n unit verdicts with their first lines
  * (malloc'd arrays, freed by the caller; each verdict by slice_verdict_free).

@@ -30,7 +30,8 @@ enum {
     OPT_HEADER, OPT_NOHEADER, OPT_NULL, OPT_QEMPTY, OPT_DAYFIRST, OPT_NOTRIM, OPT_THRESHOLD,
     OPT_SAMPLE, OPT_INCLUDE, OPT_EXCLUDE, OPT_STATS, OPT_NOCACHE, OPT_NOLEDGER, OPT_VERSION,
     OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT, OPT_CACHE, OPT_CACHESIZE, OPT_LEDGER,
-    OPT_FAILDRIFT, OPT_PROGRESS, OPT_LOCK, OPT_LOCKWAIT, OPT_LEDGERBATCH, OPT_LEDGERMS
+    OPT_FAILDRIFT, OPT_PROGRESS, OPT_LOCK, OPT_LOCKWAIT, OPT_LEDGERBATCH, OPT_LEDGERMS,
+    OPT_TRUSTMTIME
 };
 
 static const struct option long_opts[] = {
@@ -58,6 +59,7 @@ static const struct option long_opts[] = {
     {"no-ledger", no_argument, 0, OPT_NOLEDGER},
     {"cache", required_argument, 0, OPT_CACHE},
     {"cache-size", required_argument, 0, OPT_CACHESIZE},
+    {"trust-mtime", no_argument, 0, OPT_TRUSTMTIME},
     {"ledger", required_argument, 0, OPT_LEDGER},
     {"ledger-batch", required_argument, 0, OPT_LEDGERBATCH},
     {"ledger-interval", required_argument, 0, OPT_LEDGERMS},
@@ -99,6 +101,8 @@ static void usage(FILE *f)
           "                          else ~/.cache/csvinfer): unchanged slices are not re-read\n"
           "  --cache-size BYTES      bound of the cache on disk (default 1G)\n"
           "  --no-cache              neither use nor write the cache\n"
+          "  --trust-mtime           skip reading files whose device, inode, size and mtime\n"
+          "                          match the cache (fast; trusts mtime: docs/cache.md)\n"
           "  --ledger FILE           the run ledger (default $XDG_STATE_HOME/csvinfer/ledger.jsonl,\n"
           "                          else ~/.local/state/csvinfer/ledger.jsonl)\n"
           "  --no-ledger             write no ledger (and report no drift)\n"
@@ -431,6 +435,7 @@ int main(int argc, char **argv)
         case OPT_STATS: stats = true; break;
         case 'q': quiet = true; break;
         case OPT_NOCACHE: opt.no_cache = true; break;
+        case OPT_TRUSTMTIME: opt.trust_mtime = true; break;
         case OPT_CACHE:
             if (!optarg[0])
                 return usage_error("--cache wants a directory%s", "");
