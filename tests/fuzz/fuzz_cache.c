@@ -10,7 +10,8 @@
  *   with store_check.
  * Byte 0, bit 0 = 0: the value decoder (engine/pipeline_cache.c).  Byte 1
  *   picks the plan (bits 0-2 columns, bit 3 tolerant, bit 4 value with
- *   plan); the rest is a cached value.  pcache_decode must accept it or say
+ *   plan, bit 5 a --trust-mtime whole-file record instead); the rest is a
+ *   cached value.  pcache_decode (pcache_trust_decode) must accept it or say
  *   -EINVAL, never crash or leak; what it accepts is merged into a file
  *   result and turned into column verdicts, as the merger would.
  */
@@ -84,7 +85,8 @@ static void fuzz_value(const uint8_t *d, size_t n)
     classify_cfg_init(&cfg.ccfg, NULL, NULL, 0, false, false);
     struct file_plan plan = {.cfg = &cfg, .delim = ',', .quote = '"', .header = true};
     size_t ncols = pick & 7;
-    bool with_plan = pick & 16;
+    bool trust = pick & 32;
+    bool with_plan = (pick & 16) || trust;
     if (!with_plan && ncols) {
         plan.names = calloc(ncols, sizeof *plan.names);
         for (size_t i = 0; plan.names && i < ncols; i++)
@@ -95,7 +97,8 @@ static void fuzz_value(const uint8_t *d, size_t n)
     struct slice_verdict *units;
     uint64_t *lines;
     size_t nu;
-    int rc = pcache_decode(d, n, with_plan, &plan, &res, 1000, &units, &lines, &nu);
+    int rc = trust ? pcache_trust_decode(d, n, &plan, &res, &units, &lines, &nu)
+                   : pcache_decode(d, n, with_plan, &plan, &res, 1000, &units, &lines, &nu);
     if (rc == 0) {
         struct file_merge m;
         if (file_merge_init(&m, &plan, &res) == 0) {
