@@ -4,7 +4,16 @@
  * is a header, the number of columns and their names.
  *
  * Names: the header's values trimmed; a missing one becomes column_N (its
- * 1-based position), a repeated one name_2, name_3 ...
+ * 1-based position), a repeated one name_2, name_3 ...  Checked against the
+ * names before it through a hash set, so 100,000 columns cost 100,000
+ * look-ups, not 5 billion comparisons.
+ *
+ * The sniffer's sample is the first CSVI_SNIFF_BYTES of the file, extended to
+ * the end of its third line when those bytes hold fewer than three (a file of
+ * 100,000 columns has a header line of ~1 MB: without it the sniffer sees no
+ * whole record and cannot find the header).  It depends only on the file's
+ * bytes and --max-record, so every path (sequential, pipeline, any chunk size)
+ * sniffs the same sample.
  */
 #include "internal.h"
 
@@ -12,6 +21,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define PLAN_SNIFF_LINES 3                    /* line ends the sample should hold */
+#define PLAN_SNIFF_MAX (16u * 1024u * 1024u) /* how far it is extended for them */
+
+/* ---- a set of the names given so far (open addressing, indexes) ---------- */
+
+struct name_set {
+    size_t *slot; /* [mask + 1], index + 1 into names, 0: empty */
+    size_t mask;
+    char *const *names;
+};
+
+static uint64_t name_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 1099511628211u;
+    return h;
+}
+
+static int name_set_init(struct name_set *ns, char *const *names, size_t n)
+{
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    ns->slot = calloc(cap, sizeof *ns->slot);
+    ns->mask = cap - 1;
+    ns->names = names;
+    return ns->slot ? 0 : -ENOMEM;
+}
+
+static bool name_set_has(const struct name_set *ns, const char *s)
+{
+    for (size_t i = name_hash(s) & ns->mask; ns->slot[i]; i = (i + 1) & ns->mask)
+        if (strcmp(ns->names[ns->slot[i] - 1], s) == 0)
+            return true;
+    return false;
+}
+
+/* Add names[idx] (not in the set yet; the set holds at most half its slots). */
+static void name_set_add(struct name_set *ns, size_t idx)
+{
+    size_t i = name_hash(ns->names[idx]) & ns->mask;
+    while (ns->slot[i])
+        i = (i + 1) & ns->mask;
+    ns->slot[i] = idx + 1;
+}
 
 struct first_record {
     const struct file_plan *plan;
@@ -52,7 +107,14 @@ static bool first_record_cb(void *ctx, const uint8_t *buf, const struct scan_fie
     fr->found = true;
     fr->ncols = nf;
     fr->names = calloc(nf, sizeof *fr->names);
-    if (!fr->names) {
+    struct name_set ns;
+    if (!fr->names || name_set_init(&ns, fr->names, nf)) {
+        fr->nomem = true;
+        return false;
+    }
+    /* scratch for unquoting: no field is longer than the record */
+    if (fr->plan->header && !(fr->scratch = malloc(f[nf - 1].end - f[0].start + 1))) {
+        free(ns.slot);
         fr->nomem = true;
         return false;
     }
@@ -66,20 +128,42 @@ static bool first_record_cb(void *ctx, const uint8_t *buf, const struct scan_fie
         char *s = make_name(v, len, i);
         if (!s) {
             fr->nomem = true;
-            return false;
+            break;
         }
         size_t base = strlen(s);
-        for (unsigned k = 2;; k++) { /* distinct from every name before it */
-            bool dup = false;
-            for (size_t j = 0; j < i && !dup; j++)
-                dup = strcmp(fr->names[j], s) == 0;
-            if (!dup)
-                break;
+        for (unsigned k = 2; name_set_has(&ns, s); k++) /* distinct from every name before it */
             snprintf(s + base, 24, "_%u", k);
-        }
         fr->names[i] = s;
+        name_set_add(&ns, i);
     }
+    free(ns.slot);
     return false;
+}
+
+/* Bytes of buf[0, len) the sniffer reads: CSVI_SNIFF_BYTES, or up to the end
+ * of line PLAN_SNIFF_LINES when those hold fewer line ends (at most
+ * PLAN_SNIFF_MAX, or --max-record if that is less: the callers stop reading
+ * there).  *more: the wanted bytes are not all in buf yet, or buf holds no
+ * line end (and !eof): read more before sniffing. */
+static size_t sniff_sample_len(const uint8_t *buf, size_t len, bool eof, size_t max_record,
+                               bool *more)
+{
+    size_t limit = max_record < PLAN_SNIFF_MAX ? max_record : PLAN_SNIFF_MAX;
+    if (limit < CSVI_SNIFF_BYTES)
+        limit = CSVI_SNIFF_BYTES;
+    size_t want = limit, pos = 0, end = len < limit ? len : limit;
+    for (unsigned k = 0; k < PLAN_SNIFF_LINES; k++) {
+        const uint8_t *nl = pos < end ? memchr(buf + pos, '\n', end - pos) : NULL;
+        if (!nl)
+            break; /* fewer line ends than that before the limit: sniff up to it */
+        pos = (size_t)(nl - buf) + 1;
+        if (k + 1 == PLAN_SNIFF_LINES)
+            want = pos < CSVI_SNIFF_BYTES ? CSVI_SNIFF_BYTES : pos;
+    }
+    /* no line end at all: the first record is not whole yet, and sniffing
+     * again each time the caller reads more would cost more than memchr */
+    *more = !eof && (len < want || (pos == 0 && !memchr(buf + end, '\n', len - end)));
+    return len < want ? len : want;
 }
 
 int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const uint8_t *buf,
@@ -89,7 +173,10 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     memset(plan, 0, sizeof *plan);
     plan->cfg = cfg;
     struct sniff_result sn;
-    size_t sample = len < CSVI_SNIFF_BYTES ? len : CSVI_SNIFF_BYTES;
+    bool more;
+    size_t sample = sniff_sample_len(buf, len, eof, cfg->opt.max_record, &more);
+    if (more)
+        return 1;
     if (sniff_dialect(buf, sample, eof && sample == len, &cfg->opt, &cfg->ccfg, &sn))
         return -ENOMEM;
     plan->delim = sn.delim;
@@ -105,9 +192,8 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     struct scanner sc;
     if (scanner_init(&sc, plan->delim, plan->quote))
         return -ENOMEM;
-    fr.scratch = malloc(len + 1);
     struct scan_result r;
-    int rc = fr.scratch ? scan_buffer(&sc, buf, len, eof, 1, first_record_cb, &fr, &r) : -ENOMEM;
+    int rc = scan_buffer(&sc, buf, len, eof, 1, first_record_cb, &fr, &r);
     scanner_free(&sc);
     free(fr.scratch);
     if (rc == 0 && fr.nomem)

@@ -177,19 +177,50 @@ static bool header_cb(void *ctx, const uint8_t *buf, const struct scan_field *f,
     return h->records < HEADER_MAX_RECORDS;
 }
 
+struct first_val {
+    const char *s;
+    size_t col;
+};
+
+static int cmp_first_vals(const void *a, const void *b)
+{
+    const struct first_val *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    return c ? c : (x->col > y->col) - (x->col < y->col);
+}
+
+/* A first-row value that is not null and equals a non-empty value before it.
+ * Sorted, so that 100,000 columns do not take 5 billion comparisons. */
+static int header_repeats(const struct header_ctx *h, bool *repeats /* OUT */)
+{
+    struct first_val *v = malloc((h->ncols ? h->ncols : 1) * sizeof *v);
+    size_t n = 0;
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < h->ncols; i++)
+        if (h->first_vals[i][0])
+            v[n++] = (struct first_val){h->first_vals[i], i};
+    qsort(v, n, sizeof *v, cmp_first_vals);
+    *repeats = false;
+    for (size_t k = 1; k < n && !*repeats; k++) /* a run of equal values: all but its first */
+        *repeats = strcmp(v[k].s, v[k - 1].s) == 0 &&
+                   h->first[v[k].col].types != CSVI_BIT(CSVI_TYPE_NULL);
+    free(v);
+    return 0;
+}
+
 /* Header if the first row's names are distinct and either all text, or some
  * column whose data below has a non-text type has a name that does not fit
  * it ("id" over integers). */
-static bool header_decide(const struct header_ctx *h)
+static bool header_decide(const struct header_ctx *h, bool repeats)
 {
     bool any = false, all_text = true, unlike = false;
+    if (repeats)
+        return false;
     for (size_t i = 0; i < h->ncols; i++) {
         if (h->first[i].types == CSVI_BIT(CSVI_TYPE_NULL))
             continue;
         any = true;
-        for (size_t j = 0; j < i; j++)
-            if (h->first_vals[j][0] && strcmp(h->first_vals[i], h->first_vals[j]) == 0)
-                return false;
         if (h->first[i].types != CSVI_BIT(CSVI_TYPE_TEXT))
             all_text = false;
         struct csvi_column v = {0};
@@ -213,7 +244,10 @@ static int header_detect(const uint8_t *sample, size_t n, bool eof, uint8_t deli
     int rc = h.scratch ? scan_buffer(&sc, sample, n, eof, 1, header_cb, &h, &r) : -1;
     if (rc == 0 && h.nomem)
         rc = -1;
-    *header = rc == 0 && h.records > 0 && header_decide(&h);
+    bool repeats = false;
+    if (rc == 0 && h.records > 0 && header_repeats(&h, &repeats))
+        rc = -1;
+    *header = rc == 0 && h.records > 0 && header_decide(&h, repeats);
     for (size_t i = 0; i < h.ncols; i++) {
         if (h.first_vals)
             free(h.first_vals[i]);

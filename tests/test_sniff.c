@@ -1,11 +1,15 @@
 /*
  * test_sniff.c — dialect sniffing and header detection on small samples:
  * each delimiter (, ; tab |), quoted and unquoted, single-quote quoting,
- * with and without a header, CRLF, and user overrides.
+ * with and without a header, CRLF, and user overrides; wide files whose
+ * first lines are longer than the 64 KiB sample (file_plan_init) and their
+ * column names.
  */
 #include "internal.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct classify_cfg *cfg(void)
@@ -103,4 +107,100 @@ Test(sniff, empty_sample)
     struct sniff_result r = sniff("", NULL);
     cr_assert_eq(r.delim, ',');
     cr_assert_eq(r.header, false);
+}
+
+/* ---- wide files: the first lines past the 64 KiB sample (file_plan_init) -- */
+
+struct wide {
+    char *text;
+    size_t len, header_end; /* header_end: just past the header line */
+};
+
+/* ncols columns: header c1..cN (column `dup`, if not 0, repeats c1), then
+ * `rows` rows of integers; the header alone is longer than 64 KiB. */
+static struct wide make_wide(size_t ncols, size_t rows, size_t dup)
+{
+    struct wide w = {.text = malloc(ncols * 16 * (rows + 1) + 1)};
+    cr_assert(w.text);
+    char *p = w.text;
+    for (size_t i = 1; i <= ncols; i++)
+        p += sprintf(p, "%sc%zu", i > 1 ? "," : "", i == dup ? (size_t)1 : i);
+    *p++ = '\n';
+    w.header_end = (size_t)(p - w.text);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t i = 1; i <= ncols; i++)
+            p += sprintf(p, "%s%zu", i > 1 ? "," : "", i + r);
+        *p++ = '\n';
+    }
+    w.len = (size_t)(p - w.text);
+    return w;
+}
+
+static int plan_wide(const struct wide *w, size_t len, bool eof, struct file_plan *plan)
+{
+    static struct engine_cfg ec;
+    csvi_options_init(&ec.opt);
+    ec.ccfg = *cfg();
+    struct csvi_file_result res = {0};
+    memset(plan, 0, sizeof *plan);
+    return file_plan_init(plan, &ec, (const uint8_t *)w->text, len, eof, &res);
+}
+
+Test(sniff, wide_header_past_the_sample)
+{
+    struct wide w = make_wide(20000, 3, 0); /* header ~129 KB */
+    cr_assert_gt(w.header_end, 64 * 1024);
+    struct file_plan plan;
+    /* the sample reaches to the third line end: not there yet, read more */
+    cr_expect_eq(plan_wide(&w, w.header_end + 10, false, &plan), 1);
+    file_plan_free(&plan);
+    cr_assert_eq(plan_wide(&w, w.len, false, &plan), 0);
+    cr_expect_eq(plan.delim, ',');
+    cr_expect(plan.header, "a header line longer than 64 KiB is still detected");
+    cr_assert_eq(plan.ncols, 20000);
+    cr_expect_str_eq(plan.names[0], "c1");
+    cr_expect_str_eq(plan.names[19999], "c20000");
+    file_plan_free(&plan);
+    free(w.text);
+}
+
+Test(sniff, wide_repeated_name_means_no_header_and_distinct_names)
+{
+    struct wide w = make_wide(20000, 3, 15000); /* column 15000 is named c1 too */
+    struct file_plan plan;
+    cr_assert_eq(plan_wide(&w, w.len, true, &plan), 0);
+    cr_expect(!plan.header, "a repeated first-row value is data, not a header");
+    file_plan_free(&plan);
+
+    struct csvi_options o;
+    csvi_options_init(&o);
+    o.header = 1; /* --header: names made distinct */
+    static struct engine_cfg ec;
+    ec.opt = o;
+    ec.ccfg = *cfg();
+    struct csvi_file_result res = {0};
+    memset(&plan, 0, sizeof plan);
+    cr_assert_eq(file_plan_init(&plan, &ec, (const uint8_t *)w.text, w.len, true, &res), 0);
+    cr_assert_eq(plan.ncols, 20000);
+    cr_expect_str_eq(plan.names[0], "c1");
+    cr_expect_str_eq(plan.names[14999], "c1_2");
+    file_plan_free(&plan);
+    free(w.text);
+}
+
+Test(sniff, repeated_names_get_suffixes_in_order)
+{
+    static struct engine_cfg ec;
+    csvi_options_init(&ec.opt);
+    ec.opt.header = 1;
+    ec.ccfg = *cfg();
+    const char *text = "a,a,a_2,,a,b\n1,2,3,4,5,6\n";
+    struct csvi_file_result res = {0};
+    struct file_plan plan = {0};
+    cr_assert_eq(file_plan_init(&plan, &ec, (const uint8_t *)text, strlen(text), true, &res), 0);
+    static const char *const want[] = {"a", "a_2", "a_2_2", "column_4", "a_3", "b"};
+    cr_assert_eq(plan.ncols, 6);
+    for (size_t i = 0; i < 6; i++)
+        cr_expect_str_eq(plan.names[i], want[i], "name %zu", i);
+    file_plan_free(&plan);
 }
