@@ -26,11 +26,15 @@ echo "== postgresql: every inferred schema must load its file (scripts/pg-test.s
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-test.sh"
 echo "== sqlite: every --sql-dialect sqlite script must load its file (scripts/sqlite-test.sh)"
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/sqlite-test.sh"
+echo "== postgresql: --group tables (a COPY per file into each) load, with their rows and NULLs (scripts/pg-group-test.sh)"
+CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-group-test.sh"
 echo "== ledger: SIGKILL/SIGTERM/SIGINT at random moments and concurrent writers leave a true ledger (tests/ledger-kill.sh)"
 bash "$CSVI_ROOT/tests/ledger-kill.sh" "$CSVI_ROOT/build/csvinfer"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 run_suite "tsan" build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCSVI_SANITIZE=thread
+echo "== limits: 100,000 columns, a 1 GiB field, 10 M rows, 100,000 files, deep trees under ulimit -v (tests/limits.sh)"
+CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/tests/limits.sh"
 echo "== files that change while they are read are reported, never silently inferred (tests/changing-file.sh)"
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/tests/changing-file.sh"
 echo "== fuzz: each libFuzzer target for ${CSVI_FUZZ_SECONDS:-60} s (scripts/fuzz.sh)"
