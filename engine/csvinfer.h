@@ -40,7 +40,8 @@ enum csvi_status {
     CSVI_ERR_OUTPUT,     /* output could not be written */
     CSVI_ERR_DATA,       /* a file had errors in its data (see its errors[]) */
     CSVI_ERR_INTERRUPTED, /* the run was interrupted */
-    CSVI_ERR_UNSUPPORTED  /* asked for something this machine cannot do (--io uring) */
+    CSVI_ERR_UNSUPPORTED, /* asked for something this machine cannot do (--io uring) */
+    CSVI_ERR_BAD_VERDICT  /* csvinfer merge: an input is not a mergeable verdict */
 };
 const char *csvi_strerror(enum csvi_status st);
 
@@ -99,6 +100,11 @@ struct csvi_options {
                                    ~/.local/state/csvinfer/ledger.jsonl */
     unsigned ledger_batch_events; /* events per write + fdatasync (default 64) */
     unsigned ledger_batch_ms;     /* ... or this old (default 1000) */
+    /* grouping and sharded runs (docs/scaling.md) */
+    bool keep_state;            /* keep each file's column states (csvi_file_result.state),
+                                   for csvi_engine_group; a few bytes per column and file */
+    bool mergeable;             /* JSON and NDJSON carry each file's "state", which
+                                   csvi_engine_merge_verdict reads (implies keep_state) */
 };
 /* Fill *opt with the defaults of DESIGN.md §4. */
 void csvi_options_init(struct csvi_options *opt /* OUT */);
@@ -220,6 +226,10 @@ struct csvi_file_result {
     const char *compression;   /* "gzip", "zstd" (bytes: the CSV it held), or NULL */
     char digest[42];           /* content digest "xxh3-128:..." when a ledger is written and
                                   the whole file was read (docs/ledger.md); "" otherwise */
+    /* the file's final column states, encoded (the JSON "state", docs/scaling.md);
+     * NULL unless keep_state.  Owned by the result. */
+    unsigned char *state;
+    size_t state_len;
 };
 #define CSVI_MAX_ERRORS 100
 
@@ -282,6 +292,45 @@ bool csvi_interrupted(void);
 typedef void (*csvi_file_fn)(void *ctx, const struct csvi_file_result *r);
 void csvi_engine_on_file(csvi_engine *e, csvi_file_fn fn, void *ctx);
 
+/* ---- grouped tables (--group) ---------------------------------------- */
+/* Files whose headers agree form one table (docs/cli.md "Grouped tables"):
+ * CSVI_GROUP_HEADER: the column names of one are the other's with columns
+ * added or left out (never renamed or reordered); CSVI_GROUP_EXACT: the same
+ * names in the same order.  Files without a header group by column count. */
+enum csvi_group_mode { CSVI_GROUP_NONE = 0, CSVI_GROUP_HEADER, CSVI_GROUP_EXACT };
+
+struct csvi_table {
+    char *name;                /* from the file names; distinct among the tables */
+    size_t n_files;
+    size_t *files;             /* indices of its files (csvi_engine_file), in order */
+    uint64_t rows;             /* all its files' rows */
+    size_t n_columns;
+    struct csvi_column *columns; /* the join of its files' column states; a column a
+                                    file lacks counts that file's rows as nulls */
+};
+/* Group the results so far (needs keep_state); replaces earlier tables.
+ * CSVI_ERR_USAGE if a result has columns but no state. */
+enum csvi_status csvi_engine_group(csvi_engine *e, enum csvi_group_mode mode);
+size_t csvi_engine_table_count(const csvi_engine *e); /* 0 unless grouped */
+const struct csvi_table *csvi_engine_table(const csvi_engine *e, size_t i);
+
+/* ---- csvinfer merge (docs/scaling.md) ---------------------------------- */
+/* Add the files of one verdict — JSON (or NDJSON) written with mergeable —
+ * to e, as one run over them would have made them: each file's columns come
+ * from its "state", checked against the file object.  The first verdict
+ * sets e's inference options (threshold, null tokens, ...); every later one
+ * must carry the same.  name is used in messages only.  Returns CSVI_OK,
+ * CSVI_ERR_NOMEM, or CSVI_ERR_BAD_VERDICT with *why (malloc'd, the caller
+ * frees) saying what is wrong and where; e then holds no file of it. */
+enum csvi_status csvi_engine_merge_verdict(csvi_engine *e, const char *name, FILE *in,
+                                           char **why /* OUT */);
+/* After the last verdict: order the files as one run over all of them would
+ * (paths sorted as a directory walk sorts them).  CSVI_ERR_BAD_VERDICT (and
+ * *why) if two verdicts hold the same path: shards must be disjoint. */
+enum csvi_status csvi_engine_merge_finish(csvi_engine *e, char **why /* OUT */);
+/* True if a verdict merged held "tables" (merge them with csvi_engine_group). */
+bool csvi_engine_merged_tables(const csvi_engine *e);
+
 /* Progress of the running engine, for a progress line (any thread). */
 struct csvi_progress {
     uint64_t files_done, files_total, bytes_done, bytes_total;
@@ -302,6 +351,15 @@ const char *csvi_engine_null_token(const csvi_engine *e, size_t i);
 /* Output of all results so far.  Return CSVI_ERR_OUTPUT if writing failed. */
 enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out);
 enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out);
+
+/* NDJSON: one line per file, the JSON format's "files" entry, and (when
+ * grouped) one {"table": ...} line per table, the "tables" entry.  _file
+ * writes one file's line and flushes (for csvi_engine_on_file); _tables
+ * the table lines; csvi_write_ndjson all lines of all results. */
+enum csvi_status csvi_write_ndjson_file(const csvi_engine *e, const struct csvi_file_result *r,
+                                        FILE *out);
+enum csvi_status csvi_write_ndjson_tables(const csvi_engine *e, FILE *out);
+enum csvi_status csvi_write_ndjson(const csvi_engine *e, FILE *out);
 
 /* A Frictionless Table Schema per file: [{"path", "schema"}, ...]. */
 enum csvi_status csvi_write_frictionless(const csvi_engine *e, FILE *out);

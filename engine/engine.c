@@ -34,6 +34,7 @@ const char *csvi_strerror(enum csvi_status st)
     case CSVI_ERR_DATA: return "some files had errors";
     case CSVI_ERR_INTERRUPTED: return "interrupted";
     case CSVI_ERR_UNSUPPORTED: return "io_uring is not available here (old kernel or seccomp); use --io auto or --io pread";
+    case CSVI_ERR_BAD_VERDICT: return "not a verdict csvinfer merge can read";
     }
     return "unknown status";
 }
@@ -121,6 +122,7 @@ void result_clear(struct csvi_file_result *res)
         free(res->errors[i].message);
     free(res->errors);
     drift_clear(res);
+    free(res->state);
     memset(res, 0, sizeof *res);
 }
 
@@ -173,6 +175,8 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
     o->ledger_path = NULL;
     classify_cfg_init(&e->cfg.ccfg, (const char *const *)e->null_tokens, e->null_lens, k,
                       o->quoted_empty_is_text, o->no_trim);
+    if (o->mergeable)
+        o->keep_state = true;
     if (o->threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o->threads = n > 0 ? (unsigned)n : 1;
@@ -198,6 +202,8 @@ void csvi_engine_free(csvi_engine *e)
     reader_destroy(e->rd);
     cache_close(e->cache, NULL); /* writes what is waiting, compacts if needed */
     run_free(e);
+    group_clear(e);
+    merge_clear(e);
     pthread_mutex_destroy(&e->on_file_mu);
     free(e->cache_dir);
     free(e->cache_warning);

@@ -336,6 +336,19 @@ struct csvi_engine {
     csvi_file_fn on_file;      /* csvi_engine_on_file: set before a run, read-only in it */
     void *on_file_ctx;
     pthread_mutex_t on_file_mu; /* one on_file call at a time */
+    /* --group (group.c): the tables of the last csvi_engine_group; caller's thread */
+    struct csvi_table *tables;
+    size_t n_tables;
+    bool grouped;
+    /* csvinfer merge (verdict_merge.c): caller's thread only */
+    uint8_t *merge_opts;       /* the options block every merged state must carry */
+    size_t merge_opts_len;
+    uint32_t merge_opts_src;   /* the verdict it came from */
+    char **merge_names;        /* [merge_n_src]: the verdicts' names (messages) */
+    uint32_t merge_n_src;
+    uint32_t *merge_src;       /* [cap_files]: which verdict each result came from */
+    bool merge_tables;         /* a verdict held "tables" */
+    bool merge_drift;          /* a verdict carried drift fields (a run with a ledger) */
 };
 
 /* A file's result is final (from the merger thread or the calling thread):
@@ -394,5 +407,73 @@ void result_clear(struct csvi_file_result *res);
 
 /* JSON string escaping (invalid UTF-8 becomes U+FFFD). */
 void json_put_string(FILE *out, const char *s, size_t n);
+/* A result's JSON file object on one line, as csvi_write_json writes it
+ * (drift: with the drift fields; state_cfg: with "state", made with these
+ * options where the result has none).  *buf is malloc'd (the caller frees);
+ * returns 0 or -ENOMEM. */
+int json_render_file(const struct engine_cfg *state_cfg /* NULL: no "state" */,
+                     const struct csvi_file_result *r, bool drift, char **buf /* OUT */,
+                     size_t *len /* OUT */);
+
+/* ---- mergeable state (verdict_state.c) ----------------------------------
+ * A file's final column states and the facts its outputs need beyond the
+ * JSON fields, encoded with verdict_codec.c and checksummed: the JSON
+ * "state" (base64).  Layout and checks: verdict_state.c. */
+
+/* Make a column state canonical: the same values give the same state
+ * whatever slices they came in (the pending run folded into fit[]; a
+ * strict column settled as text keeps only what its verdict uses).  Its
+ * verdict does not change. */
+void column_canonical(struct column_state *c);
+
+/* Encode r's final states into r->state (replacing it): cols[ncols] are
+ * canonical, r's rows and COPY facts final.  Returns 0 or -ENOMEM. */
+int state_encode(const struct engine_cfg *cfg, struct csvi_file_result *r,
+                 const struct column_state *cols, size_t ncols);
+/* The same into *out (malloc'd, the caller frees): for a result that has no
+ * state (a file that could not be read has no columns, and a state says so). */
+int state_encode_bytes(const struct engine_cfg *cfg, const struct csvi_file_result *r,
+                       const struct column_state *cols, size_t ncols, uint8_t **out /* OUT */,
+                       size_t *len /* OUT */);
+
+/* The inference options a state was made with (all that changes a verdict). */
+struct state_options {
+    double threshold;
+    bool dayfirst, quoted_empty_is_text, no_trim;
+    int delimiter, quote, header;  /* CSVI_AUTO or the value given */
+    uint64_t sample_rows, max_record;
+    size_t n_null;
+    char **null_tokens;            /* [n_null], owned */
+};
+
+struct file_state {
+    const uint8_t *opts;           /* the options block, inside the decoded bytes */
+    size_t opts_len;
+    struct state_options o;
+    uint64_t rows, trailing_blank_lines;
+    uint64_t copy_bare_cr_line, copy_eod_line, copy_mixed_eol_line;
+    size_t ncols;
+    struct column_state *cols;     /* [ncols], owned */
+};
+/* Decode (and check) a state of n bytes.  Returns 0; -EINVAL with *why (a
+ * static message) if it is not a state this build wrote; -ENOMEM.  fs
+ * points into p: keep p while fs is used.  Free with state_free. */
+int state_decode(const uint8_t *p, size_t n, struct file_state *fs /* OUT */,
+                 const char **why /* OUT */);
+void state_free(struct file_state *fs);
+
+/* Standard base64 with padding.  _encode: into out (4 * ceil(n / 3) bytes,
+ * not terminated).  _decode: out holds 3 * (len / 4) bytes; returns the
+ * decoded length, or -1 if s is not canonical base64. */
+void base64_encode(const uint8_t *p, size_t n, char *out);
+long base64_decode(const char *s, size_t len, uint8_t *out);
+
+/* Free the tables (group.c) and the merge bookkeeping (verdict_merge.c). */
+void group_clear(csvi_engine *e);
+void merge_clear(csvi_engine *e);
+
+/* Table names (group.c): the base name of a path without its extensions
+ * (.gz .zst .csv .tsv .txt .psv); "stdin" for "-".  malloc'd. */
+char *table_base_name(const char *path);
 
 #endif /* CSVI_INTERNAL_H */

@@ -7,6 +7,9 @@
  * (between records they are an error, at the end of the file they are
  * nothing), the first NUL and the first invalid UTF-8 of the file, the error
  * list (first CSVI_MAX_ERRORS by line), and a fatal error that ends the file.
+ * With keep_state, the final column states are also kept, canonical and
+ * encoded (verdict_state.c), in the result: --group and csvinfer merge join
+ * them across files.
  */
 #include "internal.h"
 
@@ -128,6 +131,15 @@ void file_merge_finish(struct file_merge *m, struct file_plan *plan)
                 plan->names[i] = NULL;
                 column_verdict(&m->cols[i], opt->threshold, opt->dayfirst, &r->columns[i]);
             }
+        }
+    }
+    if (opt->keep_state) { /* for --group and csvinfer merge: the states, canonical */
+        for (size_t i = 0; i < plan->ncols && m->cols; i++)
+            column_canonical(&m->cols[i]);
+        if (state_encode(plan->cfg, r, m->cols, m->cols ? plan->ncols : 0)) {
+            free(r->state); /* out of memory: no state; --group and merge say so */
+            r->state = NULL;
+            r->state_len = 0;
         }
     }
     file_merge_abort(m);

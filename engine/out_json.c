@@ -1,11 +1,17 @@
 /*
- * out_json.c — the JSON output of DESIGN.md §4 (field names are a contract).
+ * out_json.c — the JSON output of DESIGN.md §4 (field names are a contract),
+ * and NDJSON: the same file objects, one per line (docs/cli.md).
  *
  * Strings are escaped per RFC 8259; bytes that are not valid UTF-8 (a latin-1
  * header name, say) become U+FFFD so the document is always valid JSON.
+ * With mergeable, each file object also carries "state" (verdict_state.c);
+ * when grouped, the document a "tables" list.
  */
+#define _GNU_SOURCE /* open_memstream */
 #include "internal.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 void json_put_string(FILE *out, const char *s, size_t n)
@@ -102,7 +108,29 @@ static void put_column(FILE *out, const struct csvi_column *c, bool tolerant)
     fputc('}', out);
 }
 
-static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant, bool drift)
+/* "state": the result's, or one made now for a result that has none. */
+static void put_state(FILE *out, const struct engine_cfg *cfg, const struct csvi_file_result *r)
+{
+    uint8_t *made = NULL;
+    const uint8_t *p = r->state;
+    size_t n = r->state_len;
+    if (!p && state_encode_bytes(cfg, r, NULL, 0, &made, &n) == 0)
+        p = made;
+    char *b = p ? malloc(4 * ((n + 2) / 3) + 1) : NULL;
+    fputs(",\n     \"state\": ", out);
+    if (b) {
+        base64_encode(p, n, b);
+        b[4 * ((n + 2) / 3)] = '\0';
+        fprintf(out, "\"%s\"", b);
+    } else {
+        fputs("null", out); /* out of memory: merge refuses it, naming the file */
+    }
+    free(b);
+    free(made);
+}
+
+static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant, bool drift,
+                     const struct engine_cfg *state_cfg)
 {
     fputs("    {\"path\": ", out);
     put_cstr(out, r->path);
@@ -165,7 +193,85 @@ static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant,
         }
         fputs(r->n_drift ? "\n     ]" : "]", out);
     }
+    if (state_cfg)
+        put_state(out, state_cfg, r);
     fputc('}', out);
+}
+
+/* Copy JSON written with newlines and indentation onto one line: a raw
+ * newline only ever stands between tokens (strings escape theirs), so it
+ * goes, with the spaces after it. */
+static void put_one_line(FILE *out, const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s[i] == ' ') /* the indentation of the first line */
+        i++;
+    while (i < n) {
+        const char *nl = memchr(s + i, '\n', n - i);
+        size_t k = nl ? (size_t)(nl - s) : n;
+        fwrite(s + i, 1, k - i, out);
+        i = k;
+        while (i < n && (s[i] == '\n' || s[i] == ' '))
+            i++;
+    }
+}
+
+int json_render_file(const struct engine_cfg *state_cfg, const struct csvi_file_result *r,
+                     bool drift, char **buf, size_t *len)
+{
+    char *pretty = NULL, *line = NULL;
+    size_t np = 0, nl = 0;
+    FILE *f = open_memstream(&pretty, &np);
+    if (!f)
+        return -ENOMEM;
+    put_file(f, r, true, drift, state_cfg);
+    bool bad = ferror(f);
+    if (fclose(f) != 0 || bad) {
+        free(pretty);
+        return -ENOMEM;
+    }
+    FILE *g = open_memstream(&line, &nl);
+    if (!g) {
+        free(pretty);
+        return -ENOMEM;
+    }
+    put_one_line(g, pretty, np);
+    bad = ferror(g);
+    free(pretty);
+    if (fclose(g) != 0 || bad) {
+        free(line);
+        return -ENOMEM;
+    }
+    *buf = line;
+    *len = nl;
+    return 0;
+}
+
+static const struct engine_cfg *state_cfg_of(const csvi_engine *e)
+{
+    return e->cfg.opt.mergeable ? &e->cfg : NULL;
+}
+
+/* Drift fields: a run with a ledger, or a merge of such runs' verdicts. */
+static bool has_drift(const csvi_engine *e) { return e->last_schemas != NULL || e->merge_drift; }
+
+/* A table of --group: {"name", "files", "columns", "rows"}. */
+static void put_table(FILE *out, const csvi_engine *e, const struct csvi_table *t)
+{
+    fputs("    {\"name\": ", out);
+    put_cstr(out, t->name);
+    fputs(",\n     \"files\": [", out);
+    for (size_t i = 0; i < t->n_files; i++) {
+        fputs(i ? ", " : "", out);
+        put_cstr(out, csvi_engine_file(e, t->files[i])->path);
+    }
+    fputs("],\n     \"columns\": [", out);
+    for (size_t i = 0; i < t->n_columns; i++) {
+        fputs(i ? ",\n" : "\n", out);
+        put_column(out, &t->columns[i], true);
+    }
+    fprintf(out, "%s],\n     \"rows\": %llu}", t->n_columns ? "\n     " : "",
+            (unsigned long long)t->rows);
 }
 
 enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out)
@@ -181,16 +287,78 @@ enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out)
     for (size_t i = 0; i < n; i++) {
         const struct csvi_file_result *r = csvi_engine_file(e, i);
         fputs(i ? ",\n" : "\n", out);
-        put_file(out, r, tolerant, e->last_schemas != NULL);
+        put_file(out, r, tolerant, has_drift(e), state_cfg_of(e));
         bytes += r->bytes;
         rows += r->rows;
         errors += r->error_total;
     }
-    fprintf(out, "%s],\n \"summary\": {\"files\": %zu, \"bytes\": %llu, \"rows\": %llu, "
+    fputs(n ? "\n ]," : "],", out);
+    if (e->grouped) {
+        fputs("\n \"tables\": [", out);
+        for (size_t i = 0; i < e->n_tables; i++) {
+            fputs(i ? ",\n" : "\n", out);
+            put_table(out, e, &e->tables[i]);
+        }
+        fputs(e->n_tables ? "\n ]," : "],", out);
+    }
+    fprintf(out, "\n \"summary\": {\"files\": %zu, \"bytes\": %llu, \"rows\": %llu, "
                  "\"errors\": %llu, \"seconds\": %.3f}}\n",
-            n ? "\n " : "", n, (unsigned long long)bytes, (unsigned long long)rows,
+            n, (unsigned long long)bytes, (unsigned long long)rows,
             (unsigned long long)errors, csvi_engine_seconds(e));
     if (fflush(out) != 0 || ferror(out))
         return CSVI_ERR_OUTPUT;
     return CSVI_OK;
+}
+
+/* ---- NDJSON ---------------------------------------------------------------- */
+
+enum csvi_status csvi_write_ndjson_file(const csvi_engine *e, const struct csvi_file_result *r,
+                                        FILE *out)
+{
+    char *line;
+    size_t n;
+    if (json_render_file(state_cfg_of(e), r, has_drift(e), &line, &n))
+        return CSVI_ERR_NOMEM;
+    /* one write of the whole line where stdio can: a reader of a growing
+     * file sees whole lines (a line longer than its buffer goes in parts) */
+    line[n] = '\n'; /* open_memstream left room for its terminating NUL */
+    fwrite(line, 1, n + 1, out);
+    free(line);
+    if (fflush(out) != 0 || ferror(out))
+        return CSVI_ERR_OUTPUT;
+    return CSVI_OK;
+}
+
+enum csvi_status csvi_write_ndjson_tables(const csvi_engine *e, FILE *out)
+{
+    for (size_t i = 0; e->grouped && i < e->n_tables; i++) {
+        char *pretty = NULL;
+        size_t np = 0;
+        FILE *f = open_memstream(&pretty, &np);
+        if (!f)
+            return CSVI_ERR_NOMEM;
+        put_table(f, e, &e->tables[i]);
+        bool bad = ferror(f);
+        if (fclose(f) != 0 || bad) {
+            free(pretty);
+            return CSVI_ERR_NOMEM;
+        }
+        fputs("{\"table\": ", out);
+        put_one_line(out, pretty, np);
+        fputs("}\n", out);
+        free(pretty);
+    }
+    if (fflush(out) != 0 || ferror(out))
+        return CSVI_ERR_OUTPUT;
+    return CSVI_OK;
+}
+
+enum csvi_status csvi_write_ndjson(const csvi_engine *e, FILE *out)
+{
+    for (size_t i = 0; i < csvi_engine_file_count(e); i++) {
+        enum csvi_status st = csvi_write_ndjson_file(e, csvi_engine_file(e, i), out);
+        if (st != CSVI_OK)
+            return st;
+    }
+    return csvi_write_ndjson_tables(e, out);
 }

@@ -13,6 +13,11 @@
  * infinities +-9e999.  Identifiers follow SQLite's keyword list and its
  * case-insensitive names; dot-command arguments use the shell's "..." with
  * backslash escapes.  docs/sql-sqlite.md says what .import cannot do.
+ *
+ * Grouped (--group): one CREATE TABLE per table, then per file its warnings
+ * and the statement loading it into that table — with a column list where
+ * the file lacks some of the table's columns (SQLite: through a staging
+ * table, as .import fills columns by position).
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -464,7 +469,7 @@ static void put_sqlite_fixups(const csvi_engine *e, const struct csvi_file_resul
 
 static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
                      enum csvi_sql_dialect d, const char *table, char *const *names,
-                     int null_kind)
+                     int null_kind, bool column_list)
 {
     const struct csvi_dialect *dl = &r->dialect;
     char *abs = realpath(r->path, NULL);
@@ -474,6 +479,12 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
         tok = "";
     fputs("COPY ", out);
     put_ident(out, table, d);
+    for (size_t i = 0; column_list && i < r->n_columns; i++) { /* the file's, of the table's */
+        fputs(i ? ", " : " (", out);
+        put_ident(out, names[i], d);
+        if (i + 1 == r->n_columns)
+            fputc(')', out);
+    }
     fputs(" FROM ", out);
     put_literal(out, path, strlen(path));
     fputs(d == CSVI_SQL_POSTGRES ? " WITH (" : " (", out);
@@ -542,19 +553,51 @@ static void put_sqlite_warnings(const csvi_engine *e, const struct csvi_file_res
     }
 }
 
-static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
-                     enum csvi_sql_dialect d, const char *table)
+/* CREATE TABLE of the columns (SQL names given); NOT NULL where a column
+ * held no null (not_null false: never, as for a staging table). */
+static void put_create(FILE *out, const char *table, const struct csvi_column *cols, size_t n,
+                       char *const *names, enum csvi_sql_dialect d, bool not_null)
+{
+    char sql[48];
+    fputs("CREATE TABLE ", out);
+    put_ident(out, table, d);
+    fputs(" (\n", out);
+    for (size_t i = 0; i < n; i++) {
+        const struct csvi_column *c = &cols[i];
+        fputs("    ", out);
+        put_ident(out, names[i], d);
+        fprintf(out, " %s%s%s\n", sql_type(c, d, sql, sizeof sql),
+                c->nullable || !not_null ? "" : " NOT NULL", i + 1 < n ? "," : "");
+    }
+    fputs(");\n", out);
+}
+
+/* PostgreSQL / DuckDB: the COPY that loads r (names: the SQL names of r's
+ * columns; column_list: name them, the table having more), with the
+ * DateStyle its date columns need (order: ORDER_* bits of its columns). */
+static void put_load(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
+                     enum csvi_sql_dialect d, const char *table, char *const *names, int order,
+                     bool column_list)
+{
+    int null_kind = pick_null(e, r, out);
+    /* the DateStyle the server has by default is not known: say which order */
+    const char *style = d != CSVI_SQL_POSTGRES ? NULL
+                        : (order & ORDER_DMY)  ? "ISO, DMY"
+                        : (order & ORDER_MDY)  ? "ISO, MDY"
+                                               : NULL;
+    if (style)
+        fprintf(out, "SET datestyle = '%s';\n", style);
+    put_copy(e, r, out, d, table, names, null_kind, column_list);
+    if (style)
+        fputs("RESET datestyle;\n", out);
+}
+
+/* What a loader cannot do with the file as it is: errors, blank lines at
+ * the end, NUL bytes, what COPY rejects, a BOM, too many columns. */
+static void put_file_warnings(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
+                              enum csvi_sql_dialect d)
 {
     bool sqlite = d == CSVI_SQL_SQLITE;
-    fputs("-- csvinfer: ", out);
-    put_comment_text(out, r->path);
-    fprintf(out, ": %llu rows\n", (unsigned long long)r->rows);
-    if (!r->has_dialect || r->n_columns == 0) {
-        fputs("-- warning: no columns (the file is empty or could not be read); nothing to "
-              "create\n\n",
-              out);
-        return;
-    }
     /* invalid UTF-8 in a latin-1 file is what ENCODING 'LATIN1' is for */
     uint64_t blocking = r->error_total;
     const struct csvi_error *first = NULL;
@@ -604,6 +647,42 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
                 r->n_columns);
     if (sqlite)
         put_sqlite_warnings(e, r, out);
+}
+
+/* Tolerant mode, a table's columns: values of its files that do not fit the
+ * table's type (their lines are in each file's "exceptions"). */
+static void put_table_exception_warnings(const struct csvi_table *t, FILE *out,
+                                         enum csvi_sql_dialect d)
+{
+    char sql[48];
+    for (size_t i = 0; i < t->n_columns; i++) {
+        const struct csvi_column *c = &t->columns[i];
+        if (!c->exception_count)
+            continue;
+        fputs("-- warning: column ", out);
+        put_comment_text(out, c->name);
+        fprintf(out, ": %llu value%s of the table's files not fit %s (tolerant mode); %s\n",
+                (unsigned long long)c->exception_count, c->exception_count == 1 ? " does" : "s do",
+                sql_type(c, d, sql, sizeof sql),
+                d == CSVI_SQL_SQLITE ? "SQLite keeps them as text in that column"
+                                     : "the load fails on them");
+    }
+}
+
+static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
+                     enum csvi_sql_dialect d, const char *table)
+{
+    bool sqlite = d == CSVI_SQL_SQLITE;
+    fputs("-- csvinfer: ", out);
+    put_comment_text(out, r->path);
+    fprintf(out, ": %llu rows\n", (unsigned long long)r->rows);
+    if (!r->has_dialect || r->n_columns == 0) {
+        fputs("-- warning: no columns (the file is empty or could not be read); nothing to "
+              "create\n\n",
+              out);
+        return;
+    }
+    put_file_warnings(e, r, out, d);
     char sql[48];
     for (size_t i = 0; i < r->n_columns; i++) {
         const struct csvi_column *c = &r->columns[i];
@@ -629,32 +708,12 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
     char **names = column_names(r, out, d);
     if (!names)
         return;
-    fputs("CREATE TABLE ", out);
-    put_ident(out, table, d);
-    fputs(" (\n", out);
-    for (size_t i = 0; i < r->n_columns; i++) {
-        const struct csvi_column *c = &r->columns[i];
-        fputs("    ", out);
-        put_ident(out, names[i], d);
-        fprintf(out, " %s%s%s\n", sql_type(c, d, sql, sizeof sql), c->nullable ? "" : " NOT NULL",
-                i + 1 < r->n_columns ? "," : "");
-    }
-    fputs(");\n", out);
+    put_create(out, table, r->columns, r->n_columns, names, d, true);
     if (sqlite) {
         put_sqlite_import(r, out, table);
         put_sqlite_fixups(e, r, out, table, names);
     } else {
-        int null_kind = pick_null(e, r, out);
-        /* the DateStyle the server has by default is not known: say which order */
-        const char *style = d != CSVI_SQL_POSTGRES ? NULL
-                            : (order & ORDER_DMY)  ? "ISO, DMY"
-                            : (order & ORDER_MDY)  ? "ISO, MDY"
-                                                   : NULL;
-        if (style)
-            fprintf(out, "SET datestyle = '%s';\n", style);
-        put_copy(e, r, out, d, table, names, null_kind);
-        if (style)
-            fputs("RESET datestyle;\n", out);
+        put_load(e, r, out, d, table, names, order, false);
     }
     fputc('\n', out);
     for (size_t i = 0; i < r->n_columns; i++)
@@ -662,23 +721,126 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
     free(names);
 }
 
-enum csvi_status csvi_write_sql(const csvi_engine *e, FILE *out, enum csvi_sql_dialect d)
+/* ---- --group ------------------------------------------------------------ */
+
+/* One file of a table: its warnings and the statement loading it.  The
+ * file's columns are seen with the table's verdicts (type, format: what the
+ * table holds) and the file's own null spellings; tnames are the table's
+ * SQL column names. */
+static void put_group_file(const csvi_engine *e, const struct csvi_file_result *r,
+                           const struct csvi_table *t, char *const *tnames, FILE *out,
+                           enum csvi_sql_dialect d, const char *table)
 {
-    size_t n = csvi_engine_file_count(e);
+    fputs("-- csvinfer: ", out);
+    put_comment_text(out, r->path);
+    fprintf(out, ": %llu rows, %zu of the table's %zu columns\n", (unsigned long long)r->rows,
+            r->n_columns, t->n_columns);
+    put_file_warnings(e, r, out, d);
+    struct csvi_column *vc = calloc(r->n_columns, sizeof *vc);
+    char **names = calloc(r->n_columns, sizeof *names); /* borrowed from tnames */
+    if (!vc || !names) {
+        free(vc);
+        free(names);
+        return;
+    }
+    size_t j = 0; /* the file's names are a subsequence of the table's */
+    for (size_t k = 0; k < r->n_columns; k++) {
+        while (j + 1 < t->n_columns && strcmp(t->columns[j].name, r->columns[k].name) != 0)
+            j++;
+        vc[k] = t->columns[j];
+        vc[k].name = r->columns[k].name;
+        vc[k].null_kinds = r->columns[k].null_kinds;
+        names[k] = tnames[j++];
+    }
+    struct csvi_file_result view = *r;
+    view.columns = vc;
+    bool partial = r->n_columns != t->n_columns;
+    int order = 0;
+    for (size_t k = 0; k < r->n_columns; k++)
+        order |= column_date_order(&vc[k]);
+    if (d == CSVI_SQL_SQLITE) {
+        if (!partial) {
+            put_sqlite_import(&view, out, table);
+        } else { /* .import fills columns by position: stage the file's columns */
+            char *stage = NULL;
+            if (asprintf(&stage, "%s_csvinfer_load", table) >= 0) {
+                put_create(out, stage, vc, r->n_columns, names, d, false);
+                put_sqlite_import(&view, out, stage);
+                fputs("INSERT INTO ", out);
+                put_ident(out, table, d);
+                for (size_t k = 0; k < r->n_columns; k++) {
+                    fputs(k ? ", " : " (", out);
+                    put_ident(out, names[k], d);
+                }
+                fputs(") SELECT ", out);
+                for (size_t k = 0; k < r->n_columns; k++) {
+                    fputs(k ? ", " : "", out);
+                    put_ident(out, names[k], d);
+                }
+                fputs(" FROM ", out);
+                put_ident(out, stage, d);
+                fputs(";\nDROP TABLE ", out);
+                put_ident(out, stage, d);
+                fputs(";\n", out);
+                free(stage);
+            }
+        }
+    } else {
+        if (order == (ORDER_MDY | ORDER_DMY))
+            fputs("-- warning: both day-first and month-first date columns: one COPY reads them "
+                  "with one DateStyle\n",
+                  out);
+        put_load(e, &view, out, d, table, names, order, partial);
+    }
+    free(names);
+    free(vc);
+}
+
+/* A table: CREATE TABLE from the joined verdict, then each file's load. */
+static void put_table(const csvi_engine *e, const struct csvi_table *t, FILE *out,
+                      enum csvi_sql_dialect d, const char *table)
+{
+    fputs("-- csvinfer: table ", out);
+    put_comment_text(out, t->name);
+    fprintf(out, ": %zu file%s, %llu rows (--group)\n", t->n_files, t->n_files == 1 ? "" : "s",
+            (unsigned long long)t->rows);
+    put_table_exception_warnings(t, out, d);
+    struct csvi_file_result tv; /* the table as a result, for the column helpers */
+    memset(&tv, 0, sizeof tv);
+    tv.columns = t->columns;
+    tv.n_columns = t->n_columns;
+    char **names = column_names(&tv, out, d);
+    if (!names)
+        return;
+    put_create(out, table, t->columns, t->n_columns, names, d, true);
+    for (size_t i = 0; i < t->n_files; i++)
+        put_group_file(e, csvi_engine_file(e, t->files[i]), t, names, out, d, table);
+    if (d == CSVI_SQL_SQLITE)
+        put_sqlite_fixups(e, &tv, out, table, names);
+    fputc('\n', out);
+    for (size_t i = 0; i < t->n_columns; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* SQL table names: each base made distinct from the ones before it (and not
+ * sqlite_*, which SQLite keeps for itself).  NULL entries: out of memory. */
+static char **sql_table_names(char *const *bases, size_t n, enum csvi_sql_dialect d)
+{
     char **names = calloc(n ? n : 1, sizeof *names);
     if (!names)
-        return CSVI_ERR_NOMEM;
+        return NULL;
     for (size_t i = 0; i < n; i++) {
-        char *base = table_name(csvi_engine_file(e, i)->path);
+        char *base = bases[i] ? strndup(bases[i], PG_NAME_MAX - 4) : NULL;
         if (base && d == CSVI_SQL_SQLITE && strncasecmp(base, "sqlite_", 7) == 0) {
-            char *b = NULL; /* SQLite reserves sqlite_* names for itself */
+            char *b = NULL;
             if (asprintf(&b, "csv_%s", base) < 0)
                 b = NULL;
             free(base);
             base = b;
         }
         char *t = base ? strdup(base) : NULL;
-        for (unsigned k = 2; t; k++) { /* one table per file: make the names distinct */
+        for (unsigned k = 2; t; k++) {
             bool dup = false;
             for (size_t j = 0; j < i && !dup; j++)
                 dup = names[j] && same_name(names[j], t, d);
@@ -690,8 +852,63 @@ enum csvi_status csvi_write_sql(const csvi_engine *e, FILE *out, enum csvi_sql_d
         }
         free(base);
         names[i] = t;
-        put_file(e, csvi_engine_file(e, i), out, d, t ? t : "csvinfer_table");
     }
+    return names;
+}
+
+static enum csvi_status write_grouped(const csvi_engine *e, FILE *out, enum csvi_sql_dialect d)
+{
+    size_t n = csvi_engine_file_count(e);
+    char **bases = calloc(e->n_tables ? e->n_tables : 1, sizeof *bases);
+    bool *in_table = calloc(n ? n : 1, sizeof *in_table);
+    if (!bases || !in_table) {
+        free(bases);
+        free(in_table);
+        return CSVI_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < e->n_tables; i++)
+        bases[i] = e->tables[i].name;
+    char **names = sql_table_names(bases, e->n_tables, d);
+    free(bases);
+    if (!names) {
+        free(in_table);
+        return CSVI_ERR_NOMEM;
+    }
+    for (size_t i = 0; i < e->n_tables; i++) {
+        put_table(e, &e->tables[i], out, d, names[i] ? names[i] : "csvinfer_table");
+        for (size_t k = 0; k < e->tables[i].n_files; k++)
+            in_table[e->tables[i].files[k]] = true;
+    }
+    for (size_t i = 0; i < n; i++) /* empty or unreadable files: said as comments */
+        if (!in_table[i])
+            put_file(e, csvi_engine_file(e, i), out, d, "csvinfer_table");
+    for (size_t i = 0; i < e->n_tables; i++)
+        free(names[i]);
+    free(names);
+    free(in_table);
+    if (fflush(out) != 0 || ferror(out))
+        return CSVI_ERR_OUTPUT;
+    return CSVI_OK;
+}
+
+enum csvi_status csvi_write_sql(const csvi_engine *e, FILE *out, enum csvi_sql_dialect d)
+{
+    if (e->grouped)
+        return write_grouped(e, out, d);
+    size_t n = csvi_engine_file_count(e);
+    char **bases = calloc(n ? n : 1, sizeof *bases);
+    if (!bases)
+        return CSVI_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        bases[i] = table_name(csvi_engine_file(e, i)->path);
+    char **names = sql_table_names(bases, n, d);
+    for (size_t i = 0; i < n; i++)
+        free(bases[i]);
+    free(bases);
+    if (!names)
+        return CSVI_ERR_NOMEM;
+    for (size_t i = 0; i < n; i++)
+        put_file(e, csvi_engine_file(e, i), out, d, names[i] ? names[i] : "csvinfer_table");
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);

@@ -23,7 +23,7 @@ enum { EXIT_FILE_ERRORS = 1, EXIT_USAGE = 2, EXIT_DRIFT = 3, EXIT_OUTPUT = 4, EX
        EXIT_INTERRUPTED = 130 };
 #define STDERR_ERRORS_PER_FILE 10
 
-enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON, FMT_SQL, FMT_FRICTIONLESS };
+enum out_format { FMT_AUTO, FMT_TABLE, FMT_JSON, FMT_SQL, FMT_FRICTIONLESS, FMT_NDJSON };
 
 enum {
     OPT_FORMAT = 256, OPT_THREADS, OPT_CHUNK, OPT_MAXREC, OPT_IO, OPT_DELIM, OPT_QUOTE,
@@ -31,7 +31,8 @@ enum {
     OPT_SAMPLE, OPT_INCLUDE, OPT_EXCLUDE, OPT_STATS, OPT_NOCACHE, OPT_NOLEDGER, OPT_VERSION,
     OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT, OPT_CACHE, OPT_CACHESIZE, OPT_LEDGER,
     OPT_FAILDRIFT, OPT_PROGRESS, OPT_LOCK, OPT_LOCKWAIT, OPT_LEDGERBATCH, OPT_LEDGERMS,
-    OPT_TRUSTMTIME
+    OPT_TRUSTMTIME,
+    OPT_GROUP, OPT_MERGEABLE
 };
 
 static const struct option long_opts[] = {
@@ -66,7 +67,8 @@ static const struct option long_opts[] = {
     {"fail-on-drift", no_argument, 0, OPT_FAILDRIFT},
     {"lock", required_argument, 0, OPT_LOCK},
     {"lock-wait", no_argument, 0, OPT_LOCKWAIT},
-    {"group", no_argument, 0, OPT_UNBUILT},
+    {"group", optional_argument, 0, OPT_GROUP},
+    {"mergeable", no_argument, 0, OPT_MERGEABLE},
     {"sql-dialect", required_argument, 0, OPT_SQLDIALECT},
     {"progress", required_argument, 0, OPT_PROGRESS},
     {"version", no_argument, 0, OPT_VERSION},
@@ -80,7 +82,9 @@ static void usage(FILE *f)
           "Infer the type, nullability and SQL shape of every column of CSV files,\n"
           "reading every row.  PATH: a file, a directory (recursive), or - for stdin.\n"
           "\n"
-          "  --format table|json|sql|frictionless   output (default: table on a terminal, else json)\n"
+          "  --format table|json|ndjson|sql|frictionless\n"
+          "                          output (default: table on a terminal, else json); ndjson:\n"
+          "                          a line per file as soon as it is done\n"
           "  --sql-dialect postgres|duckdb|sqlite   for --format sql (default postgres)\n"
           "  -o, --output FILE       write the output to FILE (atomically) instead of stdout\n"
           "  --delimiter C           field delimiter (default: sniffed among , ; tab |)\n"
@@ -115,11 +119,16 @@ static void usage(FILE *f)
           "  --include GLOB          directory walk: file names to read (repeatable;\n"
           "                          default *.csv *.tsv *.txt *.psv)\n"
           "  --exclude GLOB          directory walk: names or paths to skip (repeatable)\n"
+          "  --group[=exact]         files whose headers agree form one table (exact: the\n"
+          "                          same names in the same order); tables in the output\n"
+          "  --mergeable             JSON/NDJSON carry each file's \"state\" for csvinfer merge\n"
           "  --stats                 print a summary on stderr\n"
           "  -q, --quiet             do not print data errors on stderr\n"
           "  --version, --help\n"
           "\n"
           "       csvinfer history [--ledger FILE] [--format table|json] PATH\n"
+          "       csvinfer merge [--format json|ndjson|table|sql|frictionless] [--group[=exact]]\n"
+          "                      [-o FILE] VERDICT.json...   (docs/scaling.md)\n"
           "\n"
           "exit status: 0 all files read cleanly; 1 some file had errors; 2 usage error;\n"
           "3 drift with --fail-on-drift; 4 output or ledger could not be written;\n"
@@ -278,6 +287,235 @@ static int take_lock(const char *path, bool wait, int *fd)
     return 0;
 }
 
+/* --group or --group=MODE; false if MODE is not one. */
+static bool parse_group(const char *arg, enum csvi_group_mode *mode)
+{
+    if (!arg || !strcmp(arg, "header"))
+        *mode = CSVI_GROUP_HEADER;
+    else if (!strcmp(arg, "exact"))
+        *mode = CSVI_GROUP_EXACT;
+    else
+        return false;
+    return true;
+}
+
+/* Where the output goes.  A regular file (or one not there yet) is written
+ * to FILE.tmp.PID and renamed at the end, so a reader never sees half a
+ * document — except NDJSON (direct), which is written to FILE as it grows:
+ * a stream is read while it is written.  A device or FIFO (-o /dev/null) is
+ * written as it is.  Returns 0, or prints why and returns EXIT_OUTPUT. */
+struct output {
+    const char *path;  /* NULL or "-": standard output */
+    FILE *f;
+    char *tmp;         /* the temporary to rename, or NULL */
+    int err;           /* errno of the first failed write, close or rename; 0: none known */
+};
+
+static int output_open(struct output *o, const char *path, bool direct)
+{
+    o->path = path && strcmp(path, "-") != 0 ? path : NULL;
+    o->f = stdout;
+    o->tmp = NULL;
+    o->err = 0;
+    if (!o->path)
+        return 0;
+    struct stat sb;
+    bool regular = stat(o->path, &sb) != 0 || S_ISREG(sb.st_mode);
+    if (regular && !direct &&
+        asprintf(&o->tmp, "%s.tmp.%ld", o->path, (long)getpid()) < 0) {
+        o->tmp = NULL;
+        fprintf(stderr, "csvinfer: cannot write %s: out of memory\n", o->path);
+        return EXIT_OUTPUT;
+    }
+    if (!(o->f = fopen(o->tmp ? o->tmp : o->path, "w"))) {
+        fprintf(stderr, "csvinfer: cannot write %s: %s\n", o->path, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        return EXIT_OUTPUT;
+    }
+    return 0;
+}
+
+/* Close (and rename into place) after writing with status st; returns the
+ * status, CSVI_ERR_OUTPUT if closing or renaming failed (said on stderr). */
+static enum csvi_status output_close(struct output *o, enum csvi_status st)
+{
+    if (st == CSVI_ERR_OUTPUT && !o->err)
+        o->err = errno; /* the writer's last failure */
+    if (o->f != stdout && fclose(o->f) != 0 && st == CSVI_OK) {
+        st = CSVI_ERR_OUTPUT;
+        o->err = errno;
+    }
+    if (o->tmp) {
+        if (st == CSVI_OK && rename(o->tmp, o->path) != 0) {
+            st = CSVI_ERR_OUTPUT;
+            o->err = errno;
+        }
+        if (st != CSVI_OK)
+            unlink(o->tmp);
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    if (st != CSVI_OK)
+        fprintf(stderr, "csvinfer: cannot write %s: %s\n", o->path ? o->path : "standard output",
+                st == CSVI_ERR_OUTPUT && o->err ? strerror(o->err) : csvi_strerror(st));
+    o->f = NULL;
+    return st;
+}
+
+/* Write the whole output of e in fmt (NDJSON: all lines; a streaming run
+ * writes its file lines as they come and only the table lines here). */
+static enum csvi_status write_format(const csvi_engine *e, FILE *out, enum out_format fmt,
+                                     enum csvi_sql_dialect sqld)
+{
+    switch (fmt) {
+    case FMT_TABLE: return csvi_write_table(e, out);
+    case FMT_SQL: return csvi_write_sql(e, out, sqld);
+    case FMT_FRICTIONLESS: return csvi_write_frictionless(e, out);
+    case FMT_NDJSON: return csvi_write_ndjson(e, out);
+    default: return csvi_write_json(e, out);
+    }
+}
+
+/* --format ndjson: each file's line as soon as it is final (the merger
+ * thread, one call at a time; the main thread does not write out meanwhile). */
+struct ndjson_stream {
+    const csvi_engine *e;
+    struct output *o;
+    enum csvi_status st; /* the first failure */
+};
+
+static void ndjson_on_file(void *ctx, const struct csvi_file_result *r)
+{
+    struct ndjson_stream *ns = ctx;
+    if (ns->st != CSVI_OK)
+        return;
+    errno = 0;
+    ns->st = csvi_write_ndjson_file(ns->e, r, ns->o->f);
+    if (ns->st != CSVI_OK)
+        ns->o->err = errno;
+}
+
+/* csvinfer merge [--format F] [--sql-dialect D] [--group[=exact]] [-o FILE] [-q] VERDICT... */
+static int merge_main(int argc, char **argv)
+{
+    static const struct option mopts[] = {
+        {"format", required_argument, 0, 'f'},
+        {"sql-dialect", required_argument, 0, 'd'},
+        {"group", optional_argument, 0, 'g'},
+        {"output", required_argument, 0, 'o'},
+        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    enum out_format fmt = FMT_JSON;
+    enum csvi_sql_dialect sqld = CSVI_SQL_POSTGRES;
+    enum csvi_group_mode group = CSVI_GROUP_NONE;
+    const char *out_path = NULL;
+    bool quiet = false;
+    int c;
+    while ((c = getopt_long(argc, argv, "o:qh", mopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (!strcmp(optarg, "json"))
+                fmt = FMT_JSON;
+            else if (!strcmp(optarg, "ndjson"))
+                fmt = FMT_NDJSON;
+            else if (!strcmp(optarg, "table"))
+                fmt = FMT_TABLE;
+            else if (!strcmp(optarg, "sql"))
+                fmt = FMT_SQL;
+            else if (!strcmp(optarg, "frictionless"))
+                fmt = FMT_FRICTIONLESS;
+            else
+                return usage_error("merge: --format wants json, ndjson, table, sql or "
+                                   "frictionless, not '%s'",
+                                   optarg);
+            break;
+        case 'd':
+            if (!strcmp(optarg, "postgres") || !strcmp(optarg, "postgresql"))
+                sqld = CSVI_SQL_POSTGRES;
+            else if (!strcmp(optarg, "duckdb"))
+                sqld = CSVI_SQL_DUCKDB;
+            else if (!strcmp(optarg, "sqlite"))
+                sqld = CSVI_SQL_SQLITE;
+            else
+                return usage_error("--sql-dialect wants postgres, duckdb or sqlite, not '%s'",
+                                   optarg);
+            break;
+        case 'g':
+            if (!parse_group(optarg, &group))
+                return usage_error("--group wants nothing, =header or =exact, not '%s'", optarg);
+            break;
+        case 'o': out_path = optarg; break;
+        case 'q': quiet = true; break;
+        case 'h':
+            puts("usage: csvinfer merge [--format json|ndjson|table|sql|frictionless]\n"
+                 "                      [--sql-dialect D] [--group[=exact]] [-o FILE] VERDICT...\n"
+                 "Join verdicts written by csvinfer --mergeable (JSON or NDJSON; - for stdin)\n"
+                 "over disjoint sets of files into the verdict of one run over all of them.\n"
+                 "See docs/scaling.md.");
+            return 0;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind >= argc)
+        return usage_error("merge wants at least one VERDICT file%s", "");
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    opt.mergeable = true; /* a merged verdict can be merged again */
+    opt.no_cache = opt.no_ledger = true;
+    enum csvi_status st;
+    csvi_engine *e = csvi_engine_create(&opt, &st);
+    if (!e) {
+        fprintf(stderr, "csvinfer: %s\n", csvi_strerror(st));
+        return EXIT_OUTPUT;
+    }
+    char *why = NULL;
+    for (int i = optind; i < argc && st == CSVI_OK; i++) {
+        bool std_in = strcmp(argv[i], "-") == 0;
+        FILE *in = std_in ? stdin : fopen(argv[i], "r");
+        if (!in) {
+            fprintf(stderr, "csvinfer: merge: %s: cannot open: %s\n", argv[i], strerror(errno));
+            csvi_engine_free(e);
+            return EXIT_USAGE;
+        }
+        st = csvi_engine_merge_verdict(e, std_in ? "(standard input)" : argv[i], in, &why);
+        if (!std_in)
+            fclose(in);
+    }
+    if (st == CSVI_OK)
+        st = csvi_engine_merge_finish(e, &why);
+    if (st == CSVI_OK && group != CSVI_GROUP_NONE)
+        st = csvi_engine_group(e, group);
+    if (st != CSVI_OK) {
+        if (st == CSVI_ERR_BAD_VERDICT)
+            fprintf(stderr, "csvinfer: merge: %s\n", why ? why : csvi_strerror(st));
+        else
+            fprintf(stderr, "csvinfer: merge: %s\n", csvi_strerror(st));
+        free(why);
+        csvi_engine_free(e);
+        return st == CSVI_ERR_BAD_VERDICT ? EXIT_USAGE : EXIT_OUTPUT;
+    }
+    if (group == CSVI_GROUP_NONE && csvi_engine_merged_tables(e) && !quiet)
+        fputs("csvinfer: merge: note: the verdicts hold tables (--group); merge --group joins "
+              "them across the verdicts\n",
+              stderr);
+    int rc = 0;
+    for (size_t i = 0; i < csvi_engine_file_count(e); i++)
+        if (csvi_engine_file(e, i)->error_total)
+            rc = EXIT_FILE_ERRORS; /* as one run over the files would exit */
+    struct output o;
+    if (output_open(&o, out_path, false)) {
+        csvi_engine_free(e);
+        return EXIT_OUTPUT;
+    }
+    if (output_close(&o, write_format(e, o.f, fmt, sqld)) != CSVI_OK)
+        rc = EXIT_OUTPUT;
+    csvi_engine_free(e);
+    return rc;
+}
+
 /* csvinfer history [--ledger FILE] [--format table|json] PATH */
 static int history_main(int argc, char **argv)
 {
@@ -328,6 +566,9 @@ int main(int argc, char **argv)
     char progress_mode = 'a';
     if (argc > 1 && strcmp(argv[1], "history") == 0)
         return history_main(argc - 1, argv + 1);
+    if (argc > 1 && strcmp(argv[1], "merge") == 0)
+        return merge_main(argc - 1, argv + 1);
+    enum csvi_group_mode group = CSVI_GROUP_NONE;
     enum csvi_sql_dialect sqld = CSVI_SQL_POSTGRES;
     const char **nulls = NULL, **incl = NULL, **excl = NULL;
     size_t n_nulls = 0, n_incl = 0, n_excl = 0;
@@ -346,11 +587,10 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "frictionless") == 0)
                 fmt = FMT_FRICTIONLESS;
             else if (!strcmp(optarg, "ndjson"))
-                return usage_error("--format %s is not available in this version (table, json, "
-                                   "sql, frictionless)",
-                                   optarg);
+                fmt = FMT_NDJSON;
             else
-                return usage_error("unknown --format '%s' (table, json, sql, frictionless)", optarg);
+                return usage_error("unknown --format '%s' (table, json, ndjson, sql, frictionless)",
+                                   optarg);
             break;
         case 'o': out_path = optarg; break;
         case OPT_THREADS: {
@@ -475,6 +715,12 @@ int main(int argc, char **argv)
         case OPT_UNBUILT:
             return usage_error("%s is not available in this version (see docs/cli.md)",
                                argv[optind - 1]);
+        case OPT_GROUP:
+            if (!parse_group(optarg, &group))
+                return usage_error("--group wants nothing, =header or =exact, not '%s'", optarg);
+            opt.keep_state = true;
+            break;
+        case OPT_MERGEABLE: opt.mergeable = true; break;
         case OPT_VERSION: printf("csvinfer %s\n", CSVI_VERSION_STRING); return 0;
         case 'h':
         case OPT_HELP: usage(stdout); return 0;
@@ -527,6 +773,19 @@ int main(int argc, char **argv)
                         "is reported (exit status 4 at the end)\n",
                 csvi_engine_ledger_warning(e) ? csvi_engine_ledger_warning(e) : csvi_strerror(st));
     }
+    /* NDJSON streams: its target is opened now and each file's line written
+     * as soon as the file is done (docs/cli.md) */
+    struct output o = {0};
+    struct ndjson_stream ns = {e, &o, CSVI_OK};
+    if (fmt == FMT_NDJSON) {
+        if (output_open(&o, out_path, true)) {
+            finish_run(e, EXIT_OUTPUT);
+            csvi_engine_free(e);
+            free(excl);
+            return EXIT_OUTPUT;
+        }
+        csvi_engine_on_file(e, ndjson_on_file, &ns);
+    }
     struct progress *prog = NULL;
     if (progress_mode == 'l' || (progress_mode == 'a' && isatty(STDERR_FILENO)))
         prog = progress_start(e);
@@ -556,7 +815,11 @@ int main(int argc, char **argv)
         print_drift(e, quiet); /* files finished before the signal recorded their new schema:
                                   say it now, or the next run would not see the change */
         int code = finish_run(e, EXIT_INTERRUPTED);
-        fprintf(stderr, "csvinfer: interrupted; no output written%s\n",
+        if (fmt == FMT_NDJSON) /* the lines of the files done stay: each is whole */
+            output_close(&o, ns.st);
+        fprintf(stderr, "csvinfer: interrupted; %s%s\n",
+                fmt == FMT_NDJSON ? "the NDJSON holds the files finished before"
+                                  : "no output written",
                 csvi_engine_ledger_path(e) && code == EXIT_INTERRUPTED
                     ? " (the ledger records the files finished and run_end \"interrupted\")"
                     : "");
@@ -572,51 +835,27 @@ int main(int argc, char **argv)
         fprintf(stderr, "csvinfer: warning: cache: %s (use --cache DIR, or --no-cache)\n",
                 cst.warning);
     int rc = fail_on_drift && drift ? EXIT_DRIFT : data_errors ? EXIT_FILE_ERRORS : 0;
-    FILE *out = stdout;
-    char *tmp = NULL;
-    struct stat osb;
-    bool replace = out_path && strcmp(out_path, "-") != 0 &&
-                   (stat(out_path, &osb) != 0 || S_ISREG(osb.st_mode));
-    if (out_path && strcmp(out_path, "-") != 0 && !replace) {
-        /* a device or FIFO (-o /dev/null, -o /dev/stdout): write to it, never rename over it */
-        if (!(out = fopen(out_path, "w"))) {
-            fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
-            finish_run(e, EXIT_OUTPUT);
-            csvi_engine_free(e);
-            free(excl);
-            return EXIT_OUTPUT;
-        }
-    } else if (replace) {
-        /* a regular file: write a temporary beside it and rename, so readers never see half */
-        if (asprintf(&tmp, "%s.tmp.%ld", out_path, (long)getpid()) < 0 || !(out = fopen(tmp, "w"))) {
-            fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path, strerror(errno));
-            finish_run(e, EXIT_OUTPUT);
-            csvi_engine_free(e);
-            free(excl);
-            free(tmp);
-            return EXIT_OUTPUT;
-        }
-    }
-    if (fmt == FMT_AUTO)
-        fmt = isatty(fileno(out)) ? FMT_TABLE : FMT_JSON;
-    st = fmt == FMT_TABLE ? csvi_write_table(e, out)
-         : fmt == FMT_SQL          ? csvi_write_sql(e, out, sqld)
-         : fmt == FMT_FRICTIONLESS ? csvi_write_frictionless(e, out)
-                                   : csvi_write_json(e, out);
-    if (out != stdout && !tmp && fclose(out) != 0)
-        st = CSVI_ERR_OUTPUT;
-    if (tmp) {
-        if (fclose(out) != 0)
-            st = CSVI_ERR_OUTPUT;
-        if (st == CSVI_OK && rename(tmp, out_path) != 0)
-            st = CSVI_ERR_OUTPUT;
-        if (st != CSVI_OK)
-            unlink(tmp);
-    }
-    if (st != CSVI_OK) {
-        fprintf(stderr, "csvinfer: cannot write %s: %s\n", out_path ? out_path : "standard output",
-                strerror(errno));
+    if (group != CSVI_GROUP_NONE && (st = csvi_engine_group(e, group)) != CSVI_OK) {
+        fprintf(stderr, "csvinfer: --group: %s\n", csvi_strerror(st));
         rc = EXIT_OUTPUT;
+    }
+    if (fmt == FMT_NDJSON) { /* the file lines are out: the table lines, if any */
+        st = ns.st;
+        if (st == CSVI_OK)
+            st = csvi_write_ndjson_tables(e, o.f);
+        if (output_close(&o, st) != CSVI_OK)
+            rc = EXIT_OUTPUT;
+    } else {
+        if (output_open(&o, out_path, false)) {
+            finish_run(e, EXIT_OUTPUT);
+            csvi_engine_free(e);
+            free(excl);
+            return EXIT_OUTPUT;
+        }
+        if (fmt == FMT_AUTO)
+            fmt = isatty(fileno(o.f)) ? FMT_TABLE : FMT_JSON;
+        if (output_close(&o, write_format(e, o.f, fmt, sqld)) != CSVI_OK)
+            rc = EXIT_OUTPUT;
     }
     if (stats) {
         uint64_t bytes = 0, rows = 0, errors = 0;
@@ -650,7 +889,6 @@ int main(int argc, char **argv)
     rc = finish_run(e, rc);
     if (ledger_failed)
         rc = EXIT_OUTPUT;
-    free(tmp);
     free(excl);
     csvi_engine_free(e);
     if (lock_fd >= 0)
