@@ -28,8 +28,6 @@ echo "== sqlite: every --sql-dialect sqlite script must load its file (scripts/s
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/sqlite-test.sh"
 echo "== postgresql: --group tables (a COPY per file into each) load, with their rows and NULLs (scripts/pg-group-test.sh)"
 CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-group-test.sh"
-echo "== postgresql: --group tables (a COPY per file into each) load, with their rows and NULLs (scripts/pg-group-test.sh)"
-CSVINFER="$CSVI_ROOT/build/csvinfer" bash "$CSVI_ROOT/scripts/pg-group-test.sh"
 echo "== ledger: SIGKILL/SIGTERM/SIGINT at random moments and concurrent writers leave a true ledger (tests/ledger-kill.sh)"
 bash "$CSVI_ROOT/tests/ledger-kill.sh" "$CSVI_ROOT/build/csvinfer"
 run_suite "asan+ubsan" build-asan -DCMAKE_BUILD_TYPE=Debug -DCSVI_SANITIZE=address
