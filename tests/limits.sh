@@ -309,7 +309,11 @@ case_files() {
         RSS=$rss_all SECS=$secs
         [ "$PER_FILE" -le 3072 ] || CHECK_FAILS+=("RSS grows $PER_FILE bytes per file (bound 3072)")
         check_rss $(($(budget) + 3 * FILES))
-        report files "$FILES files (RSS +$PER_FILE B/file)"
+        if [ "$FILES" -gt "$sub" ]; then
+            report files "$FILES files (RSS +$PER_FILE B/file)"
+        else
+            report files "$FILES files"
+        fi
     done
     rm -rf "$dir"
 }
