@@ -114,6 +114,8 @@ struct pipeline {
     size_t batch;              /* small files read together (< pool size) */
     size_t max_blocks;         /* BLOCKs in a chunk */
     pthread_t *workers, merger;
+    unsigned started;          /* workers created (pipeline_stop joins only those) */
+    bool merger_started;
     uint64_t next_gseq;        /* splitter only */
     struct pipe_cache pc;      /* pc.st: splitter only; the cache itself is thread-safe */
     csvi_engine *eng;          /* run_file_finished and progress (thread-safe) */
@@ -191,9 +193,14 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
             pcache_trust_head(&f->trust_head, f->res->dialect.bom, f->digest, &f->plan, f->res);
         if (j->rc)
             f->trust_failed = true;
-        else
+        else if (!f->trust_failed)
             codec_put_unit(&f->trust_units, &j->v, j->first_line, 1);
         f->trust_n++;
+        if (!f->trust_failed && !pcache_worth(f->trust_units.len, f->size)) {
+            f->trust_failed = true; /* a very wide file: not worth keeping whole */
+            free(f->trust_units.data);
+            f->trust_units = (struct codec_buf){0};
+        }
     }
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
@@ -315,12 +322,13 @@ static int try_hit(struct pipeline *p, struct pipe_file *f, struct cache_key key
 }
 
 /* A record of a slice that missed, for the merger to fill (NULL if out of memory). */
-static struct slice_rec *new_rec(struct cache_key key, uint64_t line, size_t units, bool with_plan)
+static struct slice_rec *new_rec(struct cache_key key, uint64_t line, size_t units, bool with_plan,
+                                 uint64_t bytes)
 {
     struct slice_rec *r = calloc(1, sizeof *r);
     if (r)
         *r = (struct slice_rec){.key = key, .first_line = line, .units = units,
-                                .with_plan = with_plan};
+                                .with_plan = with_plan, .bytes = bytes};
     return r;
 }
 
@@ -338,7 +346,7 @@ static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, siz
             tqueue_push(&p->pool, b);
             return 0;
         }
-        rec = new_rec(key, line, 1, true);
+        rec = new_rec(key, line, 1, true, start + len);
     }
     struct slice_job *j = calloc(1, sizeof *j);
     if (!j)
@@ -405,7 +413,7 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
         lines[n++] = 1 + nl + split_count_newlines(b->data + m, at - m);
     }
     cuts[n] = end;
-    struct slice_rec *rec = key ? new_rec(*key, line, n, false) : NULL;
+    struct slice_rec *rec = key ? new_rec(*key, line, n, false, end - start) : NULL;
     atomic_store(&b->refs, (int)n);
     for (size_t i = 0; i < n; i++) {
         struct slice_job *j = calloc(1, sizeof *j);
@@ -801,29 +809,38 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
         bool hash = cache || p->digest_big; /* block hashes: cache keys, digests */
         b->bh = hash ? calloc(p->max_blocks + 1, sizeof *b->bh) : NULL;
         b->nbh = 0;
-        if (!b->bq || !b->bn || (hash && !b->bh))
+        if (!b->bq || !b->bn || (hash && !b->bh)) {
+            free(b->bq);
+            free(b->bn);
+            free(b->bh);
+            free(b->data);
+            free(b);
             return -ENOMEM;
+        }
         atomic_init(&b->refs, 0);
         tqueue_push(&p->pool, b);
     }
     p->workers = calloc(p->nworkers, sizeof *p->workers);
     if (!p->workers)
         return -ENOMEM;
-    for (unsigned i = 0; i < p->nworkers; i++)
+    for (unsigned i = 0; i < p->nworkers; i++, p->started++)
         if (pthread_create(&p->workers[i], NULL, worker_main, p))
             return -EAGAIN;
     if (pthread_create(&p->merger, NULL, merger_main, p))
         return -EAGAIN;
+    p->merger_started = true;
     return 0;
 }
 
 static void pipeline_stop(struct pipeline *p)
 {
+    /* also after a failed pipeline_start: only what was made is joined */
     tqueue_close(&p->work);
-    for (unsigned i = 0; i < p->nworkers; i++)
+    for (unsigned i = 0; i < p->started; i++)
         pthread_join(p->workers[i], NULL);
     tqueue_close(&p->done);
-    pthread_join(p->merger, NULL);
+    if (p->merger_started)
+        pthread_join(p->merger, NULL);
     struct pbuf *b;
     tqueue_close(&p->pool);
     while ((b = tqueue_pop(&p->pool)) != NULL) {

@@ -124,6 +124,11 @@ bool pcache_record_unit(struct pipe_cache *pc, struct slice_rec *rec,
         rec->failed = true;
     else if (!rec->failed)
         codec_put_unit(&rec->buf, v, unit_line, rec->first_line);
+    if (!rec->failed && !pcache_worth(rec->buf.len, rec->bytes)) {
+        rec->failed = true; /* wider than it is long: memory for nothing */
+        free(rec->buf.data);
+        rec->buf = (struct codec_buf){0};
+    }
     if (++rec->merged < rec->units)
         return false;
     if (!rec->failed && !rec->buf.failed)

@@ -37,9 +37,15 @@ struct slice_rec {
     uint64_t first_line;    /* the slice's first line (unit lines are relative) */
     size_t units, merged;   /* jobs of the slice; merged so far (merger) */
     bool with_plan;         /* a whole small file: the value starts with the plan */
-    bool failed;            /* a unit failed: store nothing */
+    bool failed;            /* a unit failed, or the value outgrew the data: store nothing */
+    uint64_t bytes;         /* the slice's bytes: a value larger than half of them (a very
+                               wide file) is not worth storing, and is not accumulated */
     struct codec_buf buf;   /* merger */
 };
+
+/* Whether a cached value of len bytes for data of `bytes` bytes is worth
+ * keeping: reading it back must be much cheaper than inferring again. */
+static inline bool pcache_worth(size_t len, uint64_t bytes) { return len <= 4096 + bytes / 2; }
 
 int pcache_init(struct pipe_cache *pc, struct cache *cache, const struct engine_cfg *cfg);
 void pcache_free(struct pipe_cache *pc);
