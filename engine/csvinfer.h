@@ -307,6 +307,11 @@ struct csvi_table {
     size_t n_columns;
     struct csvi_column *columns; /* the join of its files' column states; a column a
                                     file lacks counts that file's rows as nulls */
+    /* drift against the last complete run that recorded this table (its name in its
+     * files' directory) in the ledger; none without a ledger */
+    size_t n_drift;
+    struct csvi_drift *drift;
+    char *drift_since;
 };
 /* Group the results so far (needs keep_state); replaces earlier tables.
  * CSVI_ERR_USAGE if a result has columns but no state. */

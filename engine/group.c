@@ -219,6 +219,12 @@ static char *table_name_of(const csvi_engine *e, const struct group *g)
 
 static void table_free(struct csvi_table *t)
 {
+    for (size_t i = 0; i < t->n_drift; i++) {
+        free(t->drift[i].column);
+        free(t->drift[i].detail);
+    }
+    free(t->drift);
+    free(t->drift_since);
     free(t->name);
     free(t->files);
     for (size_t i = 0; i < t->n_columns; i++)
@@ -370,6 +376,7 @@ enum csvi_status csvi_engine_group(csvi_engine *e, enum csvi_group_mode mode)
         return st;
     }
     e->grouped = true;
+    run_tables_finished(e); /* drift against the ledger, table_done events */
     return CSVI_OK;
 }
 

@@ -328,6 +328,7 @@ struct csvi_engine {
     char *ledger_path, *ledger_warning;
     char run_id[40];
     struct json_t *last_schemas; /* path -> its last file_done event; read-only in a run */
+    struct json_t *last_tables;  /* table key -> its last table_done event; likewise */
     bool run_begun;
     double run_t0;
     uint8_t *reported;         /* [cap_files]: result i's events are written (the merger
@@ -370,6 +371,9 @@ char *run_path_key(const char *path);
 /* A copy of s with every byte that is not UTF-8 replaced by U+FFFD (as names
  * and paths are written to the ledger); malloc'd, NULL if out of memory. */
 char *utf8_sanitize(const char *s);
+/* --group's tables are made (the caller's thread): each one's drift against
+ * the ledger's last table_done of the same table, and its events. */
+void run_tables_finished(csvi_engine *e);
 /* Free the run's ledger, schemas and bookkeeping (engine free). */
 void run_free(csvi_engine *e);
 

@@ -270,8 +270,26 @@ static void put_table(FILE *out, const csvi_engine *e, const struct csvi_table *
         fputs(i ? ",\n" : "\n", out);
         put_column(out, &t->columns[i], true);
     }
-    fprintf(out, "%s],\n     \"rows\": %llu}", t->n_columns ? "\n     " : "",
+    fprintf(out, "%s],\n     \"rows\": %llu", t->n_columns ? "\n     " : "",
             (unsigned long long)t->rows);
+    if (e->last_schemas) { /* with a ledger: the table's drift since its last complete run */
+        fputs(",\n     \"drift_since\": ", out);
+        if (t->drift_since)
+            put_cstr(out, t->drift_since);
+        else
+            fputs("null", out);
+        fputs(",\n     \"drift\": [", out);
+        for (size_t i = 0; i < t->n_drift; i++) {
+            fputs(i ? ",\n        " : "\n        ", out);
+            fprintf(out, "{\"kind\": \"%s\", \"column\": ", csvi_drift_kind_name(t->drift[i].kind));
+            put_cstr(out, t->drift[i].column ? t->drift[i].column : "");
+            fputs(", \"detail\": ", out);
+            put_cstr(out, t->drift[i].detail ? t->drift[i].detail : "");
+            fputc('}', out);
+        }
+        fputs(t->n_drift ? "\n     ]" : "]", out);
+    }
+    fputc('}', out);
 }
 
 enum csvi_status csvi_write_json(const csvi_engine *e, FILE *out)

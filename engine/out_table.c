@@ -128,6 +128,11 @@ static void put_tables(FILE *out, const csvi_engine *e)
                 in_table[tb->files[i]] = true;
         }
         put_columns(out, tb->columns, tb->n_columns);
+        for (size_t i = 0; i < tb->n_drift; i++)
+            fprintf(out, "  DRIFT since %s: %s %s: %s\n",
+                    tb->drift_since ? tb->drift_since : "the last run",
+                    csvi_drift_kind_name(tb->drift[i].kind), tb->drift[i].column,
+                    tb->drift[i].detail);
         for (size_t i = 0; i < tb->n_files; i++)
             put_errors(out, csvi_engine_file(e, tb->files[i]));
     }

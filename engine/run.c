@@ -136,7 +136,8 @@ char *run_path_key(const char *path)
  * run reports the change. */
 struct remember {
     json_t *last;     /* path -> file_done: the basis */
-    json_t *pending;  /* run id -> {path -> file_done} until the run's run_end */
+    json_t *tables;   /* table key -> table_done: the basis of --group's tables */
+    json_t *pending;  /* run id -> {path or "\x01table key" -> event} until its run_end */
 };
 
 static void remember_schema(void *ctx, json_t *ev)
@@ -156,12 +157,33 @@ static void remember_schema(void *ctx, json_t *ev)
             json_object_set_new(m->pending, run, files);
         }
         json_object_set(files, path, ev); /* later events replace earlier ones */
+    } else if (strcmp(kind, "table_done") == 0) {
+        const char *table = json_string_value(json_object_get(ev, "table"));
+        if (!table || !json_is_array(json_object_get(ev, "schema")))
+            return;
+        json_t *files = json_object_get(m->pending, run);
+        if (!files) {
+            files = json_object();
+            json_object_set_new(m->pending, run, files);
+        }
+        char *k = NULL;
+        if (asprintf(&k, "\x01%s", table) > 0) /* apart from paths, which never start so */
+            json_object_set(files, k, ev);
+        free(k);
     } else if (strcmp(kind, "run_end") == 0) {
         const char *status = json_string_value(json_object_get(ev, "status"));
         json_t *files = json_object_get(m->pending, run);
         if (files && status &&
-            (!strcmp(status, "ok") || !strcmp(status, "errors") || !strcmp(status, "drift")))
-            json_object_update(m->last, files);
+            (!strcmp(status, "ok") || !strcmp(status, "errors") || !strcmp(status, "drift"))) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(files, k, v) {
+                if (k[0] == '\x01')
+                    json_object_set(m->tables, k + 1, v);
+                else
+                    json_object_set(m->last, k, v);
+            }
+        }
         json_object_del(m->pending, run);
     }
 }
@@ -182,9 +204,10 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
         return CSVI_ERR_OUTPUT;
     }
     e->last_schemas = json_object();
-    struct remember rem = {e->last_schemas, json_object()};
+    e->last_tables = json_object();
+    struct remember rem = {e->last_schemas, e->last_tables, json_object()};
     uint64_t skipped = 0;
-    int rc = e->last_schemas && rem.pending
+    int rc = e->last_schemas && e->last_tables && rem.pending
                  ? ledger_read(e->ledger_path, remember_schema, &rem, &skipped)
                  : -ENOMEM;
     json_decref(rem.pending); /* runs with no run_end (killed, or still running): not a basis */
@@ -200,6 +223,8 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
         e->ledger_warning = why ? why : strdup("cannot use the ledger");
         json_decref(e->last_schemas);
         e->last_schemas = NULL;
+        json_decref(e->last_tables);
+        e->last_tables = NULL;
         return rc == -ENOMEM ? CSVI_ERR_NOMEM : CSVI_ERR_OUTPUT;
     }
     json_t *ev = event_new(e, "run_start");
@@ -223,11 +248,11 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
     return CSVI_OK;
 }
 
-static json_t *schema_json(const struct csvi_file_result *r)
+static json_t *schema_json_of(const struct csvi_column *cols, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < r->n_columns; i++) {
-        const struct csvi_column *c = &r->columns[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct csvi_column *c = &cols[i];
         char sql[64];
         json_array_append_new(a, json_pack("{s:o, s:s, s:b, s:s}", "name", jstr(c->name), "type",
                                            csvi_type_name(c->type), "nullable", c->nullable,
@@ -329,7 +354,7 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     json_object_set_new(ev, "seconds", json_real(r->seconds));
     json_object_set_new(ev, "cache", json_pack("{s:I, s:I}", "slices", (json_int_t)r->cache_slices,
                                                "hits", (json_int_t)r->cache_hits));
-    json_object_set_new(ev, "schema", schema_json(r));
+    json_object_set_new(ev, "schema", schema_json_of(r->columns, r->n_columns));
     ledger_add(e->ledger, ev);
     if (r->n_drift) {
         json_t *d = event_new(e, "drift");
@@ -346,6 +371,66 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     }
     free(key);
     tell_caller(e, r); /* after drift: the caller sees it */
+}
+
+/* The key a table is known by across runs: its name in the real directory
+ * of its first file (table names come from file names, which repeat across
+ * directories). */
+static char *table_key(const csvi_engine *e, const struct csvi_table *t)
+{
+    const char *first = t->n_files ? e->files[t->files[0]].path : ".";
+    char *abs = run_path_key(first), *key = NULL;
+    char *slash = abs ? strrchr(abs, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    char *name = utf8_sanitize(t->name);
+    if (abs && name && asprintf(&key, "%s/%s", slash ? abs : ".", name) < 0)
+        key = NULL;
+    free(abs);
+    free(name);
+    return key;
+}
+
+void run_tables_finished(csvi_engine *e)
+{
+    if (!e->ledger || !e->last_tables)
+        return;
+    for (size_t i = 0; i < e->n_tables; i++) {
+        struct csvi_table *t = &e->tables[i];
+        char *key = table_key(e, t);
+        if (!key)
+            continue;
+        json_t *prev = json_object_get(e->last_tables, key);
+        if (prev) { /* drift.c works on a result: lend it the table's columns */
+            struct csvi_file_result tmp = {.n_columns = t->n_columns, .columns = t->columns};
+            drift_compare(&tmp, json_object_get(prev, "schema"));
+            t->n_drift = tmp.n_drift;
+            t->drift = tmp.drift;
+            const char *when = json_string_value(json_object_get(prev, "time"));
+            t->drift_since = when ? strdup(when) : NULL;
+        }
+        json_t *ev = event_new(e, "table_done");
+        json_object_set_new(ev, "table", jstr(key));
+        json_object_set_new(ev, "name", jstr(t->name));
+        json_object_set_new(ev, "files", json_integer((json_int_t)t->n_files));
+        json_object_set_new(ev, "rows", json_integer((json_int_t)t->rows));
+        json_object_set_new(ev, "schema", schema_json_of(t->columns, t->n_columns));
+        ledger_add(e->ledger, ev);
+        if (t->n_drift) {
+            json_t *d = event_new(e, "drift");
+            json_t *changes = json_array();
+            for (size_t k = 0; k < t->n_drift; k++)
+                json_array_append_new(changes, json_pack("{s:s, s:o, s:o}", "kind",
+                                                         csvi_drift_kind_name(t->drift[k].kind),
+                                                         "column", jstr(t->drift[k].column),
+                                                         "detail", jstr(t->drift[k].detail)));
+            json_object_set_new(d, "table", jstr(key));
+            json_object_set_new(d, "since", t->drift_since ? json_string(t->drift_since) : json_null());
+            json_object_set_new(d, "changes", changes);
+            ledger_add(e->ledger, d);
+        }
+        free(key);
+    }
 }
 
 enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
@@ -373,6 +458,11 @@ enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
     json_object_set_new(ev, "files", json_integer((json_int_t)files));
     json_object_set_new(ev, "files_unreadable", json_integer((json_int_t)failed));
     json_object_set_new(ev, "files_drifted", json_integer((json_int_t)drifted));
+    uint64_t tables_drifted = 0;
+    for (size_t i = 0; i < e->n_tables; i++)
+        tables_drifted += e->tables[i].n_drift > 0;
+    if (e->n_tables)
+        json_object_set_new(ev, "tables_drifted", json_integer((json_int_t)tables_drifted));
     json_object_set_new(ev, "errors", json_integer((json_int_t)errors));
     json_object_set_new(ev, "bytes", json_integer((json_int_t)bytes));
     json_object_set_new(ev, "rows", json_integer((json_int_t)rows));
@@ -411,6 +501,7 @@ void run_free(csvi_engine *e)
     if (e->ledger)
         ledger_close(e->ledger);
     json_decref(e->last_schemas);
+    json_decref(e->last_tables);
     free(e->ledger_path);
     free(e->ledger_warning);
     free(e->reported);

@@ -1141,3 +1141,52 @@ LTEST(signal, sigterm_while_reading_stdin_records_interrupted)
     cr_expect_eq(count_events(ll.events, "file_done", NULL), 0,
                  "a file cut by the signal was recorded as done");
 }
+
+/* --group: a table's schema is compared with the last table_done of the same
+ * table (its name in its files' directory) from a complete run: a new file
+ * with an extra column and a decimal widens the table, reported once in the
+ * JSON's tables[].drift, on stderr and as a ledger drift event, exit 3 with
+ * --fail-on-drift; the next run reports nothing. */
+static json_t *table0(const struct run *r)
+{
+    return json_array_get(json_object_get(r->json, "tables"), 0);
+}
+
+static bool table_drift_has(const struct run *r, const char *kind, const char *column)
+{
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(table0(r), "drift"), i, d) {
+        if (jstr_is(d, "kind", kind) && jstr_is(d, "column", column))
+            return true;
+    }
+    return false;
+}
+
+LTEST(drift, a_grouped_table_drifts_once)
+{
+    cr_assert_eq(mkdir(tpath("in"), 0700), 0);
+    write_text(tpath("in/sales_2024_01.csv"), "id,amount\n1,2\n2,3\n", "w");
+    write_text(tpath("in/sales_2024_02.csv"), "id,amount\n3,4\n", "w");
+    struct run r = INFER("--group", "--fail-on-drift", "in");
+    cr_assert_eq(r.status, 0, "run 1: exit %d: %s", r.status, r.err);
+    cr_assert_not_null(table0(&r), "run 1: no table");
+    cr_expect_eq(json_array_size(json_object_get(table0(&r), "drift")), 0, "run 1: drift");
+
+    write_text(tpath("in/sales_2024_03.csv"), "id,amount,coupon\n5,6.5,x\n", "w");
+    r = INFER("--group", "--fail-on-drift", "in");
+    cr_expect_eq(r.status, 3, "run 2: exit %d, expected 3: %s", r.status, r.err);
+    cr_expect(table_drift_has(&r, "column_added", "coupon"), "run 2: no column_added coupon");
+    cr_expect(table_drift_has(&r, "type_widened", "amount"), "run 2: no type_widened amount");
+    cr_expect(strstr(r.err, "table sales: schema drift") != NULL, "run 2: stderr: %s", r.err);
+    size_t n = 0;
+    char *text = slurp(T.ledger, &n);
+    cr_assert_not_null(text);
+    cr_expect(strstr(text, "\"event\":\"table_done\"") != NULL, "no table_done in the ledger");
+    cr_expect(strstr(text, "\"kind\":\"column_added\",\"column\":\"coupon\"") != NULL,
+              "no drift event for the table in the ledger");
+
+    r = INFER("--group", "--fail-on-drift", "in");
+    cr_expect_eq(r.status, 0, "run 3: exit %d (drift is reported once): %s", r.status, r.err);
+    cr_expect_eq(json_array_size(json_object_get(table0(&r), "drift")), 0, "run 3: drift again");
+}

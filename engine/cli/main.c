@@ -231,6 +231,24 @@ static bool print_drift(const csvi_engine *e, bool quiet)
     return any;
 }
 
+/* Say each --group table's drift on stderr; true if any. */
+static bool print_table_drift(const csvi_engine *e, bool quiet)
+{
+    bool any = false;
+    for (size_t i = 0; i < csvi_engine_table_count(e); i++) {
+        const struct csvi_table *t = csvi_engine_table(e, i);
+        for (size_t k = 0; k < t->n_drift; k++) {
+            any = true;
+            if (!quiet)
+                fprintf(stderr, "csvinfer: table %s: schema drift since %s: %s %s: %s\n",
+                        t->name, t->drift_since ? t->drift_since : "the last run",
+                        csvi_drift_kind_name(t->drift[k].kind), t->drift[k].column,
+                        t->drift[k].detail);
+        }
+    }
+    return any;
+}
+
 static void on_signal(int sig)
 {
     (void)sig;
@@ -838,6 +856,9 @@ int main(int argc, char **argv)
     if (group != CSVI_GROUP_NONE && (st = csvi_engine_group(e, group)) != CSVI_OK) {
         fprintf(stderr, "csvinfer: --group: %s\n", csvi_strerror(st));
         rc = EXIT_OUTPUT;
+    } else if (group != CSVI_GROUP_NONE && print_table_drift(e, quiet) && fail_on_drift &&
+               rc != EXIT_OUTPUT) {
+        rc = EXIT_DRIFT; /* a table's schema changed (the ledger's table_done) */
     }
     if (fmt == FMT_NDJSON) { /* the file lines are out: the table lines, if any */
         st = ns.st;
