@@ -161,17 +161,8 @@ int ledger_flush(struct ledger *l)
     return rc;
 }
 
-void ledger_add(struct ledger *l, json_t *event)
+void ledger_add_line(struct ledger *l, const char *line, size_t n)
 {
-    if (!l || !event) {
-        json_decref(event);
-        return;
-    }
-    char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
-    json_decref(event);
-    if (!line)
-        return;
-    size_t n = strlen(line);
     bool flush = false;
     pthread_mutex_lock(&l->mu);
     if (l->len + n + 1 > l->cap) {
@@ -194,9 +185,21 @@ void ledger_add(struct ledger *l, json_t *event)
         flush = l->n_events >= l->batch_events || t - l->first_ms >= l->batch_ms;
     }
     pthread_mutex_unlock(&l->mu);
-    free(line);
     if (flush)
         ledger_flush(l);
+}
+
+void ledger_add(struct ledger *l, json_t *event)
+{
+    if (!l || !event) {
+        json_decref(event);
+        return;
+    }
+    char *line = json_dumps(event, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENSURE_ASCII);
+    json_decref(event);
+    if (line)
+        ledger_add_line(l, line, strlen(line));
+    free(line);
 }
 
 int ledger_close(struct ledger *l)

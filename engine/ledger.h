@@ -27,6 +27,9 @@ int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms,
  * next flush: when the batch is full or old enough, or ledger_flush. */
 void ledger_add(struct ledger *l, json_t *event);
 
+/* Append an event already written as one line of JSON (no newline in it). */
+void ledger_add_line(struct ledger *l, const char *line, size_t n);
+
 /* Write what is waiting: one write and one fdatasync under an exclusive
  * flock on the ledger.  Returns 0 or -errno (reported once by the caller). */
 int ledger_flush(struct ledger *l);
