@@ -1,7 +1,8 @@
 /*
  * history.c — `csvinfer history PATH`: a file's schema versions, read back
- * from the ledger (jansson), oldest first.  A version is a run of file_done
- * events with the same schema (names, types, nullability, SQL types); the
+ * from the ledger (jansson), oldest first — or a --group table's (its
+ * table_done events), PATH being DIR/NAME.  A version is a run of events
+ * with the same schema (names, types, nullability, SQL types); the
  * drift events recorded against the file are listed with the version they
  * led to.
  */
@@ -23,7 +24,11 @@ static void on_event(void *ctx, json_t *ev)
 {
     struct history *h = ctx;
     const char *kind = json_string_value(json_object_get(ev, "event"));
+    /* a file's events name its path; a --group table's, its key (its directory and
+     * name: `history DIR/NAME` gives the table NAME of DIR's files) */
     const char *path = json_string_value(json_object_get(ev, "path"));
+    if (!path)
+        path = json_string_value(json_object_get(ev, "table"));
     if (!kind || !path || strcmp(path, h->key) != 0)
         return;
     json_t *time = json_object_get(ev, "time");
@@ -34,7 +39,7 @@ static void on_event(void *ctx, json_t *ev)
             json_array_extend(json_object_get(last, "drift"), json_object_get(ev, "changes"));
         return;
     }
-    if (strcmp(kind, "file_done") != 0)
+    if (strcmp(kind, "file_done") != 0 && strcmp(kind, "table_done") != 0)
         return;
     json_t *schema = json_object_get(ev, "schema");
     size_t n = json_array_size(h->versions);

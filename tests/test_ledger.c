@@ -1189,4 +1189,13 @@ LTEST(drift, a_grouped_table_drifts_once)
     r = INFER("--group", "--fail-on-drift", "in");
     cr_expect_eq(r.status, 0, "run 3: exit %d (drift is reported once): %s", r.status, r.err);
     cr_expect_eq(json_array_size(json_object_get(table0(&r), "drift")), 0, "run 3: drift again");
+
+    /* history of the table: DIR/NAME */
+    r = RUN("history", "--ledger", T.ledger, "--format", "json", "in/sales");
+    cr_assert_eq(r.status, 0, "history in/sales: exit %d: %s", r.status, r.err);
+    json_t *v = json_object_get(r.json, "versions");
+    cr_expect_eq(json_array_size(v), 2, "history in/sales: %zu versions, expected 2",
+                 json_array_size(v));
+    cr_expect_gt(json_array_size(json_object_get(json_array_get(v, 1), "drift")), 0,
+                 "history in/sales: version 2 without its drift");
 }
