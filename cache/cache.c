@@ -28,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include "store.h"
+#include "../io/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -149,26 +150,6 @@ static void load_rec(void *ctx, const struct store_rec *r, const uint8_t *value)
     atomic_fetch_add(&c->loaded, 1);
 }
 
-static int mkdir_p(const char *dir)
-{
-    char *p = strdup(dir);
-    if (!p)
-        return -ENOMEM;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            int err = errno;
-            free(p);
-            return -err;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0700) != 0 && errno != EEXIST ? -errno : 0;
-    free(p);
-    return rc;
-}
 
 /* cache_open failed: say why, free everything, *out = NULL. */
 static int fail(int err, char **why, const char *what, const char *dir, struct cache **out)
@@ -204,7 +185,7 @@ int cache_open(const char *dir, uint64_t max_store, struct cache **out, char **w
     *out = c;
     if (!dir)
         return 0;
-    int rc = mkdir_p(dir);
+    int rc = fs_mkdir_p(dir, false);
     if (rc)
         return fail(rc, why, "cannot create the cache directory", dir, out);
     c->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -383,20 +364,6 @@ size_t cache_pending(struct cache *c)
 
 /* ---- flush and close ----------------------------------------------------------- */
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Append batch to the store under the exclusive lock.  *at: the file offset
  * of batch[0]; *same: the file is the one rfd reads. */
@@ -427,12 +394,12 @@ static int append_batch(struct cache *c, const uint8_t *batch, size_t n, uint64_
         }
     }
     if (sb.st_size == 0) {
-        rc = write_all(fd, (const uint8_t *)STORE_HEADER, STORE_HEADER_LEN);
+        rc = fs_write_all(fd, (const uint8_t *)STORE_HEADER, STORE_HEADER_LEN);
         sb.st_size = STORE_HEADER_LEN;
     }
     *at = (uint64_t)sb.st_size;
     if (rc == 0)
-        rc = write_all(fd, batch, n);
+        rc = fs_write_all(fd, batch, n);
     if (rc == 0 && atomic_load(&c->rfd) < 0) { /* no store at open: read this one from now on */
         int rfd = openat(c->dirfd, STORE_FILE, O_RDONLY | O_CLOEXEC);
         struct stat rb;

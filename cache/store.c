@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "store.h"
+#include "../io/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -249,20 +250,6 @@ static int by_recency(const void *a, const void *b)
     return x->last > y->last ? -1 : x->last < y->last;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Copy the chosen values of old into a new file at tmp; returns its size. */
 static int write_compacted(int dirfd, const char *tmp, int old, struct live *keep, size_t n,
@@ -271,7 +258,7 @@ static int write_compacted(int dirfd, const char *tmp, int old, struct live *kee
     int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0)
         return -errno;
-    int rc = write_all(fd, (const uint8_t *)STORE_HEADER, STORE_HEADER_LEN);
+    int rc = fs_write_all(fd, (const uint8_t *)STORE_HEADER, STORE_HEADER_LEN);
     uint64_t total = STORE_HEADER_LEN;
     uint8_t *rec = NULL;
     size_t cap = 0;
@@ -290,7 +277,7 @@ static int write_compacted(int dirfd, const char *tmp, int old, struct live *kee
             !store_check(rec, sz, keep[i].key, keep[i].len))
             continue; /* changed since it was indexed: leave it out */
         store_encode(rec, STORE_VALUE, keep[i].key, keep[i].time, rec + STORE_REC_HEAD, keep[i].len);
-        rc = write_all(fd, rec, sz);
+        rc = fs_write_all(fd, rec, sz);
         total += sz;
     }
     free(rec);

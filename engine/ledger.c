@@ -17,6 +17,7 @@
  */
 #define _GNU_SOURCE
 #include "ledger.h"
+#include "../io/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,32 +49,13 @@ static uint64_t now_ms(void)
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static int mkdir_parents(const char *path)
-{
-    char *p = strdup(path);
-    if (!p)
-        return -ENOMEM;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-            int err = errno;
-            free(p);
-            return -err;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
-}
 
 int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms, struct ledger **out,
                 char **why)
 {
     *out = NULL;
     *why = NULL;
-    int rc = mkdir_parents(path);
+    int rc = fs_mkdir_p(path, true);
     int fd = rc ? -1 : open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     struct stat sb;
     if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
@@ -106,20 +88,6 @@ int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms, stru
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 int ledger_flush(struct ledger *l)
 {
@@ -146,9 +114,9 @@ int ledger_flush(struct ledger *l)
                 pread(l->fd, &last, 1, sb.st_size - 1) != 1)
                 last = '\n';
             if (last != '\n')
-                rc = write_all(l->fd, "\n", 1);
+                rc = fs_write_all(l->fd, "\n", 1);
             if (rc == 0)
-                rc = write_all(l->fd, batch, len);
+                rc = fs_write_all(l->fd, batch, len);
             if (rc == 0 && fdatasync(l->fd) != 0)
                 rc = -errno;
             flock(l->fd, LOCK_UN);

@@ -55,6 +55,26 @@ void json_put_string(FILE *out, const char *s, size_t n)
 
 static void put_cstr(FILE *out, const char *s) { json_put_string(out, s, strlen(s)); }
 
+/* ,"drift_since": ..., "drift": [{"kind", "column", "detail"}, ...] of a file or table. */
+static void put_drift(FILE *out, const char *since, const struct csvi_drift *d, size_t n)
+{
+    fputs(",\n     \"drift_since\": ", out);
+    if (since)
+        put_cstr(out, since);
+    else
+        fputs("null", out);
+    fputs(",\n     \"drift\": [", out);
+    for (size_t i = 0; i < n; i++) {
+        fputs(i ? ",\n        " : "\n        ", out);
+        fprintf(out, "{\"kind\": \"%s\", \"column\": ", csvi_drift_kind_name(d[i].kind));
+        put_cstr(out, d[i].column ? d[i].column : "");
+        fputs(", \"detail\": ", out);
+        put_cstr(out, d[i].detail ? d[i].detail : "");
+        fputc('}', out);
+    }
+    fputs(n ? "\n     ]" : "]", out);
+}
+
 static void put_char_string(FILE *out, char c)
 {
     if (!c) {
@@ -176,23 +196,8 @@ static void put_file(FILE *out, const struct csvi_file_result *r, bool tolerant,
                 (unsigned long long)(r->error_total - r->n_errors));
     fprintf(out, "     \"cache\": {\"slices\": %llu, \"hits\": %llu}",
             (unsigned long long)r->cache_slices, (unsigned long long)r->cache_hits);
-    if (drift) { /* with a ledger: changes since the last run recorded for this path */
-        fputs(",\n     \"drift_since\": ", out);
-        if (r->drift_since)
-            put_cstr(out, r->drift_since);
-        else
-            fputs("null", out);
-        fputs(",\n     \"drift\": [", out);
-        for (size_t i = 0; i < r->n_drift; i++) {
-            fputs(i ? ",\n        " : "\n        ", out);
-            fprintf(out, "{\"kind\": \"%s\", \"column\": ", csvi_drift_kind_name(r->drift[i].kind));
-            put_cstr(out, r->drift[i].column ? r->drift[i].column : "");
-            fputs(", \"detail\": ", out);
-            put_cstr(out, r->drift[i].detail ? r->drift[i].detail : "");
-            fputc('}', out);
-        }
-        fputs(r->n_drift ? "\n     ]" : "]", out);
-    }
+    if (drift) /* with a ledger: changes since the last run recorded for this path */
+        put_drift(out, r->drift_since, r->drift, r->n_drift);
     if (state_cfg)
         put_state(out, state_cfg, r);
     fputc('}', out);
@@ -272,23 +277,8 @@ static void put_table(FILE *out, const csvi_engine *e, const struct csvi_table *
     }
     fprintf(out, "%s],\n     \"rows\": %llu", t->n_columns ? "\n     " : "",
             (unsigned long long)t->rows);
-    if (e->last_schemas) { /* with a ledger: the table's drift since its last complete run */
-        fputs(",\n     \"drift_since\": ", out);
-        if (t->drift_since)
-            put_cstr(out, t->drift_since);
-        else
-            fputs("null", out);
-        fputs(",\n     \"drift\": [", out);
-        for (size_t i = 0; i < t->n_drift; i++) {
-            fputs(i ? ",\n        " : "\n        ", out);
-            fprintf(out, "{\"kind\": \"%s\", \"column\": ", csvi_drift_kind_name(t->drift[i].kind));
-            put_cstr(out, t->drift[i].column ? t->drift[i].column : "");
-            fputs(", \"detail\": ", out);
-            put_cstr(out, t->drift[i].detail ? t->drift[i].detail : "");
-            fputc('}', out);
-        }
-        fputs(t->n_drift ? "\n     ]" : "]", out);
-    }
+    if (e->last_schemas) /* with a ledger: the table's drift since its last complete run */
+        put_drift(out, t->drift_since, t->drift, t->n_drift);
     fputc('}', out);
 }
 
