@@ -387,7 +387,13 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
     cuts[n] = start;
     lines[n++] = line;
     uint8_t quote = f->plan.quote;
-    size_t per = WORK_UNIT / BLOCK;
+    /* a unit's verdict holds ~200 bytes a column: for very wide files units grow
+     * with the width (512 bytes of data a column), so the verdicts in flight stay
+     * a fraction of the data (100,000 columns: one unit per slice) */
+    size_t unit = WORK_UNIT;
+    if (f->plan.ncols > unit / 512)
+        unit = f->plan.ncols * 512;
+    size_t per = (unit + BLOCK - 1) / BLOCK;
     uint64_t q = b->q0, nl = b->nl0;
     for (size_t blk = 0; blk + per <= b->nb && n < 4096; blk += per) {
         for (size_t k = blk; k < blk + per; k++) {
