@@ -264,29 +264,13 @@ static const char *sql_type(const struct csvi_column *c, enum csvi_sql_dialect d
     return csvi_sql_type(c, buf, cap);
 }
 
-/* Table name from the file name: the base name without its extensions. */
+/* Table name from the file name: the base name without its extensions
+ * (group.c's table_base_name), cut to fit PostgreSQL's identifier length. */
 static char *table_name(const char *path)
 {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    if (strcmp(path, "-") == 0)
-        base = "stdin";
-    char *s = strndup(base, PG_NAME_MAX - 4);
-    if (!s)
-        return NULL;
-    static const char *const ext[] = {".gz", ".zst", ".csv", ".tsv", ".txt", ".psv"};
-    for (int again = 1; again;) {
-        again = 0;
-        size_t n = strlen(s);
-        for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
-            size_t k = strlen(ext[i]);
-            if (n > k && strcasecmp(s + n - k, ext[i]) == 0) {
-                s[n - k] = '\0';
-                again = 1;
-                break;
-            }
-        }
-    }
+    char *s = table_base_name(path);
+    if (s && strlen(s) > PG_NAME_MAX - 4)
+        s[PG_NAME_MAX - 4] = '\0';
     return s;
 }
 
