@@ -28,6 +28,7 @@ struct source {
     int fd;
     struct decomp *dc;         /* NULL: plain */
     struct content_digest *dg; /* plain bytes read are digested (NULL: not) */
+    ssize_t err;               /* an error met after some bytes: given by the next fill */
 };
 
 static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
@@ -48,10 +49,18 @@ static const char *read_error(const struct source *src, ssize_t err)
     return strerror((int)-err);
 }
 
-/* read() until the buffer has `want` bytes or the input ends. */
+/* read() until the buffer has `want` bytes or the input ends.  An error
+ * after some bytes came is kept for the next call, so the bytes before it
+ * are inferred whatever the buffer size (the pipeline does the same). */
 static ssize_t fill(struct source *src, uint8_t *buf, size_t have, size_t want, bool *eof,
                     uint64_t *total)
 {
+    size_t had = have;
+    if (src->err) {
+        ssize_t e = src->err;
+        src->err = 0;
+        return e;
+    }
     while (have < want && !*eof) {
         if (csvi_interrupted()) { /* stop reading; the caller marks the file */
             *eof = true;
@@ -63,6 +72,10 @@ static ssize_t fill(struct source *src, uint8_t *buf, size_t have, size_t want, 
                 continue;
             if (k == -EINTR) { /* SIGINT/SIGTERM: treat as the end of input */
                 *eof = true;
+                break;
+            }
+            if (have > had) {
+                src->err = k;
                 break;
             }
             return k;
@@ -112,7 +125,7 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
                           struct content_digest *dg, struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
-    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL};
+    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL, 0};
     if (compression != DECOMP_NONE && decomp_open(fd, (enum decomp_kind)compression, &src.dc))
         return CSVI_ERR_NOMEM;
     res->compression = decomp_name((enum decomp_kind)compression);

@@ -72,16 +72,6 @@ static enum decomp_kind compression_of(int fd)
     return k > 0 ? decomp_detect(magic, (size_t)k) : DECOMP_NONE;
 }
 
-static enum decomp_kind compression_of_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return DECOMP_NONE;
-    enum decomp_kind k = compression_of(fd);
-    close(fd);
-    return k;
-}
-
 static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result *r)
 {
     double t0 = now_seconds();
@@ -293,40 +283,15 @@ static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t 
             total += (uint64_t)sb.st_size;
     }
     atomic_fetch_add(&e->bytes_total, total);
-    /* compressed files are streams: the sequential engine reads them, after the
-     * pipeline has done the rest (results keep their order either way) */
-    size_t *stream = NULL, n_stream = 0, *plain = NULL, n_plain = 0;
-    if (!sequential_mode(e)) {
-        stream = malloc((n ? n : 1) * sizeof *stream);
-        plain = malloc((n ? n : 1) * sizeof *plain);
-        if (!stream || !plain) {
-            free(stream);
-            free(plain);
-            return CSVI_ERR_NOMEM;
+    if (sequential_mode(e)) {
+        for (size_t i = 0; i < n && st == CSVI_OK && !csvi_interrupted(); i++) {
+            st = infer_sequential(e, &e->files[files[i]]);
+            run_bytes_done(e, e->files[files[i]].bytes);
+            run_file_finished(e, &e->files[files[i]]);
         }
-        for (size_t i = 0; i < n; i++) {
-            if (compression_of_path(e->files[files[i]].path) != DECOMP_NONE)
-                stream[n_stream++] = files[i];
-            else
-                plain[n_plain++] = files[i];
-        }
-        files = plain;
-        n = n_plain;
+        return st;
     }
-    if (sequential_mode(e) || n_stream) {
-        const size_t *seq = sequential_mode(e) ? files : stream;
-        size_t n_seq = sequential_mode(e) ? n : n_stream;
-        for (size_t i = 0; i < n_seq && st == CSVI_OK && !csvi_interrupted(); i++) {
-            st = infer_sequential(e, &e->files[seq[i]]);
-            run_bytes_done(e, e->files[seq[i]].bytes);
-            run_file_finished(e, &e->files[seq[i]]);
-        }
-        if (sequential_mode(e) || st != CSVI_OK) {
-            free(stream);
-            free(plain);
-            return st;
-        }
-    }
+    /* the pipeline reads gzip/zstd files too (their first bytes say so) */
     struct reader *rd = n ? engine_reader(e, &st) : NULL;
     struct pipeline_item *items = rd ? calloc(n, sizeof *items) : NULL;
     if (rd && !items)
@@ -336,8 +301,6 @@ static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t 
     if (items)
         st = pipeline_run(&e->cfg, rd, engine_cache(e), e, items, n);
     free(items);
-    free(stream);
-    free(plain);
     return st;
 }
 

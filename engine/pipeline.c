@@ -37,6 +37,7 @@
 #include "digest.h"
 #include "pipeline_cache.h"
 #include "threading.h"
+#include "../io/decompress.h"
 #include "../io/reader.h"
 
 #include <errno.h>
@@ -82,6 +83,15 @@ struct pipe_file {
     size_t trust_n;           /* units appended (merger) */
     bool trust_failed;        /* a unit failed: record nothing (merger) */
     char digest[42];          /* the final digest, written like `changed` ("" : none) */
+    /* a gzip/zstd file: its decompressed stream is cut like a plain file's bytes */
+    struct decomp *dc;        /* splitter only (NULL: plain) */
+    int compression;          /* enum decomp_kind, set before the file's first job */
+    ssize_t stream_err;       /* an error met after some bytes: the next read's (splitter) */
+    uint64_t in_reported;     /* compressed bytes counted as progress so far (splitter) */
+    uint64_t stream_bytes;    /* the CSV's bytes, written like `changed`; the merger
+                                 makes them res->bytes */
+    char *read_err;           /* a read that failed after the plan, written like `changed`;
+                                 the merger reports it at the line after the last record */
     struct file_plan plan;
     struct file_merge merge;  /* merger thread only */
     double t0;
@@ -98,6 +108,7 @@ struct slice_job {
     uint64_t first_line;
     bool eof, truncated, header_pending;
     bool hit;                  /* v came from the cache: no worker ran (len: the slice's bytes) */
+    uint64_t progress;         /* file bytes this job accounts for (compressed ones for gzip/zstd) */
     struct slice_rec *rec;     /* a slice that missed the cache: the merger records it */
     int rc;
     struct slice_verdict v;
@@ -185,12 +196,13 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         f->res->cache_hits++;
         f->res->cache_hit_bytes += j->len;
     }
-    run_bytes_done(p->eng, j->len);
+    run_bytes_done(p->eng, j->progress);
     if (j->rec) /* a slice that missed: its value goes to the cache (before v is consumed) */
         pcache_record_unit(&p->pc, j->rec, &f->plan, f->res, &j->v, j->first_line, j->rc != 0);
     if (f->trust_record) { /* --trust-mtime: the whole file's units, in order */
         if (j->first)
-            pcache_trust_head(&f->trust_head, f->res->dialect.bom, f->digest, &f->plan, f->res);
+            pcache_trust_head(&f->trust_head, f->res->dialect.bom, f->compression, f->digest,
+                              &f->plan, f->res);
         if (j->rc)
             f->trust_failed = true;
         else if (!f->trust_failed)
@@ -202,14 +214,23 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
             f->trust_units = (struct codec_buf){0};
         }
     }
+    uint64_t end_line = j->first_line + j->v.lines; /* after the last record inferred */
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
         memcpy(f->res->digest, f->digest, sizeof f->digest);
+        if (f->compression)
+            f->res->bytes = f->stream_bytes;
+        if (f->read_err) { /* as the sequential engine: after the records read whole */
+            result_add_error(f->res, end_line, CSVI_EK_READ_FAILED, "%s", f->read_err);
+            free(f->read_err);
+            f->read_err = NULL;
+        }
         bool whole = !f->changed && !f->res->interrupted;
         for (size_t i = 0; i < f->res->n_errors; i++) /* a file read whole, as it is */
             whole &= f->res->errors[i].kind != CSVI_EK_READ_FAILED;
         if (f->trust_record && whole && !f->trust_failed)
-            pcache_trust_put(&p->pc, f->trust_key, &f->trust_head, f->trust_n, &f->trust_units);
+            pcache_trust_put(&p->pc, f->trust_key, f->res->bytes, &f->trust_head, f->trust_n,
+                             &f->trust_units);
         if (f->changed) {
             result_add_error(f->res, 0, CSVI_EK_FILE_CHANGED, "%s", f->changed);
             free(f->changed);
@@ -272,10 +293,23 @@ static int pbuf_reserve(struct pbuf *b, size_t need)
     return 0;
 }
 
+/* The file bytes a job of len bytes accounts for in the progress line: len,
+ * or for gzip/zstd the compressed bytes consumed since the file's last job. */
+static uint64_t progress_of(struct pipe_file *f, size_t len)
+{
+    if (!f->dc)
+        return len;
+    uint64_t in = decomp_in_bytes(f->dc), d = in - f->in_reported;
+    f->in_reported = in;
+    return d;
+}
+
 /* Push the verdicts of a cache hit straight to the merger, as the work
- * units the slice was inferred in when it was stored (units[] are moved). */
+ * units the slice was inferred in when it was stored (units[] are moved).
+ * whole: a --trust-mtime hit, the file's own size its progress. */
 static int dispatch_hit(struct pipeline *p, struct pipe_file *f, struct slice_verdict *units,
-                        const uint64_t *lines, size_t n, size_t bytes, bool first, bool last)
+                        const uint64_t *lines, size_t n, size_t bytes, bool first, bool last,
+                        bool whole)
 {
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -288,6 +322,7 @@ static int dispatch_hit(struct pipeline *p, struct pipe_file *f, struct slice_ve
         *j = (struct slice_job){.file = f, .first = first && i == 0, .last = last && i + 1 == n,
                                 .slice_start = i == 0, .len = i == 0 ? bytes : 0,
                                 .first_line = lines[i], .hit = true, .v = units[i]};
+        j->progress = whole ? (i == 0 ? f->size : 0) : progress_of(f, j->len);
         tsem_wait(&p->inflight);
         j->gseq = p->next_gseq++;
         tqueue_push(&p->done, j);
@@ -315,7 +350,7 @@ static int try_hit(struct pipeline *p, struct pipe_file *f, struct cache_key key
     free(val);
     if (rc)
         return rc == -EINVAL ? 0 : rc;
-    rc = dispatch_hit(p, f, units, lines, n, bytes, first, last);
+    rc = dispatch_hit(p, f, units, lines, n, bytes, first, last, false);
     free(units);
     free(lines);
     return rc ? rc : 1;
@@ -355,6 +390,7 @@ static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, siz
                             .make_plan = make_plan, .buf = b, .start = start, .len = len,
                             .first_line = line, .eof = eof, .truncated = truncated,
                             .header_pending = first, .rec = rec};
+    j->progress = progress_of(f, len);
     atomic_store(&b->refs, 1);
     tsem_wait(&p->inflight);
     j->gseq = p->next_gseq++;
@@ -431,6 +467,7 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
                                 .len = cuts[i + 1] - cuts[i], .first_line = lines[i],
                                 .eof = eof && i + 1 == n, .truncated = truncated && i + 1 == n,
                                 .header_pending = unit_first, .rec = rec};
+        j->progress = progress_of(f, j->len);
         tsem_wait(&p->inflight);
         j->gseq = p->next_gseq++;
         tqueue_push(&p->work, j);
@@ -510,13 +547,61 @@ static void count_block(void *ctx, const struct read_req *q)
         c->bh[k] = XXH3_128bits(q->dst, (size_t)q->res);
 }
 
+/* A gzip/zstd file: up to len decompressed bytes into dst, fewer only at the
+ * end of the stream, on an interrupt, or before an error (which the next call
+ * returns, so the bytes before it are inferred whatever the chunk size, as
+ * the sequential engine does).  Returns the bytes or -errno. */
+static ssize_t read_stream(struct pipe_file *f, uint8_t *dst, size_t len)
+{
+    if (f->stream_err) {
+        ssize_t e = f->stream_err;
+        f->stream_err = 0;
+        return e;
+    }
+    size_t have = 0;
+    while (have < len) {
+        ssize_t k = decomp_read(f->dc, dst + have, len - have);
+        if (k == -EINTR && !csvi_interrupted())
+            continue;
+        if (k == -EINTR || k == 0) /* an interrupt: the splitter's loop sees it */
+            break;
+        if (k < 0) {
+            if (!have)
+                return k;
+            f->stream_err = k;
+            break;
+        }
+        have += (size_t)k;
+    }
+    return (ssize_t)have;
+}
+
 /* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in
- * flight together, counting quotes and newlines of each block as it lands.
- * Returns the bytes read (short at end of file) or -errno. */
-static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len, uint64_t off,
-                            uint8_t quote, uint64_t *quotes, uint64_t *newlines,
+ * flight together, counting quotes and newlines of each block as it lands
+ * (a gzip/zstd file: the next len bytes of its stream, counted per block
+ * alike; off is then where they start in it).  Returns the bytes read
+ * (short at end of file) or -errno. */
+static ssize_t read_counted(struct pipeline *p, struct pipe_file *f, int fd, uint8_t *dst,
+                            size_t len, uint64_t off, uint8_t quote, uint64_t *quotes,
+                            uint64_t *newlines,
                             struct pbuf *blocks /* per-block counts into it, or NULL */)
 {
+    if (f->dc) {
+        struct count_ctx c = {quote, 0, 0, dst, blocks ? blocks->bq : NULL,
+                              blocks ? blocks->bn : NULL, blocks ? blocks->bh : NULL};
+        ssize_t got = read_stream(f, dst, len);
+        for (size_t k = 0; got > 0 && k * BLOCK < (size_t)got; k++) {
+            size_t bl = (size_t)got - k * BLOCK < BLOCK ? (size_t)got - k * BLOCK : BLOCK;
+            count_block(&c, &(struct read_req){fd, dst + k * BLOCK, bl, off + k * BLOCK, (int32_t)bl});
+        }
+        if (blocks) {
+            blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
+            blocks->nbh = got > 0 ? ((size_t)got + BLOCK - 1) / BLOCK : 0;
+        }
+        *quotes = c.quotes;
+        *newlines = c.newlines;
+        return got;
+    }
     size_t nblocks = (len + BLOCK - 1) / BLOCK;
     struct read_req *r = calloc(nblocks ? nblocks : 1, sizeof *r);
     if (!r)
@@ -539,9 +624,18 @@ static ssize_t read_counted(struct pipeline *p, int fd, uint8_t *dst, size_t len
     return got;
 }
 
+/* What a failed read says: a corrupt archive names what is wrong. */
+static const char *read_error_text(const struct pipe_file *f, int err)
+{
+    if (f->dc && err == -EBADMSG && decomp_error(f->dc)[0])
+        return decomp_error(f->dc);
+    return strerror(-err);
+}
+
+/* A read that failed before the file had a plan (the splitter owns res then). */
 static void file_read_error(struct pipe_file *f, int err)
 {
-    result_add_error(f->res, 0, CSVI_EK_READ_FAILED, "read failed: %s", strerror(-err));
+    result_add_error(f->res, 0, CSVI_EK_READ_FAILED, "read failed: %s", read_error_text(f, err));
 }
 
 /* After its last read: did the file change since it was opened (size or
@@ -571,22 +665,25 @@ static void check_changed(struct pipe_file *f, int fd, const char *path)
                               what);
 }
 
-/* A file of more than one chunk: make its plan, then cut and dispatch. */
+/* A file of more than one chunk, or a gzip/zstd file (f->dc): make its
+ * plan, then cut and dispatch.  A stream's size is known at its end only. */
 static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
 {
     const struct csvi_options *opt = &p->cfg->opt;
     const size_t C = p->chunk;
-    uint64_t S = f->size;
-    if (p->digest_big && digest_init(&f->dg) != 0)
-        return -ENOMEM;
+    uint64_t S = f->dc ? UINT64_MAX : f->size;
+    if (p->digest_big && !f->dc && digest_init(&f->dg) != 0)
+        return -ENOMEM; /* (a compressed file has no digest: the sequential engine's rule) */
     struct pbuf *cur = pool_get(p);
     uint64_t q_total = 0, nl_total = 0, q, nl;
     /* The quote byte must be known to count quotes: the plan comes from the
      * first chunk, so count that chunk after sniffing. */
-    ssize_t got = read_counted(p, fd, cur->data, C, 0, 0, &q, &nl, NULL);
+    ssize_t got = read_counted(p, f, fd, cur->data, C, 0, 0, &q, &nl, NULL);
     if (got < 0) {
         file_read_error(f, (int)got);
         tqueue_push(&p->pool, cur);
+        if (f->dc)
+            f->res->bytes = 0; /* no CSV came out of it */
         return 0;
     }
     size_t cur_len = (size_t)got, cur_start = 0;
@@ -617,17 +714,25 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
                              "read (raise --max-record, or check the quoting)",
                              opt->max_record);
             tqueue_push(&p->pool, cur);
+            if (f->dc)
+                f->res->bytes = raw_end;
             f->res->seconds = now_seconds() - f->t0;
             return 0;
         }
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
         if (pbuf_reserve(cur, cur_len + want))
             return -ENOMEM;
-        got = read_counted(p, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);
-        if (got <= 0) {
-            if (got < 0)
-                file_read_error(f, (int)got);
-            S = raw_end; /* shrank: what was read is the file */
+        got = read_counted(p, f, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);
+        if (got < 0) { /* no plan yet: an error of the file, no verdict (as sequentially) */
+            file_read_error(f, (int)got);
+            tqueue_push(&p->pool, cur);
+            if (f->dc)
+                f->res->bytes = raw_end;
+            f->res->seconds = now_seconds() - f->t0;
+            return 0;
+        }
+        if (got == 0) {
+            S = raw_end; /* a stream's end, or a file that shrank: what was read is the file */
             continue;
         }
         cur_len += (size_t)got;
@@ -662,8 +767,10 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
 
     uint64_t line = 1;
     bool first = true;
+    bool failed = false;  /* a read failed: the records read whole are the verdict */
     size_t absorbed = 0; /* bytes appended to cur without finding a record start */
     for (;;) {
+        f->stream_bytes = raw_end; /* (read by the merger after the last job) */
         if (csvi_interrupted()) { /* SIGINT/SIGTERM: end the file here, marked, uncached */
             f->res->interrupted = true;
             return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false,
@@ -671,21 +778,24 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         }
         if (raw_end >= S) {
             check_changed(f, fd, f->res->path);
-            if (f->dg.root)
+            if (f->dg.root && !failed)
                 digest_final(&f->dg, f->digest);
-            if (pc)
+            if (pc && !failed)
                 key = pcache_slice_end(pc, NULL, 0, first, true, false);
-            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, true, false,
-                                  pc ? &key : NULL);
+            /* after a failed read the last record may be cut: not at the end of input */
+            return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, !failed,
+                                  false, pc && !failed ? &key : NULL);
         }
         struct pbuf *nxt = pool_get(p);
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
         nxt->q0 = q_total;
         nxt->nl0 = nl_total;
-        got = read_counted(p, fd, nxt->data, want, raw_end, quote, &q, &nl, nxt);
-        if (got <= 0) { /* read error, or the file shrank under us */
-            if (got < 0)
-                file_read_error(f, (int)got);
+        got = read_counted(p, f, fd, nxt->data, want, raw_end, quote, &q, &nl, nxt);
+        if (got <= 0) { /* a read error, the end of a stream, or the file shrank under us */
+            if (got < 0) {
+                f->read_err = error_format("read failed: %s", read_error_text(f, (int)got));
+                failed = true;
+            }
             tqueue_push(&p->pool, nxt);
             S = raw_end;
             continue;
@@ -734,6 +844,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         nl_total += nl;
         raw_end += nlen;
         if (absorbed > opt->max_record + 2) { /* one record past the limit: stop here */
+            f->stream_bytes = raw_end;
             if (pc)
                 key = pcache_slice_end(pc, NULL, 0, first, false, true);
             return dispatch_units(p, f, cur, cur_start, cur_len, line, first, true, false, true,
@@ -742,8 +853,31 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     }
 }
 
+/* A gzip/zstd file (kind): its stream through split_big_file. */
+static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enum decomp_kind kind)
+{
+    if (decomp_open(fd, kind, &f->dc)) /* reads fd from its offset: 0 (reads are positioned) */
+        return -ENOMEM;
+    f->compression = (int)kind;
+    f->res->compression = decomp_name(kind);
+    int rc = split_big_file(p, f, fd);
+    decomp_close(f->dc);
+    f->dc = NULL;
+    return rc;
+}
+
+/* Split one file of more than a chunk: a stream if its first bytes say gzip/zstd. */
+static int split_file(struct pipeline *p, struct pipe_file *f, int fd)
+{
+    uint8_t magic[4];
+    ssize_t k = pread(fd, magic, sizeof magic, 0);
+    enum decomp_kind kind = k > 0 ? decomp_detect(magic, (size_t)k) : DECOMP_NONE;
+    return kind != DECOMP_NONE ? split_compressed(p, f, fd, kind) : split_big_file(p, f, fd);
+}
+
 /* Files of at most one chunk, up to SMALL_BATCH of them with reads in
- * flight together; each becomes one slice whose worker makes its plan. */
+ * flight together; each becomes one slice whose worker makes its plan
+ * (a gzip/zstd one, seen by its first bytes, goes through split_compressed). */
 static int split_small_files(struct pipeline *p, struct pipe_file **fs, const int *fds, size_t n)
 {
     struct pbuf *bufs[SMALL_BATCH];
@@ -761,6 +895,14 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
             continue;
         }
         size_t len = (size_t)r[i].res, start = 0;
+        enum decomp_kind kind = decomp_detect(bufs[i]->data, len);
+        if (kind != DECOMP_NONE) {
+            tqueue_push(&p->pool, bufs[i]);
+            int d = split_compressed(p, f, fds[i], kind);
+            if (d)
+                rc = d; /* (the files after it still give their buffers back) */
+            continue;
+        }
         if (len >= 3 && memcmp(bufs[i]->data, "\xEF\xBB\xBF", 3) == 0) {
             f->res->dialect.bom = true;
             start = 3;
@@ -936,7 +1078,8 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                             close(bfds[m]);
                         k = 0;
                         if (rc == 0)
-                            rc = dispatch_hit(&p, f, units, lines, nu, (size_t)f->size, true, true);
+                            rc = dispatch_hit(&p, f, units, lines, nu, (size_t)f->res->bytes,
+                                              true, true, true);
                         else
                             for (size_t u = 0; u < nu; u++)
                                 slice_verdict_free(&units[u]);
@@ -977,7 +1120,7 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                 close(bfds[m]);
             k = 0;
             if (rc == 0)
-                rc = split_big_file(&p, f, fd);
+                rc = split_file(&p, f, fd);
             close(fd);
             if (rc)
                 break;

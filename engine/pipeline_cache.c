@@ -3,6 +3,7 @@
  * pipeline (see pipeline_cache.h, docs/cache.md).
  */
 #include "pipeline_cache.h"
+#include "../io/decompress.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -181,7 +182,7 @@ int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_pl
 
 /* ---- --trust-mtime: whole-file records ----------------------------------- */
 
-#define TRUST_FORMAT 1u
+#define TRUST_FORMAT 2u /* 2: the compression and the CSV's byte count */
 
 struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uint64_t ino,
                                   uint64_t size, int64_t mtime_sec, int64_t mtime_nsec)
@@ -194,11 +195,11 @@ struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uin
     return to_key(XXH3_128bits(buf, sizeof buf));
 }
 
-void pcache_trust_head(struct codec_buf *head, bool bom, const char *digest,
+void pcache_trust_head(struct codec_buf *head, bool bom, int compression, const char *digest,
                        const struct file_plan *plan, const struct csvi_file_result *res)
 {
-    codec_put_varint(head, TRUST_FORMAT);
     codec_put_varint(head, bom);
+    codec_put_varint(head, (uint64_t)compression);
     size_t dn = strlen(digest);
     codec_put_varint(head, dn);
     for (size_t i = 0; i < dn; i++)
@@ -208,21 +209,26 @@ void pcache_trust_head(struct codec_buf *head, bool bom, const char *digest,
     codec_put_plan(head, plan, res);
 }
 
-void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, const struct codec_buf *head,
-                      size_t n_units, const struct codec_buf *units)
+void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, uint64_t bytes,
+                      const struct codec_buf *head, size_t n_units, const struct codec_buf *units)
 {
     struct codec_buf all = {0};
     if (head->len && !head->failed && !units->failed) {
-        struct codec_buf count = {0};
+        struct codec_buf pre = {0}, count = {0};
+        codec_put_varint(&pre, TRUST_FORMAT);
+        codec_put_varint(&pre, bytes);
         codec_put_varint(&count, n_units);
-        size_t n = head->len + count.len + units->len;
+        size_t n = pre.len + head->len + count.len + units->len;
         all.data = malloc(n ? n : 1);
-        if (all.data && !count.failed) {
-            memcpy(all.data, head->data, head->len);
-            memcpy(all.data + head->len, count.data, count.len);
-            memcpy(all.data + head->len + count.len, units->data, units->len);
+        if (all.data && !count.failed && !pre.failed) {
+            uint8_t *w = all.data;
+            memcpy(w, pre.data, pre.len);
+            memcpy(w += pre.len, head->data, head->len);
+            memcpy(w += head->len, count.data, count.len);
+            memcpy(w + count.len, units->data, units->len);
             cache_put(pc->cache, key, all.data, n); /* no memory: not cached */
         }
+        free(pre.data);
         free(count.data);
     }
     free(all.data);
@@ -233,9 +239,11 @@ int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
                         uint64_t **lines, size_t *n)
 {
     struct codec_reader r = {val, len, 0, false};
-    uint64_t fmt, bom, dn;
+    uint64_t fmt, bytes, bom, comp, dn;
     if (!codec_get_varint(&r, UINT64_MAX, &fmt) || fmt != TRUST_FORMAT ||
-        !codec_get_varint(&r, 1, &bom) || !codec_get_varint(&r, sizeof res->digest - 1, &dn))
+        !codec_get_varint(&r, UINT64_MAX, &bytes) || !codec_get_varint(&r, 1, &bom) ||
+        !codec_get_varint(&r, DECOMP_ZSTD, &comp) ||
+        !codec_get_varint(&r, sizeof res->digest - 1, &dn))
         return -EINVAL;
     char digest[sizeof res->digest] = "";
     for (uint64_t i = 0; i < dn; i++) {
@@ -247,6 +255,8 @@ int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
     int rc = pcache_decode(val + r.pos, len - r.pos, true, plan, res, 1, units, lines, n);
     if (rc == 0) {
         res->dialect.bom = bom;
+        res->bytes = bytes;
+        res->compression = decomp_name((enum decomp_kind)comp);
         memcpy(res->digest, digest, sizeof digest);
     }
     return rc;

@@ -74,12 +74,14 @@ struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uin
                                   uint64_t size, int64_t mtime_sec, int64_t mtime_nsec);
 /* The record's head, made when the file's first unit is merged (the plan is
  * whole then); units are appended with codec_put_unit(first line 1). */
-void pcache_trust_head(struct codec_buf *head, bool bom, const char *digest,
-                       const struct file_plan *plan, const struct csvi_file_result *res);
-/* Put head + n_units + units under key (the merger, at the file's end). */
-void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, const struct codec_buf *head,
-                      size_t n_units, const struct codec_buf *units);
-/* Decode a trusted file's record: BOM and digest into res, the plan, and the
+void pcache_trust_head(struct codec_buf *head, bool bom, int compression /* enum decomp_kind */,
+                       const char *digest, const struct file_plan *plan,
+                       const struct csvi_file_result *res);
+/* Put the format, the CSV's byte count (decompressed, for gzip/zstd), head,
+ * n_units and units under key (the merger, at the file's end). */
+void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, uint64_t bytes,
+                      const struct codec_buf *head, size_t n_units, const struct codec_buf *units);
+/* Decode a trusted file's record: BOM, compression, bytes and digest into res, the plan, and the
  * units (as pcache_decode).  0, -EINVAL (use it as a miss) or -ENOMEM. */
 int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
                         struct csvi_file_result *res, struct slice_verdict **units,

@@ -15,12 +15,15 @@
 #include <zstd.h>
 
 #define IN_BUF (256u * 1024u)
+#define OUT_BUF (256u * 1024u) /* the decoder always fills this, whatever the caller asks */
 
 struct decomp {
     int fd;
     enum decomp_kind kind;
     uint8_t *in;
     size_t in_len, in_pos;     /* in[in_pos, in_len) not yet given to the decoder */
+    uint8_t *out;
+    size_t out_len, out_pos;   /* out[out_pos, out_len) decoded, not yet given to the caller */
     bool in_eof;
     uint64_t in_total;
     bool done;                 /* the stream ended cleanly */
@@ -48,7 +51,9 @@ int decomp_open(int fd, enum decomp_kind kind, struct decomp **out)
 {
     *out = NULL;
     struct decomp *d = calloc(1, sizeof *d);
-    if (!d || !(d->in = malloc(IN_BUF))) {
+    if (!d || !(d->in = malloc(IN_BUF)) || !(d->out = malloc(OUT_BUF))) {
+        if (d)
+            free(d->in);
         free(d);
         return -ENOMEM;
     }
@@ -56,6 +61,7 @@ int decomp_open(int fd, enum decomp_kind kind, struct decomp **out)
     d->kind = kind;
     if (kind == DECOMP_GZIP) {
         if (inflateInit2(&d->z, 15 + 16) != Z_OK) { /* gzip wrapper only */
+            free(d->out);
             free(d->in);
             free(d);
             return -ENOMEM;
@@ -64,6 +70,7 @@ int decomp_open(int fd, enum decomp_kind kind, struct decomp **out)
         d->zs = ZSTD_createDStream();
         if (!d->zs || ZSTD_isError(ZSTD_initDStream(d->zs))) {
             ZSTD_freeDStream(d->zs);
+            free(d->out);
             free(d->in);
             free(d);
             return -ENOMEM;
@@ -127,7 +134,8 @@ static ssize_t read_gzip(struct decomp *d, uint8_t *buf, size_t n)
         } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
             char msg[128];
             snprintf(msg, sizeof msg, "corrupt gzip data (%s)", d->z.msg ? d->z.msg : "zlib error");
-            return fail(d, msg);
+            ssize_t e = fail(d, msg);
+            return produced ? (ssize_t)produced : e; /* the bytes before it first */
         }
     }
     return (ssize_t)produced;
@@ -154,20 +162,36 @@ static ssize_t read_zstd(struct decomp *d, uint8_t *buf, size_t n)
         if (ZSTD_isError(zr)) {
             char msg[128];
             snprintf(msg, sizeof msg, "corrupt zstd data (%s)", ZSTD_getErrorName(zr));
-            return fail(d, msg);
+            ssize_t e = fail(d, msg);
+            return produced ? (ssize_t)produced : e; /* the bytes before it first */
         }
         d->mid_unit = zr != 0; /* 0: a frame is complete */
     }
     return (ssize_t)produced;
 }
 
+/* The decoder always writes into d->out with all of OUT_BUF free, so how
+ * much comes out before a corruption is the same for every caller. */
 ssize_t decomp_read(struct decomp *d, uint8_t *buf, size_t n)
 {
-    if (d->done || n == 0)
+    if (n == 0)
         return 0;
-    if (d->err[0])
-        return -EBADMSG;
-    return d->kind == DECOMP_GZIP ? read_gzip(d, buf, n) : read_zstd(d, buf, n);
+    if (d->out_pos == d->out_len) {
+        if (d->done)
+            return 0;
+        if (d->err[0])
+            return -EBADMSG;
+        ssize_t k = d->kind == DECOMP_GZIP ? read_gzip(d, d->out, OUT_BUF)
+                                           : read_zstd(d, d->out, OUT_BUF);
+        if (k <= 0)
+            return k;
+        d->out_pos = 0;
+        d->out_len = (size_t)k;
+    }
+    size_t k = d->out_len - d->out_pos < n ? d->out_len - d->out_pos : n;
+    memcpy(buf, d->out + d->out_pos, k);
+    d->out_pos += k;
+    return (ssize_t)k;
 }
 
 const char *decomp_error(const struct decomp *d) { return d->err; }
@@ -181,6 +205,7 @@ void decomp_close(struct decomp *d)
         inflateEnd(&d->z);
     else
         ZSTD_freeDStream(d->zs);
+    free(d->out);
     free(d->in);
     free(d);
 }

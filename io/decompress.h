@@ -1,7 +1,7 @@
 /*
  * decompress.h — gzip and zstd inputs as a stream of plain bytes, for the
- * sequential engine (the pipeline's slices need random access; a compressed
- * stream has none).  Recognised by magic bytes, never by name.  zlib and
+ * pipeline's splitter (which cuts the decompressed stream into slices like a
+ * plain file's) and the sequential engine.  Recognised by magic bytes, never by name.  zlib and
  * libzstd do the work; this file only adapts them to read(2)'s shape.
  * Errors are -errno values; a corrupt or truncated stream is -EBADMSG with
  * a message from decomp_error().
@@ -24,7 +24,9 @@ struct decomp;
  * fd and closes it after decomp_close.  Returns 0 or -ENOMEM. */
 int decomp_open(int fd, enum decomp_kind kind, struct decomp **out /* OUT */);
 /* Up to n decompressed bytes into buf: > 0 bytes, 0 at the end of the
- * stream, -errno (-EBADMSG: corrupt or truncated; see decomp_error). */
+ * stream, -errno (-EBADMSG: corrupt or truncated; see decomp_error).  The
+ * bytes decoded before a corruption are returned first and the error on the
+ * next call, so what a reader sees before an error never depends on n. */
 ssize_t decomp_read(struct decomp *d, uint8_t *buf, size_t n);
 /* What went wrong, for the file's error message ("" if nothing). */
 const char *decomp_error(const struct decomp *d);

@@ -5,7 +5,11 @@
  * plain file — the JSON equal as a value once each file's path, seconds,
  * cache and compression are set aside — and the same exit status; a
  * truncated or corrupt archive is a read_failed error for that file naming
- * what is wrong, never a crash; a directory walk finds *.gz and *.zst.
+ * what is wrong, never a crash, and the same verdict from the pipeline at any
+ * chunk size and thread count as from the sequential engine; the cache keys
+ * are the decompressed slices (a gzip and a zstd of one CSV share them);
+ * --trust-mtime keeps the CSV's byte count; a directory walk finds *.gz and
+ * *.zst.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -85,12 +89,12 @@ struct run {
     char *err;
 };
 
-/* csvinfer --format json --no-cache --no-ledger ARGS PATH (in dir), stdout parsed. */
-static struct run run_cli(const char *dir, const char *args, const char *path)
+/* csvinfer --format json ARGS PATH (in dir; cache and ledger beside dir), stdout parsed. */
+static struct run run_with(const char *dir, const char *args, const char *path)
 {
     char cmd[4096], errpath[512];
     snprintf(errpath, sizeof errpath, "%s.stderr", dir); /* beside it: a walk of dir reads *.txt */
-    snprintf(cmd, sizeof cmd, "cd '%s' && XDG_CACHE_HOME='%s/x' XDG_STATE_HOME='%s/x' '%s' --format json --no-cache --no-ledger %s '%s' 2>'%s'",
+    snprintf(cmd, sizeof cmd, "cd '%s' && XDG_CACHE_HOME='%s.x' XDG_STATE_HOME='%s.x' '%s' --format json %s '%s' 2>'%s'",
              dir, dir, dir, CSVI_BIN_PATH, args, path, errpath);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
@@ -112,6 +116,14 @@ static struct run run_cli(const char *dir, const char *args, const char *path)
     r.err = realloc(r.err, en + 1);
     r.err[en] = '\0';
     return r;
+}
+
+/* csvinfer --format json --no-cache --no-ledger ARGS PATH (in dir), stdout parsed. */
+static struct run run_cli(const char *dir, const char *args, const char *path)
+{
+    char all[1024];
+    snprintf(all, sizeof all, "--no-cache --no-ledger %s", args);
+    return run_with(dir, all, path);
 }
 
 /* Set aside what differs by design: paths, timings, cache, compression. */
@@ -142,7 +154,7 @@ static char *tmpdir(void)
 static void rmrf(const char *d)
 {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.stderr'", d, d);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.stderr' '%s.x'", d, d, d);
     cr_assert_eq(system(cmd), 0);
 }
 
@@ -157,7 +169,7 @@ Test(compressed, gzip_and_zstd_give_the_plain_verdict_for_the_whole_corpus)
         size_t nl = strlen(de->d_name);
         if (nl < 5 || strcmp(de->d_name + nl - 4, ".csv") != 0)
             continue;
-        char src[1024], plain[1024], gz[1024], gz2[1024], zs[1024];
+        char src[1024], plain[1000], gz[1024], gz2[1024], zs[1024];
         snprintf(src, sizeof src, "%s/%s", CSVI_TEST_DATA_DIR, de->d_name);
         snprintf(plain, sizeof plain, "%s/%s", dir, de->d_name);
         snprintf(gz, sizeof gz, "%s.gz", plain);
@@ -331,6 +343,166 @@ Test(compressed, a_directory_walk_reads_gz_and_zst_files)
     }
     json_decref(r.doc);
     free(r.err);
+    rmrf(dir);
+    free(dir);
+}
+
+/* The CSV of the damage tests: a few hundred KB of rows. */
+static char *rows_csv(int n_rows, size_t *n)
+{
+    char *csv = NULL;
+    FILE *m = open_memstream(&csv, n);
+    fputs("id,amount,label,day\n", m);
+    for (int i = 1; i <= n_rows; i++)
+        fprintf(m, "%d,%d.%02d,\"item, %d\",2024-%02d-%02d\n", i, i % 977, i % 100, i, 1 + i % 12,
+                1 + i % 28);
+    fclose(m);
+    return csv;
+}
+
+/* Everything but what differs by design between two runs of one file. */
+static char *verdict_text(json_t *doc)
+{
+    json_object_del(json_object_get(doc, "summary"), "seconds");
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(doc, "files"), i, f) {
+        json_object_del(f, "seconds");
+        json_object_del(f, "cache");
+    }
+    return json_dumps(doc, JSON_SORT_KEYS);
+}
+
+Test(compressed, a_damaged_archive_gives_the_same_verdict_on_every_engine_and_chunk_size)
+{
+    /* The pipeline cuts the decompressed stream into chunks; whatever the
+     * chunk size or thread count, the records before the damage are the
+     * verdict and the error's line is the one after them, exactly as the
+     * sequential engine (--threads 1 --no-cache) reads it. */
+    char *dir = tmpdir();
+    size_t n, gn, zn;
+    char *csv = rows_csv(60000, &n);
+    uint8_t *gz = gzip_of(csv, n, &gn), *zs = zstd_of(csv, n, &zn);
+    srand(7);
+    int compared = 0, with_rows = 0;
+    for (int kind = 0; kind < 2; kind++) {
+        uint8_t *c = kind ? zs : gz;
+        size_t cn = kind ? zn : gn;
+        for (int round = 0; round < 10; round++) {
+            char path[600];
+            snprintf(path, sizeof path, "%s/bad.csv.%s", dir, kind ? "zst" : "gz");
+            uint8_t *copy = malloc(cn);
+            memcpy(copy, c, cn);
+            size_t off = 20 + (size_t)rand() % (cn - 20), len = cn;
+            if (round % 2)
+                len = off; /* truncated there */
+            else
+                for (int k = 0; k < 3 && off + k < cn; k++)
+                    copy[off + k] ^= (uint8_t)(0x5a + k); /* damaged there */
+            spit(path, copy, len);
+            free(copy);
+            struct run ref = run_cli(dir, "--threads 1", path);
+            cr_assert_not_null(ref.doc, "%s at %zu: no JSON: %s", kind ? "zstd" : "gzip", off, ref.err);
+            char *want = verdict_text(ref.doc);
+            with_rows += json_integer_value(json_object_get(
+                             json_array_get(json_object_get(ref.doc, "files"), 0), "rows")) > 0;
+            const char *variants[] = {"--threads 2", "--threads 2 --chunk-size 64K",
+                                      "--threads 3 --chunk-size 300K"};
+            for (int v = 0; v < 3; v++) {
+                struct run r = run_cli(dir, variants[v], path);
+                cr_assert_not_null(r.doc, "%s: no JSON", variants[v]);
+                cr_expect_eq(r.status, ref.status, "%s %s at %zu: exit %d, sequential %d",
+                             kind ? "zstd" : "gzip", variants[v], off, r.status, ref.status);
+                char *got = verdict_text(r.doc);
+                cr_expect_str_eq(got, want, "%s %s at %zu (%s)", kind ? "zstd" : "gzip",
+                                 variants[v], off, round % 2 ? "truncated" : "damaged");
+                free(got);
+                json_decref(r.doc);
+                free(r.err);
+                compared++;
+            }
+            free(want);
+            json_decref(ref.doc);
+            free(ref.err);
+        }
+    }
+    cr_expect_gt(with_rows, 4, "the damage should fall after some rows in most rounds");
+    cr_expect_eq(compared, 60);
+    free(gz);
+    free(zs);
+    free(csv);
+    rmrf(dir);
+    free(dir);
+}
+
+Test(compressed, the_cache_keys_are_the_decompressed_slices)
+{
+    /* A compressed file's slices are cached like a plain file's: a second
+     * run finds them all, and the same CSV compressed otherwise (zstd for
+     * gzip, or a gzip of two members) finds the same slices. */
+    char *dir = tmpdir();
+    size_t n, gn, zn;
+    char *csv = rows_csv(200000, &n); /* ~7 MB: several 1 MiB chunks */
+    uint8_t *gz = gzip_of(csv, n, &gn), *zs = zstd_of(csv, n, &zn);
+    char gzp[600], zsp[600], plain[600];
+    snprintf(gzp, sizeof gzp, "%s/a.csv.gz", dir);
+    snprintf(zsp, sizeof zsp, "%s/b.csv.zst", dir);
+    snprintf(plain, sizeof plain, "%s/c.csv", dir);
+    spit(gzp, gz, gn);
+    spit(zsp, zs, zn);
+    spit(plain, csv, n);
+    const char *args = "--threads 2 --chunk-size 1M --no-ledger";
+    struct run ref = run_cli(dir, "--threads 1", plain);
+    char *want = verdict_text(ref.doc);
+    const char *paths[] = {gzp, gzp, zsp, plain};
+    const json_int_t hits_expected[] = {-1, -2, -2, -2}; /* -1: none, -2: all */
+    for (int i = 0; i < 4; i++) {
+        struct run r = run_with(dir, args, paths[i]);
+        cr_assert_not_null(r.doc, "%s: no JSON: %s", paths[i], r.err);
+        json_t *f = json_array_get(json_object_get(r.doc, "files"), 0);
+        json_int_t slices = json_integer_value(json_object_get(json_object_get(f, "cache"), "slices"));
+        json_int_t hits = json_integer_value(json_object_get(json_object_get(f, "cache"), "hits"));
+        cr_expect_geq(slices, 6, "run %d (%s): %lld slices for ~7 MB in 1 MiB chunks", i,
+                      paths[i], (long long)slices);
+        if (hits_expected[i] == -1)
+            cr_expect_eq(hits, 0, "run %d: %lld hits on a cold cache", i, (long long)hits);
+        else
+            cr_expect_eq(hits, slices, "run %d (%s): %lld of %lld slices found", i, paths[i],
+                         (long long)hits, (long long)slices);
+        cr_expect_eq(json_integer_value(json_object_get(f, "bytes")), (json_int_t)n,
+                     "run %d: bytes are the CSV's", i);
+        json_object_set_new(f, "path", json_string(json_string_value(json_object_get(
+                                           json_array_get(json_object_get(ref.doc, "files"), 0), "path"))));
+        json_object_del(json_object_get(f, "dialect"), "compression");
+        char *got = verdict_text(r.doc);
+        cr_expect_str_eq(got, want, "run %d (%s): the cached verdict differs from the plain file's", i,
+                         paths[i]);
+        free(got);
+        json_decref(r.doc);
+        free(r.err);
+    }
+    /* --trust-mtime: the second run reads nothing and still reports the CSV */
+    for (int i = 0; i < 2; i++) {
+        struct run r = run_with(dir, "--threads 2 --chunk-size 1M --no-ledger --trust-mtime", gzp);
+        json_t *f = json_array_get(json_object_get(r.doc, "files"), 0);
+        cr_expect_eq(json_integer_value(json_object_get(f, "bytes")), (json_int_t)n,
+                     "--trust-mtime run %d: bytes %lld, the CSV has %zu", i,
+                     (long long)json_integer_value(json_object_get(f, "bytes")), n);
+        const char *comp = json_string_value(json_object_get(json_object_get(f, "dialect"), "compression"));
+        cr_expect(comp && strcmp(comp, "gzip") == 0, "--trust-mtime run %d: compression %s", i,
+                  comp ? comp : "missing");
+        if (i == 1)
+            cr_expect_eq(json_integer_value(json_object_get(json_object_get(f, "cache"), "slices")), 1,
+                         "the second --trust-mtime run is one whole-file record");
+        json_decref(r.doc);
+        free(r.err);
+    }
+    free(want);
+    json_decref(ref.doc);
+    free(ref.err);
+    free(gz);
+    free(zs);
+    free(csv);
     rmrf(dir);
     free(dir);
 }
