@@ -134,6 +134,8 @@ struct pipeline {
     bool trust;                /* --trust-mtime (with the cache) */
     bool digest_big;           /* ... of files of several chunks too: their blocks are the
                                   digest's 256 KiB leaves (chunk size a multiple of it) */
+    bool counts_hit;           /* splitter: the last chunk's counts came from the cache, so
+                                  the next one is only hashed as it lands (a re-run) */
     atomic_bool failed;
 };
 
@@ -275,7 +277,9 @@ static void *merger_main(void *arg)
 
 /* ---- splitter ------------------------------------------------------------ */
 
-static struct pbuf *pool_get(struct pipeline *p) { return tqueue_pop(&p->pool); }
+/* The buffer given back last: a re-run whose slices hit cycles through two
+ * or three buffers instead of faulting in the whole pool. */
+static struct pbuf *pool_get(struct pipeline *p) { return tqueue_pop_newest(&p->pool); }
 
 /* Make room for `need` bytes in b, keeping its content. */
 static int pbuf_reserve(struct pbuf *b, size_t need)
@@ -522,6 +526,7 @@ static int read_batch(struct pipeline *p, struct read_req *r, size_t n,
 }
 
 struct count_ctx {
+    bool defer;            /* hash only: the counts come from the chunk's record */
     uint8_t quote;
     uint64_t quotes, newlines;
     const uint8_t *base;   /* the chunk's first byte, for the block index */
@@ -534,17 +539,46 @@ static void count_block(void *ctx, const struct read_req *q)
     struct count_ctx *c = ctx;
     if (q->res <= 0)
         return;
+    size_t k = (size_t)(q->dst - c->base) / BLOCK;
+    if (c->bh) /* hashed here, while the block is hot, in whatever order blocks land */
+        c->bh[k] = XXH3_128bits(q->dst, (size_t)q->res);
+    if (c->defer)
+        return;
     uint64_t nq, nl;
     split_count(q->dst, (size_t)q->res, c->quote, &nq, &nl);
     c->quotes += nq;
     c->newlines += nl;
-    size_t k = (size_t)(q->dst - c->base) / BLOCK;
     if (c->bq) {
         c->bq[k] = nq;
         c->bn[k] = nl;
     }
-    if (c->bh) /* hashed here, while the block is hot, in whatever order blocks land */
-        c->bh[k] = XXH3_128bits(q->dst, (size_t)q->res);
+}
+
+/* A chunk of the main loop read with the cache on (its blocks hashed): its
+ * per-block counts from the cache's count record if it was deferred (and the
+ * record is there), else counted now; a chunk counted as it landed looks its
+ * record up too.  A hit makes the next chunk deferred, a miss stores the
+ * record: a re-run of an unchanged file hashes its chunks and counts none. */
+static void chunk_counts(struct pipeline *p, struct count_ctx *c, const uint8_t *dst, size_t got,
+                         struct pbuf *b)
+{
+    size_t nbh = (got + BLOCK - 1) / BLOCK;
+    struct cache_key key = pcache_counts_key(b->bh, nbh, got, c->quote);
+    int hit = pcache_counts_get(&p->pc, key, nbh, b->bq, b->bn) == 1;
+    if (c->defer && !hit) /* guessed wrong: count now, from L3 rather than L2 */
+        for (size_t k = 0; k < nbh; k++)
+            split_count(dst + k * BLOCK, got - k * BLOCK < BLOCK ? got - k * BLOCK : BLOCK,
+                        c->quote, &b->bq[k], &b->bn[k]);
+    if (c->defer) {
+        c->quotes = c->newlines = 0;
+        for (size_t k = 0; k < nbh; k++) {
+            c->quotes += b->bq[k];
+            c->newlines += b->bn[k];
+        }
+    }
+    if (!hit)
+        pcache_counts_put(&p->pc, key, nbh, b->bq, b->bn);
+    p->counts_hit = hit;
 }
 
 /* A gzip/zstd file: up to len decompressed bytes into dst, fewer only at the
@@ -586,14 +620,19 @@ static ssize_t read_counted(struct pipeline *p, struct pipe_file *f, int fd, uin
                             uint64_t *newlines,
                             struct pbuf *blocks /* per-block counts into it, or NULL */)
 {
+    /* with the cache, a chunk's counts may come from its record (chunk_counts) */
+    bool with_record = blocks && blocks->bh && p->pc.cache;
     if (f->dc) {
-        struct count_ctx c = {quote, 0, 0, dst, blocks ? blocks->bq : NULL,
-                              blocks ? blocks->bn : NULL, blocks ? blocks->bh : NULL};
+        struct count_ctx c = {with_record && p->counts_hit, quote, 0, 0, dst,
+                              blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
+                              blocks ? blocks->bh : NULL};
         ssize_t got = read_stream(f, dst, len);
         for (size_t k = 0; got > 0 && k * BLOCK < (size_t)got; k++) {
             size_t bl = (size_t)got - k * BLOCK < BLOCK ? (size_t)got - k * BLOCK : BLOCK;
             count_block(&c, &(struct read_req){fd, dst + k * BLOCK, bl, off + k * BLOCK, (int32_t)bl});
         }
+        if (with_record && got > 0)
+            chunk_counts(p, &c, dst, (size_t)got, blocks);
         if (blocks) {
             blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
             blocks->nbh = got > 0 ? ((size_t)got + BLOCK - 1) / BLOCK : 0;
@@ -609,12 +648,15 @@ static ssize_t read_counted(struct pipeline *p, struct pipe_file *f, int fd, uin
     for (size_t b = 0; b < nblocks; b++)
         r[b] = (struct read_req){fd, dst + b * BLOCK, len - b * BLOCK < BLOCK ? len - b * BLOCK : BLOCK,
                                  off + b * BLOCK, 0};
-    struct count_ctx c = {quote, 0, 0, dst, blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
+    struct count_ctx c = {with_record && p->counts_hit, quote, 0, 0, dst,
+                          blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
                           blocks && blocks->bh ? blocks->bh : NULL};
     ssize_t got = read_batch(p, r, nblocks, count_block, &c);
     for (size_t b = 0; b < nblocks && got >= 0; b++)
         got = r[b].res < 0 ? r[b].res : got + r[b].res;
     free(r);
+    if (with_record && got > 0)
+        chunk_counts(p, &c, dst, (size_t)got, blocks);
     if (blocks) { /* whole blocks counted, the last one possibly short; all hashed */
         blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
         blocks->nbh = got > 0 ? ((size_t)got + BLOCK - 1) / BLOCK : 0;
@@ -674,6 +716,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
     uint64_t S = f->dc ? UINT64_MAX : f->size;
     if (p->digest_big && !f->dc && digest_init(&f->dg) != 0)
         return -ENOMEM; /* (a compressed file has no digest: the sequential engine's rule) */
+    p->counts_hit = true; /* a guess: the first chunk after the plan's looks its record up */
     struct pbuf *cur = pool_get(p);
     uint64_t q_total = 0, nl_total = 0, q, nl;
     /* The quote byte must be known to count quotes: the plan comes from the

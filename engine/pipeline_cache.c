@@ -3,6 +3,7 @@
  * pipeline (see pipeline_cache.h, docs/cache.md).
  */
 #include "pipeline_cache.h"
+#include "digest.h"
 #include "../io/decompress.h"
 
 #include <errno.h>
@@ -260,4 +261,63 @@ int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
         memcpy(res->digest, digest, sizeof digest);
     }
     return rc;
+}
+
+/* ---- chunk counts ------------------------------------------------------- */
+
+#define COUNTS_FORMAT 1u
+
+struct cache_key pcache_counts_key(const XXH128_hash_t *bh, size_t nblocks, size_t len,
+                                   uint8_t quote)
+{
+    uint8_t small[2 + 24 + 16 * 64];
+    size_t n = 2 + 24 + 16 * nblocks;
+    uint8_t *buf = n <= sizeof small ? small : malloc(n);
+    if (!buf) /* out of memory: a key no record has (a miss) */
+        return (struct cache_key){0, 0};
+    buf[0] = 'K';
+    buf[1] = quote;
+    uint64_t meta[3] = {COUNTS_FORMAT, nblocks, len};
+    memcpy(buf + 2, meta, sizeof meta);
+    for (size_t i = 0; i < nblocks; i++) {
+        XXH128_canonical_t c;
+        XXH128_canonicalFromHash(&c, bh[i]);
+        memcpy(buf + 26 + 16 * i, c.digest, 16);
+    }
+    struct cache_key key = to_key(XXH3_128bits(buf, n));
+    if (buf != small)
+        free(buf);
+    return key;
+}
+
+int pcache_counts_get(struct pipe_cache *pc, struct cache_key key, size_t nblocks, uint64_t *bq,
+                      uint64_t *bn)
+{
+    uint8_t *val;
+    size_t len;
+    int rc = cache_get(pc->cache, key, &val, &len);
+    if (rc != 1)
+        return rc < 0 ? rc : 0;
+    struct codec_reader r = {val, len, 0, false};
+    uint64_t n;
+    bool ok = codec_get_varint(&r, UINT64_MAX, &n) && n == nblocks;
+    for (size_t i = 0; ok && i < nblocks; i++) /* a block's counts are at most its bytes */
+        ok = codec_get_varint(&r, DIGEST_BLOCK, &bq[i]) && codec_get_varint(&r, DIGEST_BLOCK, &bn[i]);
+    ok = ok && r.pos == len;
+    free(val);
+    return ok ? 1 : 0;
+}
+
+void pcache_counts_put(struct pipe_cache *pc, struct cache_key key, size_t nblocks,
+                       const uint64_t *bq, const uint64_t *bn)
+{
+    struct codec_buf b = {0};
+    codec_put_varint(&b, nblocks);
+    for (size_t i = 0; i < nblocks; i++) {
+        codec_put_varint(&b, bq[i]);
+        codec_put_varint(&b, bn[i]);
+    }
+    if (!b.failed)
+        cache_put(pc->cache, key, b.data, b.len); /* no memory: not cached */
+    free(b.data);
 }

@@ -97,4 +97,17 @@ int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_pl
                   struct slice_verdict **units /* OUT */, uint64_t **lines /* OUT */,
                   size_t *n /* OUT */);
 
+/* ---- chunk counts: a re-run's splitter skips counting ----------------------
+ * A raw chunk's per-block quote and newline counts (what split_count gives)
+ * depend only on its bytes and the quote byte, so they are cached under the
+ * chunk's block hashes: an unchanged chunk is hashed, not counted. */
+struct cache_key pcache_counts_key(const XXH128_hash_t *bh, size_t nblocks, size_t len,
+                                   uint8_t quote);
+/* Look the counts up: 1 and bq[0, nblocks), bn[0, nblocks) filled on a hit
+ * whose value checks out, else 0 (-ENOMEM: out of memory). */
+int pcache_counts_get(struct pipe_cache *pc, struct cache_key key, size_t nblocks, uint64_t *bq,
+                      uint64_t *bn);
+void pcache_counts_put(struct pipe_cache *pc, struct cache_key key, size_t nblocks,
+                       const uint64_t *bq, const uint64_t *bn);
+
 #endif

@@ -60,6 +60,21 @@ void *tqueue_pop(struct tqueue *q)
     return item;
 }
 
+void *tqueue_pop_newest(struct tqueue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->count == 0 && !q->closed)
+        pthread_cond_wait(&q->not_empty, &q->mu);
+    void *item = NULL;
+    if (q->count) {
+        item = q->items[(q->head + q->count - 1) % q->cap];
+        q->count--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return item;
+}
+
 void tqueue_close(struct tqueue *q)
 {
     pthread_mutex_lock(&q->mu);

@@ -25,6 +25,9 @@ void tqueue_destroy(struct tqueue *q);
 bool tqueue_push(struct tqueue *q, void *item);
 /* Blocks while empty.  NULL once closed and empty. */
 void *tqueue_pop(struct tqueue *q);
+/* The same, but the item pushed last (a stack: a buffer pool hands out the
+ * buffer given back most recently, still mapped and maybe cached). */
+void *tqueue_pop_newest(struct tqueue *q);
 void tqueue_close(struct tqueue *q);
 
 struct tsem {
