@@ -94,6 +94,10 @@ struct csvi_options {
     uint64_t cache_size;        /* bound of the store on disk, bytes (default 1 GiB) */
     bool trust_mtime;           /* a file whose device, inode, size and mtime match a cached
                                    record is not read at all (risk: docs/cache.md) */
+    bool trust_append;          /* (implies trust_mtime) a file that only grew since the last
+                                   complete run (same device and inode, larger, its old last
+                                   64 KiB unchanged) is read from its old last slice on; needs
+                                   the ledger (risk: docs/cache.md) */
     /* the run ledger (docs/ledger.md): written by csvi_engine_begin_run/end_run */
     bool no_ledger;
     const char *ledger_path;    /* NULL: $XDG_STATE_HOME/csvinfer/ledger.jsonl, else

@@ -368,6 +368,10 @@ void drift_clear(struct csvi_file_result *r);
  * absolute path; "-" for stdin).  malloc'd; NULL if out of memory / unknown. */
 char *run_default_ledger_path(void);
 char *run_path_key(const char *path);
+/* --trust-append: the size and exact mtime (ns) the ledger's last complete
+ * run recorded for path (false: none, or no ledger).  Thread-safe: reads
+ * the basis read at begin_run. */
+bool run_previous_identity(csvi_engine *e, const char *path, uint64_t *size, int64_t *mtime_ns);
 /* A copy of s with every byte that is not UTF-8 replaced by U+FFFD (as names
  * and paths are written to the ledger); malloc'd, NULL if out of memory. */
 char *utf8_sanitize(const char *s);

@@ -92,6 +92,9 @@ struct pipe_file {
                                  makes them res->bytes */
     char *read_err;           /* a read that failed after the plan, written like `changed`;
                                  the merger reports it at the line after the last record */
+    uint64_t units_pushed;    /* splitter: jobs of this file pushed so far */
+    struct trust_append app;  /* --trust-append: the last slice's start, written like
+                                 `changed`; the merger keeps it in the whole-file record */
     struct file_plan plan;
     struct file_merge merge;  /* merger thread only */
     double t0;
@@ -132,6 +135,7 @@ struct pipeline {
     csvi_engine *eng;          /* run_file_finished and progress (thread-safe) */
     bool digest_on;            /* content digests for the ledger */
     bool trust;                /* --trust-mtime (with the cache) */
+    bool trust_append;         /* --trust-append (with the cache and the ledger) */
     bool digest_big;           /* ... of files of several chunks too: their blocks are the
                                   digest's 256 KiB leaves (chunk size a multiple of it) */
     bool counts_hit;           /* splitter: the last chunk's counts came from the cache, so
@@ -231,8 +235,8 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         for (size_t i = 0; i < f->res->n_errors; i++) /* a file read whole, as it is */
             whole &= f->res->errors[i].kind != CSVI_EK_READ_FAILED;
         if (f->trust_record && whole && !f->trust_failed)
-            pcache_trust_put(&p->pc, f->trust_key, f->res->bytes, &f->trust_head, f->trust_n,
-                             &f->trust_units);
+            pcache_trust_put(&p->pc, f->trust_key, f->res->bytes, &f->app, &f->trust_head,
+                             f->trust_n, &f->trust_units);
         if (f->changed) {
             result_add_error(f->res, 0, CSVI_EK_FILE_CHANGED, "%s", f->changed);
             free(f->changed);
@@ -327,6 +331,7 @@ static int dispatch_hit(struct pipeline *p, struct pipe_file *f, struct slice_ve
                                 .slice_start = i == 0, .len = i == 0 ? bytes : 0,
                                 .first_line = lines[i], .hit = true, .v = units[i]};
         j->progress = whole ? (i == 0 ? f->size : 0) : progress_of(f, j->len);
+        f->units_pushed++;
         tsem_wait(&p->inflight);
         j->gseq = p->next_gseq++;
         tqueue_push(&p->done, j);
@@ -395,6 +400,7 @@ static int dispatch(struct pipeline *p, struct pipe_file *f, struct pbuf *b, siz
                             .first_line = line, .eof = eof, .truncated = truncated,
                             .header_pending = first, .rec = rec};
     j->progress = progress_of(f, len);
+    f->units_pushed++;
     atomic_store(&b->refs, 1);
     tsem_wait(&p->inflight);
     j->gseq = p->next_gseq++;
@@ -472,6 +478,7 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
                                 .eof = eof && i + 1 == n, .truncated = truncated && i + 1 == n,
                                 .header_pending = unit_first, .rec = rec};
         j->progress = progress_of(f, j->len);
+        f->units_pushed++;
         tsem_wait(&p->inflight);
         j->gseq = p->next_gseq++;
         tqueue_push(&p->work, j);
@@ -707,21 +714,89 @@ static void check_changed(struct pipe_file *f, int fd, const char *path)
                               what);
 }
 
+/* --trust-append: a grown file's record, to go on from its old last slice. */
+struct resume {
+    struct trust_append app;
+    uint64_t old_size;
+    struct slice_verdict *units; /* the record's units before the last slice (moved) */
+    uint64_t *lines;
+};
+
+/* Is the file's tail as it was: its old last app->tail_len bytes before old_size? */
+static bool tail_unchanged(int fd, const struct resume *rs)
+{
+    uint8_t *t = malloc(rs->app.tail_len);
+    bool same = t && pread(fd, t, rs->app.tail_len, (off_t)(rs->old_size - rs->app.tail_len)) ==
+                         (ssize_t)rs->app.tail_len;
+    if (same) {
+        XXH128_hash_t h = XXH3_128bits(t, rs->app.tail_len);
+        same = h.low64 == rs->app.tail.low64 && h.high64 == rs->app.tail.high64;
+    }
+    free(t);
+    return same;
+}
+
 /* A file of more than one chunk, or a gzip/zstd file (f->dc): make its
- * plan, then cut and dispatch.  A stream's size is known at its end only. */
-static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
+ * plan, then cut and dispatch.  A stream's size is known at its end only.
+ * rs (--trust-append, a plain file that grew): the plan and the units
+ * before the old last slice come from the record; read on from that slice's
+ * chunk.  Returns 1 if rs does not fit the file after all (nothing was
+ * dispatched: read it whole), else 0 or -errno. */
+static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struct resume *rs)
 {
     const struct csvi_options *opt = &p->cfg->opt;
     const size_t C = p->chunk;
     uint64_t S = f->dc ? UINT64_MAX : f->size;
-    if (p->digest_big && !f->dc && digest_init(&f->dg) != 0)
-        return -ENOMEM; /* (a compressed file has no digest: the sequential engine's rule) */
+    if (!rs && p->digest_big && !f->dc && digest_init(&f->dg) != 0)
+        return -ENOMEM; /* (no digest for a compressed file, as sequentially, or a resumed one) */
     p->counts_hit = true; /* a guess: the first chunk after the plan's looks its record up */
     struct pbuf *cur = pool_get(p);
     uint64_t q_total = 0, nl_total = 0, q, nl;
+    uint64_t cur_off = 0; /* cur->data[0] is the file's byte cur_off */
+    uint64_t line = 1;
+    bool first = true;
+    struct pipe_cache *pc = p->pc.cache ? &p->pc : NULL;
+    struct cache_key key;
+    size_t cur_len, cur_start;
+    uint64_t raw_end;
+    ssize_t got;
+    uint8_t quote = f->plan.quote;
+    if (rs) { /* the old last slice's chunk, counted (quote parity 0 at a record start) */
+        cur_off = rs->app.off / C * C;
+        size_t want = S - cur_off < C ? (size_t)(S - cur_off) : C;
+        cur_start = (size_t)(rs->app.off - cur_off);
+        got = tail_unchanged(fd, rs)
+                  ? read_counted(p, f, fd, cur->data, want, cur_off, quote, &q, &nl, cur)
+                  : -1;
+        uint64_t qp = 0, np = 0;
+        if (got > (ssize_t)cur_start)
+            split_count(cur->data, cur_start, quote, &qp, &np);
+        if (got <= (ssize_t)cur_start || np > rs->app.line - 1) {
+            tqueue_push(&p->pool, cur);
+            return 1;
+        }
+        cur_len = (size_t)got;
+        raw_end = cur_off + (uint64_t)got;
+        cur->q0 = qp; /* only its parity is used: the quotes of [cur_off, off) */
+        cur->nl0 = rs->app.line - 1 - np;
+        q_total = cur->q0 + q;
+        nl_total = cur->nl0 + nl;
+        line = rs->app.line;
+        first = false;
+        if (pc) {
+            pcache_slice_begin(pc, &f->plan, cur_start);
+            pcache_slice_blocks(pc, cur->bh, cur->nbh);
+        }
+        int rc = dispatch_hit(p, f, rs->units, rs->lines, rs->app.units, (size_t)rs->app.off,
+                              true, false, false);
+        rs->app.units = 0; /* moved */
+        if (rc)
+            return rc;
+        goto split;
+    }
     /* The quote byte must be known to count quotes: the plan comes from the
      * first chunk, so count that chunk after sniffing. */
-    ssize_t got = read_counted(p, f, fd, cur->data, C, 0, 0, &q, &nl, NULL);
+    got = read_counted(p, f, fd, cur->data, C, 0, 0, &q, &nl, NULL);
     if (got < 0) {
         file_read_error(f, (int)got);
         tqueue_push(&p->pool, cur);
@@ -729,8 +804,9 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
             f->res->bytes = 0; /* no CSV came out of it */
         return 0;
     }
-    size_t cur_len = (size_t)got, cur_start = 0;
-    uint64_t raw_end = (uint64_t)got;
+    cur_len = (size_t)got;
+    cur_start = 0;
+    raw_end = (uint64_t)got;
     bool bom_checked = false;
     for (;;) { /* the plan needs the sniffer's whole sample and the whole first record */
         if (!bom_checked && (cur_len >= 3 || raw_end >= S)) {
@@ -749,10 +825,10 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         if (rc == 0)
             break;
         if (sample_whole && cur_len - cur_start > opt->max_record + 2) {
-            uint64_t line = 1;
+            uint64_t rline = 1;
             for (size_t i = cur_start; i < cur_len && (cur->data[i] == '\n' || cur->data[i] == '\r'); i++)
-                line += cur->data[i] == '\n';
-            result_add_error(f->res, line, CSVI_EK_RECORD_TOO_LONG,
+                rline += cur->data[i] == '\n';
+            result_add_error(f->res, rline, CSVI_EK_RECORD_TOO_LONG,
                              "record longer than --max-record (%zu bytes); rest of the file not "
                              "read (raise --max-record, or check the quoting)",
                              opt->max_record);
@@ -781,9 +857,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         cur_len += (size_t)got;
         raw_end += (uint64_t)got;
     }
-    uint8_t quote = f->plan.quote;
-    struct pipe_cache *pc = p->pc.cache ? &p->pc : NULL;
-    struct cache_key key;
+    quote = f->plan.quote;
     if (pc)
         pcache_slice_begin(pc, &f->plan, cur_start);
     /* the first chunk was read before its quote was known: count it now, per block */
@@ -808,8 +882,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
         nl_total += nl;
     }
 
-    uint64_t line = 1;
-    bool first = true;
+split:;
     bool failed = false;  /* a read failed: the records read whole are the verdict */
     size_t absorbed = 0; /* bytes appended to cur without finding a record start */
     for (;;) {
@@ -823,6 +896,11 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
             check_changed(f, fd, f->res->path);
             if (f->dg.root && !failed)
                 digest_final(&f->dg, f->digest);
+            if (f->trust_record && !f->dc && !first && !failed) { /* --trust-append's point */
+                size_t tl = cur_len < 65536 ? cur_len : 65536;
+                f->app = (struct trust_append){true, C, cur_off + cur_start, line, f->units_pushed,
+                                               tl, XXH3_128bits(cur->data + cur_len - tl, tl)};
+            }
             if (pc && !failed)
                 key = pcache_slice_end(pc, NULL, 0, first, true, false);
             /* after a failed read the last record may be cut: not at the end of input */
@@ -870,6 +948,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd)
             first = false;
             line = next_line;
             cur = nxt;
+            cur_off = raw_end;
             cur_start = b;
             cur_len = nlen;
             absorbed = 0;
@@ -903,7 +982,7 @@ static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enu
         return -ENOMEM;
     f->compression = (int)kind;
     f->res->compression = decomp_name(kind);
-    int rc = split_big_file(p, f, fd);
+    int rc = split_big_file(p, f, fd, NULL);
     decomp_close(f->dc);
     f->dc = NULL;
     return rc;
@@ -915,7 +994,7 @@ static int split_file(struct pipeline *p, struct pipe_file *f, int fd)
     uint8_t magic[4];
     ssize_t k = pread(fd, magic, sizeof magic, 0);
     enum decomp_kind kind = k > 0 ? decomp_detect(magic, (size_t)k) : DECOMP_NONE;
-    return kind != DECOMP_NONE ? split_compressed(p, f, fd, kind) : split_big_file(p, f, fd);
+    return kind != DECOMP_NONE ? split_compressed(p, f, fd, kind) : split_big_file(p, f, fd, NULL);
 }
 
 /* Files of at most one chunk, up to SMALL_BATCH of them with reads in
@@ -973,6 +1052,7 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     p->eng = e;
     p->digest_on = e && e->ledger;
     p->trust = cache && opt->trust_mtime;
+    p->trust_append = p->trust && opt->trust_append && e;
     p->digest_big = p->digest_on && opt->chunk_size % BLOCK == 0;
     if (pcache_init(&p->pc, cache, cfg))
         return -ENOMEM;
@@ -1051,6 +1131,60 @@ static void pipeline_stop(struct pipeline *p)
     tsem_destroy(&p->inflight);
 }
 
+/* --trust-append: the record of this file (same device and inode) as the
+ * ledger's last complete run saw it, if the file only grew since: 1 and rs
+ * filled (its plan in f->plan, bytes/compression/digest in f->res reset),
+ * 0 if there is none that fits, -ENOMEM. */
+static int resume_lookup(struct pipeline *p, struct pipe_file *f, struct resume *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    uint64_t old_size;
+    int64_t mt;
+    if (!run_previous_identity(p->eng, f->res->path, &old_size, &mt) || old_size >= f->size)
+        return 0;
+    struct cache_key key = pcache_trust_key(&p->pc, (uint64_t)f->st0.st_dev,
+                                            (uint64_t)f->st0.st_ino, old_size,
+                                            mt / 1000000000, mt % 1000000000);
+    uint8_t *val;
+    size_t vlen;
+    if (cache_get(p->pc.cache, key, &val, &vlen) != 1)
+        return 0;
+    size_t nu;
+    f->plan.cfg = p->cfg;
+    int d = pcache_trust_decode(val, vlen, &f->plan, f->res, &rs->units, &rs->lines, &nu, &rs->app);
+    free(val);
+    if (d)
+        return d == -ENOMEM ? d : 0;
+    f->res->bytes = f->size; /* the record's are the old file's */
+    f->res->digest[0] = '\0';
+    bool fits = !f->res->compression && rs->app.set &&
+                rs->app.chunk == p->chunk && rs->app.units <= nu && rs->app.off <= old_size &&
+                rs->app.tail_len <= old_size;
+    for (size_t u = fits ? rs->app.units : 0; u < nu; u++) /* the old last slice's: not used */
+        slice_verdict_free(&rs->units[u]);
+    rs->old_size = old_size;
+    if (!fits) {
+        rs->app.units = 0;
+        free(rs->units);
+        free(rs->lines);
+        rs->units = NULL;
+        rs->lines = NULL;
+        file_plan_free(&f->plan);
+        f->res->dialect.bom = false;
+        f->res->has_dialect = false;
+        return 0;
+    }
+    return 1;
+}
+
+static void resume_free(struct resume *rs)
+{
+    for (size_t u = 0; u < rs->app.units; u++) /* not dispatched */
+        slice_verdict_free(&rs->units[u]);
+    free(rs->units);
+    free(rs->lines);
+}
+
 /* Open a file for the splitter: fd and size, or an error in its result. */
 static int open_item(const struct pipeline_item *it, uint64_t *size, struct stat *st0)
 {
@@ -1111,7 +1245,9 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                     uint64_t *lines;
                     size_t nu;
                     f->plan.cfg = cfg;
-                    int d = pcache_trust_decode(val, vlen, &f->plan, f->res, &units, &lines, &nu);
+                    struct trust_append app;
+                    int d = pcache_trust_decode(val, vlen, &f->plan, f->res, &units, &lines, &nu,
+                                                &app);
                     free(val);
                     if (d == 0) {
                         memcpy(f->digest, f->res->digest, sizeof f->digest); /* the merger sets it */
@@ -1140,6 +1276,34 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                     }
                 }
                 f->trust_record = true; /* read it, and record it whole */
+                struct resume rs;
+                int r1 = p.trust_append && f->size > p.chunk ? resume_lookup(&p, f, &rs) : 0;
+                if (r1 == 1) { /* --trust-append: it grew; read on from its old last slice */
+                    if (k) /* file order: the small ones before it go first */
+                        rc = split_small_files(&p, batch, bfds, k);
+                    for (size_t m = 0; m < k; m++)
+                        close(bfds[m]);
+                    k = 0;
+                    r1 = rc ? rc : split_big_file(&p, f, fd, &rs);
+                    resume_free(&rs);
+                    if (r1 == 1) { /* it did not fit after all: read it whole */
+                        file_plan_free(&f->plan);
+                        f->res->dialect.bom = false;
+                        f->res->has_dialect = false;
+                        r1 = 0;
+                    } else {
+                        close(fd);
+                        rc = r1;
+                        if (rc)
+                            break;
+                        continue;
+                    }
+                }
+                if (r1 < 0) {
+                    close(fd);
+                    rc = r1;
+                    break;
+                }
             }
             if (f->size == 0) { /* nothing to read: a job with no bytes */
                 close(fd);

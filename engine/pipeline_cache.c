@@ -157,7 +157,7 @@ int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_pl
         if (rc)
             return rc;
     }
-    if (!codec_get_varint(&r, 4096 + 2, &nu) || nu == 0)
+    if (!codec_get_varint(&r, len - r.pos, &nu) || nu == 0) /* a unit takes a byte at least */
         return -EINVAL;
     struct slice_verdict *u = calloc((size_t)nu, sizeof *u);
     uint64_t *l = calloc((size_t)nu, sizeof *l);
@@ -183,7 +183,7 @@ int pcache_decode(const uint8_t *val, size_t len, bool with_plan, struct file_pl
 
 /* ---- --trust-mtime: whole-file records ----------------------------------- */
 
-#define TRUST_FORMAT 2u /* 2: the compression and the CSV's byte count */
+#define TRUST_FORMAT 3u /* 2: the compression and the CSV's byte count; 3: the append point */
 
 struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uint64_t ino,
                                   uint64_t size, int64_t mtime_sec, int64_t mtime_nsec)
@@ -211,13 +211,21 @@ void pcache_trust_head(struct codec_buf *head, bool bom, int compression, const 
 }
 
 void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, uint64_t bytes,
-                      const struct codec_buf *head, size_t n_units, const struct codec_buf *units)
+                      const struct trust_append *app, const struct codec_buf *head,
+                      size_t n_units, const struct codec_buf *units)
 {
     struct codec_buf all = {0};
     if (head->len && !head->failed && !units->failed) {
         struct codec_buf pre = {0}, count = {0};
         codec_put_varint(&pre, TRUST_FORMAT);
         codec_put_varint(&pre, bytes);
+        codec_put_varint(&pre, app->set);
+        if (app->set) {
+            uint64_t f[] = {app->chunk, app->off, app->line, app->units, app->tail_len,
+                            app->tail.low64, app->tail.high64};
+            for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+                codec_put_varint(&pre, f[i]);
+        }
         codec_put_varint(&count, n_units);
         size_t n = pre.len + head->len + count.len + units->len;
         all.data = malloc(n ? n : 1);
@@ -237,12 +245,25 @@ void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, uint64_t byte
 
 int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
                         struct csvi_file_result *res, struct slice_verdict **units,
-                        uint64_t **lines, size_t *n)
+                        uint64_t **lines, size_t *n, struct trust_append *app)
 {
     struct codec_reader r = {val, len, 0, false};
-    uint64_t fmt, bytes, bom, comp, dn;
+    uint64_t fmt, bytes, has_app, bom, comp, dn;
+    memset(app, 0, sizeof *app);
     if (!codec_get_varint(&r, UINT64_MAX, &fmt) || fmt != TRUST_FORMAT ||
-        !codec_get_varint(&r, UINT64_MAX, &bytes) || !codec_get_varint(&r, 1, &bom) ||
+        !codec_get_varint(&r, UINT64_MAX, &bytes) || !codec_get_varint(&r, 1, &has_app))
+        return -EINVAL;
+    if (has_app) {
+        uint64_t f[7];
+        for (size_t i = 0; i < 7; i++)
+            if (!codec_get_varint(&r, UINT64_MAX, &f[i]))
+                return -EINVAL;
+        *app = (struct trust_append){true, f[0], f[1], f[2], f[3], f[4], {f[5], f[6]}};
+        if (app->chunk == 0 || app->off == 0 || app->off > bytes || app->line == 0 ||
+            app->tail_len == 0 || app->tail_len > bytes)
+            return -EINVAL;
+    }
+    if (!codec_get_varint(&r, 1, &bom) ||
         !codec_get_varint(&r, DECOMP_ZSTD, &comp) ||
         !codec_get_varint(&r, sizeof res->digest - 1, &dn))
         return -EINVAL;

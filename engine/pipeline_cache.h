@@ -77,15 +77,27 @@ struct cache_key pcache_trust_key(const struct pipe_cache *pc, uint64_t dev, uin
 void pcache_trust_head(struct codec_buf *head, bool bom, int compression /* enum decomp_kind */,
                        const char *digest, const struct file_plan *plan,
                        const struct csvi_file_result *res);
-/* Put the format, the CSV's byte count (decompressed, for gzip/zstd), head,
- * n_units and units under key (the merger, at the file's end). */
+/* --trust-append: where a file's last slice began, so that a run that finds
+ * the file grown (and its old tail unchanged) reads it from there on. */
+struct trust_append {
+    bool set;
+    uint64_t chunk;          /* the --chunk-size that cut the slices */
+    uint64_t off, line;      /* the last slice's first byte and first line */
+    uint64_t units;          /* work units before it */
+    uint64_t tail_len;       /* the file's last tail_len bytes hash to tail */
+    XXH128_hash_t tail;
+};
+/* Put the format, the CSV's byte count (decompressed, for gzip/zstd), the
+ * append point (app->set false: none), head, n_units and units under key
+ * (the merger, at the file's end). */
 void pcache_trust_put(struct pipe_cache *pc, struct cache_key key, uint64_t bytes,
-                      const struct codec_buf *head, size_t n_units, const struct codec_buf *units);
+                      const struct trust_append *app, const struct codec_buf *head,
+                      size_t n_units, const struct codec_buf *units);
 /* Decode a trusted file's record: BOM, compression, bytes and digest into res, the plan, and the
  * units (as pcache_decode).  0, -EINVAL (use it as a miss) or -ENOMEM. */
 int pcache_trust_decode(const uint8_t *val, size_t len, struct file_plan *plan,
                         struct csvi_file_result *res, struct slice_verdict **units,
-                        uint64_t **lines, size_t *n);
+                        uint64_t **lines, size_t *n, struct trust_append *app /* OUT */);
 
 /* A hit: decode val into the plan (with_plan: a small file's; else the
  * plan must already be set) and *n unit verdicts with their first lines

@@ -129,6 +129,22 @@ char *run_path_key(const char *path)
     return key;
 }
 
+bool run_previous_identity(csvi_engine *e, const char *path, uint64_t *size, int64_t *mtime_ns)
+{
+    if (!e || !e->last_schemas)
+        return false;
+    char *key = run_path_key(path);
+    json_t *prev = key ? json_object_get(e->last_schemas, key) : NULL; /* read-only here */
+    free(key);
+    json_t *sz = json_object_get(prev, "size"), *mt = json_object_get(prev, "mtime_ns");
+    if (!json_is_integer(sz) || !json_is_integer(mt) || json_integer_value(sz) < 0 ||
+        json_integer_value(mt) < 0)
+        return false;
+    *size = (uint64_t)json_integer_value(sz);
+    *mtime_ns = (int64_t)json_integer_value(mt);
+    return true;
+}
+
 /* Reading the ledger for drift: the basis of a path is its last file_done
  * from a run that ended and whose output reached the user (run_end status
  * ok, errors or drift).  A run interrupted, failed or killed (no run_end)
@@ -307,7 +323,7 @@ static void tell_caller(csvi_engine *e, const struct csvi_file_result *r)
  * 45 µs, on the merger thread: the small-files budget).  Bytes of names that
  * are not UTF-8 become U+FFFD exactly as utf8_sanitize makes them. */
 static void file_done_event(csvi_engine *e, const struct csvi_file_result *r, const char *key,
-                            const char *mtime)
+                            const char *mtime, long long mtime_ns /* < 0: unknown */)
 {
     char *line = NULL;
     size_t len = 0;
@@ -324,6 +340,8 @@ static void file_done_event(csvi_engine *e, const struct csvi_file_result *r, co
         fprintf(m, "\"%s\"", mtime);
     else
         fputs("null", m);
+    if (mtime_ns >= 0) /* exact, for --trust-append's lookup of the file's last record */
+        fprintf(m, ",\"mtime_ns\":%lld", mtime_ns);
     fputs(",\"digest\":", m);
     if (r->digest[0])
         fprintf(m, "\"%s\"", r->digest);
@@ -389,9 +407,12 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
     }
     struct stat sb;
     char mtime[32] = "";
-    if (strcmp(r->path, "-") != 0 && stat(r->path, &sb) == 0)
+    long long mtime_ns = -1;
+    if (strcmp(r->path, "-") != 0 && stat(r->path, &sb) == 0) {
         iso_time(mtime, &sb.st_mtim);
-    file_done_event(e, r, key, mtime);
+        mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
+    }
+    file_done_event(e, r, key, mtime, mtime_ns);
     if (r->n_drift) {
         json_t *d = event_new(e, "drift");
         json_t *changes = json_array();

@@ -32,6 +32,7 @@ enum {
     OPT_HELP, OPT_UNBUILT, OPT_SQLDIALECT, OPT_CACHE, OPT_CACHESIZE, OPT_LEDGER,
     OPT_FAILDRIFT, OPT_PROGRESS, OPT_LOCK, OPT_LOCKWAIT, OPT_LEDGERBATCH, OPT_LEDGERMS,
     OPT_TRUSTMTIME,
+    OPT_TRUSTAPPEND,
     OPT_GROUP, OPT_MERGEABLE
 };
 
@@ -61,6 +62,7 @@ static const struct option long_opts[] = {
     {"cache", required_argument, 0, OPT_CACHE},
     {"cache-size", required_argument, 0, OPT_CACHESIZE},
     {"trust-mtime", no_argument, 0, OPT_TRUSTMTIME},
+    {"trust-append", no_argument, 0, OPT_TRUSTAPPEND},
     {"ledger", required_argument, 0, OPT_LEDGER},
     {"ledger-batch", required_argument, 0, OPT_LEDGERBATCH},
     {"ledger-interval", required_argument, 0, OPT_LEDGERMS},
@@ -107,6 +109,9 @@ static void usage(FILE *f)
           "  --no-cache              neither use nor write the cache\n"
           "  --trust-mtime           skip reading files whose device, inode, size and mtime\n"
           "                          match the cache (fast; trusts mtime: docs/cache.md)\n"
+          "  --trust-append          --trust-mtime, and a file that only grew since the last run\n"
+          "                          is read from its old last slice on (trusts that the old\n"
+          "                          bytes were not rewritten: docs/cache.md; needs the ledger)\n"
           "  --ledger FILE           the run ledger (default $XDG_STATE_HOME/csvinfer/ledger.jsonl,\n"
           "                          else ~/.local/state/csvinfer/ledger.jsonl)\n"
           "  --no-ledger             write no ledger (and report no drift)\n"
@@ -694,6 +699,7 @@ int main(int argc, char **argv)
         case 'q': quiet = true; break;
         case OPT_NOCACHE: opt.no_cache = true; break;
         case OPT_TRUSTMTIME: opt.trust_mtime = true; break;
+        case OPT_TRUSTAPPEND: opt.trust_mtime = opt.trust_append = true; break;
         case OPT_CACHE:
             if (!optarg[0])
                 return usage_error("--cache wants a directory%s", "");

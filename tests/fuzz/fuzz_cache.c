@@ -97,7 +97,8 @@ static void fuzz_value(const uint8_t *d, size_t n)
     struct slice_verdict *units;
     uint64_t *lines;
     size_t nu;
-    int rc = trust ? pcache_trust_decode(d, n, &plan, &res, &units, &lines, &nu)
+    struct trust_append app;
+    int rc = trust ? pcache_trust_decode(d, n, &plan, &res, &units, &lines, &nu, &app)
                    : pcache_decode(d, n, with_plan, &plan, &res, 1000, &units, &lines, &nu);
     if (rc == 0) {
         struct file_merge m;
