@@ -26,7 +26,10 @@
 # the --no-cache run is the first-run baseline; "unchanged" is a second run with the
 # cache a first run filled; "grown 1%" is a copy of the file with 1% more rows appended
 # (its first rows again), run with a cache filled from the original file; "cold cache"
-# is a first run that fills an empty cache (the cost of writing it).  Best of 3 each.
+# is a first run that fills an empty cache (the cost of writing it).  Then the opt-in
+# trust modes: the unchanged file with --trust-mtime, and a copy of the file grown in
+# place (same inode) by the same 1% with --trust-append, each after a run with the flag
+# (which records the file).  Best of 3 each.
 set -euo pipefail
 export LC_ALL=C # decimal points in $EPOCHREALTIME and awk
 
@@ -254,7 +257,9 @@ if [[ "${CSVI_BENCH_CACHE:-1}" == 1 ]]; then
     head -n "$((rows / 100 + 1))" "$f" | tail -n +2 >>"$grown"
     cat "$f" "$grown" >/dev/null
     run_c() { timed "$1" "$BIN" --threads "$NPROC" --format json -o /dev/null ${EXTRA[@]+"${EXTRA[@]}"} "${@:2}"; }
-    B_NO="" B_COLD="" B_SAME="" B_GROWN="" CPEAK=0
+    B_NO="" B_COLD="" B_SAME="" B_GROWN="" B_TSAME="" B_TGROWN="" CPEAK=0
+    appended="$WORK/appended.csv"
+    head -n "$((rows / 100 + 1))" "$f" | tail -n +2 >"$WORK/rows1pct.csv"
     for ((i = 1; i <= RUNS; i++)); do
         note "cache: round $i/$RUNS"
         fresh_xdg
@@ -272,15 +277,32 @@ if [[ "${CSVI_BENCH_CACHE:-1}" == 1 ]]; then
         CPEAK="$(max "$CPEAK" "$T_KIB")"
         store="$XDG_CACHE_HOME/csvinfer/verdicts.csvc"
         STORE_BYTES="$(stat -c %s "$store" 2>/dev/null || echo 0)"
+        # the opt-in trust modes (docs/cache.md): an unchanged file with --trust-mtime, and
+        # the same file (same inode) grown by 1% with --trust-append, each after a run
+        # with the flag recorded it
+        fresh_xdg
+        "$BIN" --threads "$NPROC" --trust-mtime --format json -o /dev/null "$f" 2>/dev/null || true
+        run_c "unchanged, --trust-mtime" --trust-mtime "$f"
+        B_TSAME="$(min "$B_TSAME" "$T_SECS")"
+        fresh_xdg
+        cp "$f" "$appended"
+        "$BIN" --threads "$NPROC" --trust-append --format json -o /dev/null "$appended" 2>/dev/null || true
+        cat "$WORK/rows1pct.csv" >>"$appended"
+        run_c "grown 1%, --trust-append" --trust-append "$appended"
+        B_TGROWN="$(min "$B_TGROWN" "$T_SECS")"
+        rm -f "$appended"
     done
-    rm -f "$grown"
+    rm -f "$grown" "$WORK/rows1pct.csv"
     CACHE_TABLE="$(awk -v no="$B_NO" -v cold="$B_COLD" -v same="$B_SAME" -v grown="$B_GROWN" \
+        -v tsame="$B_TSAME" -v tgrown="$B_TGROWN" \
         -v k="$CPEAK" -v sb="$STORE_BYTES" -v n="$NPROC" 'BEGIN {
         printf "%-34s %8s %12s\n", "mixed, " n " threads", "wall s", "/ no-cache"
         printf "%-34s %8.3f %12s\n", "--no-cache (first-run baseline)", no, "1.00"
         printf "%-34s %8.3f %12.3f\n", "cold cache (first run, fills it)", cold, cold / no
         printf "%-34s %8.3f %12.3f\n", "unchanged file, warm cache", same, same / no
         printf "%-34s %8.3f %12.3f\n", "grown by 1% of rows, warm cache", grown, grown / no
+        printf "%-34s %8.3f %12.3f\n", "unchanged, --trust-mtime", tsame, tsame / no
+        printf "%-34s %8.3f %12.3f\n", "grown 1% in place, --trust-append", tgrown, tgrown / no
         printf "peak RSS of the cached runs %.1f MiB; store after a run: %d bytes\n", k / 1024, sb
     }')"
 fi
