@@ -327,8 +327,10 @@ struct csvi_engine {
     struct ledger *ledger;     /* NULL: no ledger (--no-ledger, or not begun) */
     char *ledger_path, *ledger_warning;
     char run_id[40];
-    struct json_t *last_schemas; /* path -> its last file_done event; read-only in a run */
-    struct json_t *last_tables;  /* table key -> its last table_done event; likewise */
+    struct ledger_basis *basis;  /* the drift basis (ledger_basis.c) */
+    struct json_t *last_schemas; /* basis->last: path -> its last file_done line; read-only
+                                    in a run */
+    struct json_t *last_tables;  /* basis->tables: table key -> its last table_done line */
     bool run_begun;
     double run_t0;
     uint8_t *reported;         /* [cap_files]: result i's events are written (the merger

@@ -186,57 +186,95 @@ int ledger_close(struct ledger *l)
 
 #define LEDGER_MAX_LINE (64u << 20) /* longer lines (no event is) are skipped unread */
 
-int ledger_read(const char *path, void (*fn)(void *ctx, json_t *event), void *ctx,
-                uint64_t *skipped)
+int ledger_read_lines(const char *path, uint64_t from,
+                      bool (*fn)(void *ctx, const char *line, size_t n), void *ctx,
+                      uint64_t *skipped, uint64_t *end)
 {
     *skipped = 0;
-    FILE *f = fopen(path, "re");
-    if (!f)
+    if (end)
+        *end = from;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return errno == ENOENT ? 0 : -errno;
     struct stat sb;
-    if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-        fclose(f);
+    if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
         return -EINVAL; /* /dev/zero is endless: only regular files are ledgers */
     }
     /* a shared lock: never read a batch half-written */
-    while (flock(fileno(f), LOCK_SH) != 0 && errno == EINTR)
+    while (flock(fd, LOCK_SH) != 0 && errno == EINTR)
         ;
-    size_t cap = 64 * 1024, n = 0;
-    char *line = malloc(cap);
-    bool overlong = false;
-    int c = 0, rc = line ? 0 : -ENOMEM;
-    while (rc == 0 && (c = getc_unlocked(f)) != EOF) {
-        if (c != '\n') {
-            if (overlong)
-                continue;
-            if (n + 1 >= cap) {
-                char *nl = cap < LEDGER_MAX_LINE ? realloc(line, cap * 2) : NULL;
-                if (!nl) {
-                    overlong = true; /* skip to its end */
-                    continue;
-                }
-                line = nl;
+    size_t cap = 1u << 20, have = 0; /* buf[0, have): bytes of lines not yet whole */
+    char *buf = malloc(cap);
+    bool overlong = false;           /* inside a line past LEDGER_MAX_LINE: skip to its end */
+    uint64_t off = from;             /* the file offset of buf[0] */
+    int rc = buf ? 0 : -ENOMEM;
+    while (rc == 0) {
+        if (have == cap) { /* one line fills the buffer */
+            char *nb = cap < LEDGER_MAX_LINE ? realloc(buf, cap * 2) : NULL;
+            if (nb) {
+                buf = nb;
                 cap *= 2;
+            } else {
+                overlong = true;
+                off += have;
+                have = 0;
             }
-            line[n++] = (char)c;
+        }
+        ssize_t k = pread(fd, buf + have, cap - have, (off_t)(off + have));
+        if (k < 0 && errno == EINTR)
             continue;
+        if (k < 0) {
+            rc = -errno;
+            break;
         }
-        json_error_t jerr;
-        json_t *ev = overlong ? NULL : json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
-        if (!ev || !json_is_object(ev) || !json_is_string(json_object_get(ev, "event"))) {
-            if (n || overlong)
+        if (k == 0)
+            break;
+        size_t n = have + (size_t)k, at = 0;
+        const char *nl;
+        while ((nl = memchr(buf + at, '\n', n - at)) != NULL) {
+            size_t len = (size_t)(nl - (buf + at));
+            if (overlong)
                 (*skipped)++;
-        } else {
-            fn(ctx, ev);
+            else if (len && !fn(ctx, buf + at, len))
+                (*skipped)++;
+            overlong = false;
+            at += len + 1;
+            if (end)
+                *end = off + at;
         }
-        json_decref(ev);
-        n = 0;
-        overlong = false;
+        memmove(buf, buf + at, n - at);
+        have = n - at;
+        off += at;
     }
-    if (n || overlong) /* a torn last line */
+    if (rc == 0 && (have || overlong)) /* a torn last line */
         (*skipped)++;
-    free(line);
-    flock(fileno(f), LOCK_UN);
-    fclose(f);
+    free(buf);
+    flock(fd, LOCK_UN);
+    close(fd);
     return rc;
+}
+
+struct event_reader {
+    void (*fn)(void *ctx, json_t *event);
+    void *ctx;
+};
+
+static bool read_event(void *ctx, const char *line, size_t n)
+{
+    struct event_reader *r = ctx;
+    json_error_t jerr;
+    json_t *ev = json_loadb(line, n, JSON_REJECT_DUPLICATES, &jerr);
+    bool ok = ev && json_is_object(ev) && json_is_string(json_object_get(ev, "event"));
+    if (ok)
+        r->fn(r->ctx, ev);
+    json_decref(ev);
+    return ok;
+}
+
+int ledger_read(const char *path, void (*fn)(void *ctx, json_t *event), void *ctx,
+                uint64_t *skipped)
+{
+    struct event_reader r = {fn, ctx};
+    return ledger_read_lines(path, 0, read_event, &r, skipped, NULL);
 }

@@ -43,4 +43,12 @@ int ledger_close(struct ledger *l);
 int ledger_read(const char *path, void (*fn)(void *ctx, json_t *event), void *ctx,
                 uint64_t *skipped /* OUT */);
 
+/* The same, line by line from byte `from` on, unparsed: fn gets each whole
+ * non-empty line (no newline) and returns whether it was an event (false:
+ * counted in *skipped, as are lines past 64 MiB and a torn last line).
+ * *end (may be NULL): the offset after the last whole line read. */
+int ledger_read_lines(const char *path, uint64_t from,
+                      bool (*fn)(void *ctx, const char *line, size_t n), void *ctx,
+                      uint64_t *skipped /* OUT */, uint64_t *end /* OUT */);
+
 #endif

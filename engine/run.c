@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include "internal.h"
 #include "ledger.h"
+#include "ledger_basis.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -134,74 +135,17 @@ bool run_previous_identity(csvi_engine *e, const char *path, uint64_t *size, int
     if (!e || !e->last_schemas)
         return false;
     char *key = run_path_key(path);
-    json_t *prev = key ? json_object_get(e->last_schemas, key) : NULL; /* read-only here */
+    json_t *prev = basis_event(e->last_schemas, key);
     free(key);
     json_t *sz = json_object_get(prev, "size"), *mt = json_object_get(prev, "mtime_ns");
-    if (!json_is_integer(sz) || !json_is_integer(mt) || json_integer_value(sz) < 0 ||
-        json_integer_value(mt) < 0)
-        return false;
-    *size = (uint64_t)json_integer_value(sz);
-    *mtime_ns = (int64_t)json_integer_value(mt);
-    return true;
-}
-
-/* Reading the ledger for drift: the basis of a path is its last file_done
- * from a run that ended and whose output reached the user (run_end status
- * ok, errors or drift).  A run interrupted, failed or killed (no run_end)
- * showed nobody its drift, so its schemas do not count: the next complete
- * run reports the change. */
-struct remember {
-    json_t *last;     /* path -> file_done: the basis */
-    json_t *tables;   /* table key -> table_done: the basis of --group's tables */
-    json_t *pending;  /* run id -> {path or "\x01table key" -> event} until its run_end */
-};
-
-static void remember_schema(void *ctx, json_t *ev)
-{
-    struct remember *m = ctx;
-    const char *kind = json_string_value(json_object_get(ev, "event"));
-    const char *run = json_string_value(json_object_get(ev, "run"));
-    if (!kind || !run)
-        return;
-    if (strcmp(kind, "file_done") == 0) {
-        const char *path = json_string_value(json_object_get(ev, "path"));
-        if (!path || !json_is_array(json_object_get(ev, "schema")))
-            return;
-        json_t *files = json_object_get(m->pending, run);
-        if (!files) {
-            files = json_object();
-            json_object_set_new(m->pending, run, files);
-        }
-        json_object_set(files, path, ev); /* later events replace earlier ones */
-    } else if (strcmp(kind, "table_done") == 0) {
-        const char *table = json_string_value(json_object_get(ev, "table"));
-        if (!table || !json_is_array(json_object_get(ev, "schema")))
-            return;
-        json_t *files = json_object_get(m->pending, run);
-        if (!files) {
-            files = json_object();
-            json_object_set_new(m->pending, run, files);
-        }
-        char *k = NULL;
-        if (asprintf(&k, "\x01%s", table) > 0) /* apart from paths, which never start so */
-            json_object_set(files, k, ev);
-        free(k);
-    } else if (strcmp(kind, "run_end") == 0) {
-        const char *status = json_string_value(json_object_get(ev, "status"));
-        json_t *files = json_object_get(m->pending, run);
-        if (files && status &&
-            (!strcmp(status, "ok") || !strcmp(status, "errors") || !strcmp(status, "drift"))) {
-            const char *k;
-            json_t *v;
-            json_object_foreach(files, k, v) {
-                if (k[0] == '\x01')
-                    json_object_set(m->tables, k + 1, v);
-                else
-                    json_object_set(m->last, k, v);
-            }
-        }
-        json_object_del(m->pending, run);
+    bool ok = json_is_integer(sz) && json_is_integer(mt) && json_integer_value(sz) >= 0 &&
+              json_integer_value(mt) >= 0;
+    if (ok) {
+        *size = (uint64_t)json_integer_value(sz);
+        *mtime_ns = (int64_t)json_integer_value(mt);
     }
+    json_decref(prev);
+    return ok;
 }
 
 enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *argv)
@@ -219,14 +163,13 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
                                    "use --ledger FILE or --no-ledger");
         return CSVI_ERR_OUTPUT;
     }
-    e->last_schemas = json_object();
-    e->last_tables = json_object();
-    struct remember rem = {e->last_schemas, e->last_tables, json_object()};
     uint64_t skipped = 0;
-    int rc = e->last_schemas && e->last_tables && rem.pending
-                 ? ledger_read(e->ledger_path, remember_schema, &rem, &skipped)
-                 : -ENOMEM;
-    json_decref(rem.pending); /* runs with no run_end (killed, or still running): not a basis */
+    e->basis = calloc(1, sizeof *e->basis);
+    int rc = e->basis ? basis_load(e->basis, e->ledger_path, &skipped) : -ENOMEM;
+    if (e->basis) { /* runs with no run_end (killed, or still running) are no basis */
+        e->last_schemas = e->basis->last;
+        e->last_tables = e->basis->tables;
+    }
     char *why = NULL;
     if (rc == 0)
         rc = ledger_open(e->ledger_path, e->cfg.opt.ledger_batch_events,
@@ -237,9 +180,11 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
         why = NULL;
     if (rc) {
         e->ledger_warning = why ? why : strdup("cannot use the ledger");
-        json_decref(e->last_schemas);
+        if (e->basis)
+            basis_free(e->basis);
+        free(e->basis);
+        e->basis = NULL;
         e->last_schemas = NULL;
-        json_decref(e->last_tables);
         e->last_tables = NULL;
         return rc == -ENOMEM ? CSVI_ERR_NOMEM : CSVI_ERR_OUTPUT;
     }
@@ -398,13 +343,14 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         tell_caller(e, r);
         return;
     }
-    json_t *prev = json_object_get(e->last_schemas, key);
+    json_t *prev = basis_event(e->last_schemas, key);
     if (prev) {
         drift_compare(r, json_object_get(prev, "schema"));
         const char *when = json_string_value(json_object_get(prev, "time"));
         if (when)
             r->drift_since = strdup(when);
     }
+    json_decref(prev);
     struct stat sb;
     char mtime[32] = "";
     long long mtime_ns = -1;
@@ -457,7 +403,7 @@ void run_tables_finished(csvi_engine *e)
         char *key = table_key(e, t);
         if (!key)
             continue;
-        json_t *prev = json_object_get(e->last_tables, key);
+        json_t *prev = basis_event(e->last_tables, key);
         if (prev) { /* drift.c works on a result: lend it the table's columns */
             struct csvi_file_result tmp = {.n_columns = t->n_columns, .columns = t->columns};
             drift_compare(&tmp, json_object_get(prev, "schema"));
@@ -466,6 +412,7 @@ void run_tables_finished(csvi_engine *e)
             const char *when = json_string_value(json_object_get(prev, "time"));
             t->drift_since = when ? strdup(when) : NULL;
         }
+        json_decref(prev);
         json_t *ev = event_new(e, "table_done");
         json_object_set_new(ev, "table", jstr(key));
         json_object_set_new(ev, "name", jstr(t->name));
@@ -527,6 +474,8 @@ enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
     ledger_add(e->ledger, ev);
     int rc = ledger_close(e->ledger);
     e->ledger = NULL;
+    if (rc == 0 && e->basis) /* the next run reads the snapshot, not the whole history */
+        basis_save(e->basis, e->ledger_path); /* (adds this run's events to the maps) */
     if (rc) {
         free(e->ledger_warning);
         if (asprintf(&e->ledger_warning, "cannot write the ledger %s: %s", e->ledger_path,
@@ -557,8 +506,9 @@ void run_free(csvi_engine *e)
 {
     if (e->ledger)
         ledger_close(e->ledger);
-    json_decref(e->last_schemas);
-    json_decref(e->last_tables);
+    if (e->basis)
+        basis_free(e->basis);
+    free(e->basis);
     free(e->ledger_path);
     free(e->ledger_warning);
     free(e->reported);
