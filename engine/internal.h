@@ -398,6 +398,8 @@ struct reader;
 struct pipeline_item {
     const char *path;
     struct csvi_file_result *res; /* stable for the whole run */
+    bool stream;                  /* standard input (fd 0) or a FIFO (path): read as a
+                                     stream, gzip/zstd seen by its first bytes */
 };
 struct cache;
 enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, struct cache *cache,

@@ -297,11 +297,23 @@ static enum csvi_status infer_files(csvi_engine *e, const size_t *files, size_t 
     if (rd && !items)
         st = CSVI_ERR_NOMEM;
     for (size_t i = 0; items && i < n; i++)
-        items[i] = (struct pipeline_item){e->files[files[i]].path, &e->files[files[i]]};
+        items[i] = (struct pipeline_item){e->files[files[i]].path, &e->files[files[i]], false};
     if (items)
         st = pipeline_run(&e->cfg, rd, engine_cache(e), e, items, n);
     free(items);
     return st;
+}
+
+/* Standard input or a FIFO through the pipeline: read as a stream (gzip or
+ * zstd seen by its first bytes), its slices inferred by the workers. */
+static enum csvi_status infer_stream(csvi_engine *e, struct csvi_file_result *r)
+{
+    enum csvi_status st = CSVI_OK;
+    struct reader *rd = engine_reader(e, &st);
+    if (!rd)
+        return st;
+    struct pipeline_item item = {r->path, r, true};
+    return pipeline_run(&e->cfg, rd, engine_cache(e), e, &item, 1);
 }
 
 enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
@@ -331,7 +343,9 @@ enum csvi_status csvi_engine_infer_path(csvi_engine *e, const char *path)
             st = CSVI_ERR_NOMEM;
         else if (exists && S_ISREG(sb.st_mode))
             st = infer_files(e, (size_t[]){(size_t)idx}, 1);
-        else /* stdin, a FIFO, a missing path, a device: the sequential engine says what it is */
+        else if (!sequential_mode(e) && (strcmp(path, "-") == 0 || (exists && S_ISFIFO(sb.st_mode))))
+            st = infer_stream(e, &e->files[idx]); /* stdin, a FIFO: the pipeline, as a stream */
+        else /* a missing path, a device: the sequential engine says what it is */
             st = infer_sequential(e, &e->files[idx]);
     }
     e->seconds += now_seconds() - t0;

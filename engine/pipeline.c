@@ -85,6 +85,9 @@ struct pipe_file {
     char digest[42];          /* the final digest, written like `changed` ("" : none) */
     /* a gzip/zstd file: its decompressed stream is cut like a plain file's bytes */
     struct decomp *dc;        /* splitter only (NULL: plain) */
+    bool pipe;                /* standard input or a FIFO: a stream of unknown size */
+    uint8_t head[4];          /* a pipe's first bytes, read to see if it is gzip/zstd */
+    size_t head_n, head_pos;  /* (splitter) */
     int compression;          /* enum decomp_kind, set before the file's first job */
     ssize_t stream_err;       /* an error met after some bytes: the next read's (splitter) */
     uint64_t in_reported;     /* compressed bytes counted as progress so far (splitter) */
@@ -224,7 +227,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
     file_merge_slice(&f->merge, &j->v);
     if (j->last) {
         memcpy(f->res->digest, f->digest, sizeof f->digest);
-        if (f->compression)
+        if (f->compression || f->pipe)
             f->res->bytes = f->stream_bytes;
         if (f->read_err) { /* as the sequential engine: after the records read whole */
             result_add_error(f->res, end_line, CSVI_EK_READ_FAILED, "%s", f->read_err);
@@ -305,7 +308,7 @@ static int pbuf_reserve(struct pbuf *b, size_t need)
  * or for gzip/zstd the compressed bytes consumed since the file's last job. */
 static uint64_t progress_of(struct pipe_file *f, size_t len)
 {
-    if (!f->dc)
+    if (!f->dc || f->pipe)
         return len;
     uint64_t in = decomp_in_bytes(f->dc), d = in - f->in_reported;
     f->in_reported = in;
@@ -588,11 +591,12 @@ static void chunk_counts(struct pipeline *p, struct count_ctx *c, const uint8_t 
     p->counts_hit = hit;
 }
 
-/* A gzip/zstd file: up to len decompressed bytes into dst, fewer only at the
+/* A gzip/zstd file, or a pipe (f->pipe: read from fd): up to len (decompressed)
+ * bytes into dst, fewer only at the
  * end of the stream, on an interrupt, or before an error (which the next call
  * returns, so the bytes before it are inferred whatever the chunk size, as
  * the sequential engine does).  Returns the bytes or -errno. */
-static ssize_t read_stream(struct pipe_file *f, uint8_t *dst, size_t len)
+static ssize_t read_stream(struct pipe_file *f, int fd, uint8_t *dst, size_t len)
 {
     if (f->stream_err) {
         ssize_t e = f->stream_err;
@@ -600,8 +604,14 @@ static ssize_t read_stream(struct pipe_file *f, uint8_t *dst, size_t len)
         return e;
     }
     size_t have = 0;
-    while (have < len) {
-        ssize_t k = decomp_read(f->dc, dst + have, len - have);
+    while (have < len && f->head_pos < f->head_n) /* a pipe's first bytes, read already */
+        dst[have++] = f->head[f->head_pos++];
+    while (have < len && !csvi_interrupted()) { /* (a signal ends a pipe's input) */
+        ssize_t k;
+        if (f->dc)
+            k = decomp_read(f->dc, dst + have, len - have);
+        else if ((k = read(fd, dst + have, len - have)) < 0)
+            k = -errno;
         if (k == -EINTR && !csvi_interrupted())
             continue;
         if (k == -EINTR || k == 0) /* an interrupt: the splitter's loop sees it */
@@ -629,11 +639,11 @@ static ssize_t read_counted(struct pipeline *p, struct pipe_file *f, int fd, uin
 {
     /* with the cache, a chunk's counts may come from its record (chunk_counts) */
     bool with_record = blocks && blocks->bh && p->pc.cache;
-    if (f->dc) {
+    if (f->dc || f->pipe) {
         struct count_ctx c = {with_record && p->counts_hit, quote, 0, 0, dst,
                               blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
                               blocks ? blocks->bh : NULL};
-        ssize_t got = read_stream(f, dst, len);
+        ssize_t got = read_stream(f, fd, dst, len);
         for (size_t k = 0; got > 0 && k * BLOCK < (size_t)got; k++) {
             size_t bl = (size_t)got - k * BLOCK < BLOCK ? (size_t)got - k * BLOCK : BLOCK;
             count_block(&c, &(struct read_req){fd, dst + k * BLOCK, bl, off + k * BLOCK, (int32_t)bl});
@@ -746,8 +756,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
 {
     const struct csvi_options *opt = &p->cfg->opt;
     const size_t C = p->chunk;
-    uint64_t S = f->dc ? UINT64_MAX : f->size;
-    if (!rs && p->digest_big && !f->dc && digest_init(&f->dg) != 0)
+    uint64_t S = f->dc || f->pipe ? UINT64_MAX : f->size;
+    if (!rs && p->digest_big && !f->dc && !f->pipe && digest_init(&f->dg) != 0)
         return -ENOMEM; /* (no digest for a compressed file, as sequentially, or a resumed one) */
     p->counts_hit = true; /* a guess: the first chunk after the plan's looks its record up */
     struct pbuf *cur = pool_get(p);
@@ -800,7 +810,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
     if (got < 0) {
         file_read_error(f, (int)got);
         tqueue_push(&p->pool, cur);
-        if (f->dc)
+        if (f->dc || f->pipe)
             f->res->bytes = 0; /* no CSV came out of it */
         return 0;
     }
@@ -833,7 +843,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
                              "read (raise --max-record, or check the quoting)",
                              opt->max_record);
             tqueue_push(&p->pool, cur);
-            if (f->dc)
+            if (f->dc || f->pipe)
                 f->res->bytes = raw_end;
             f->res->seconds = now_seconds() - f->t0;
             return 0;
@@ -845,7 +855,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
         if (got < 0) { /* no plan yet: an error of the file, no verdict (as sequentially) */
             file_read_error(f, (int)got);
             tqueue_push(&p->pool, cur);
-            if (f->dc)
+            if (f->dc || f->pipe)
                 f->res->bytes = raw_end;
             f->res->seconds = now_seconds() - f->t0;
             return 0;
@@ -893,10 +903,11 @@ split:;
                                   NULL);
         }
         if (raw_end >= S) {
-            check_changed(f, fd, f->res->path);
+            if (!f->pipe)
+                check_changed(f, fd, f->res->path);
             if (f->dg.root && !failed)
                 digest_final(&f->dg, f->digest);
-            if (f->trust_record && !f->dc && !first && !failed) { /* --trust-append's point */
+            if (f->trust_record && !f->dc && !f->pipe && !first && !failed) { /* --trust-append */
                 size_t tl = cur_len < 65536 ? cur_len : 65536;
                 f->app = (struct trust_append){true, C, cur_off + cur_start, line, f->units_pushed,
                                                tl, XXH3_128bits(cur->data + cur_len - tl, tl)};
@@ -982,6 +993,34 @@ static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enu
         return -ENOMEM;
     f->compression = (int)kind;
     f->res->compression = decomp_name(kind);
+    int rc = split_big_file(p, f, fd, NULL);
+    decomp_close(f->dc);
+    f->dc = NULL;
+    return rc;
+}
+
+/* Standard input or a FIFO (f->pipe): its first bytes say whether it is
+ * gzip/zstd (they are read, so the stream starts with them), then it is cut
+ * like a file of unknown size. */
+static int split_pipe(struct pipeline *p, struct pipe_file *f, int fd)
+{
+    f->pipe = true;
+    while (f->head_n < sizeof f->head && !csvi_interrupted()) {
+        ssize_t k = read(fd, f->head + f->head_n, sizeof f->head - f->head_n);
+        if (k < 0 && errno == EINTR && !csvi_interrupted())
+            continue;
+        if (k <= 0)
+            break; /* the end, an interrupt, or an error the next read meets again */
+        f->head_n += (size_t)k;
+    }
+    enum decomp_kind kind = decomp_detect(f->head, f->head_n);
+    if (kind != DECOMP_NONE) {
+        if (decomp_open_prefixed(fd, kind, f->head, f->head_n, &f->dc))
+            return -ENOMEM;
+        f->head_n = 0;
+        f->compression = (int)kind;
+        f->res->compression = decomp_name(kind);
+    }
     int rc = split_big_file(p, f, fd, NULL);
     decomp_close(f->dc);
     f->dc = NULL;
@@ -1226,6 +1265,29 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
             struct pipe_file *f = &files[i];
             f->res = items[i].res;
             f->t0 = now_seconds();
+            if (items[i].stream) { /* stdin or a FIFO, after the small files before it */
+                if (k)
+                    rc = split_small_files(&p, batch, bfds, k);
+                for (size_t m = 0; m < k; m++)
+                    close(bfds[m]);
+                k = 0;
+                bool is_stdin = strcmp(items[i].path, "-") == 0;
+                int fd = is_stdin ? STDIN_FILENO : open(items[i].path, O_RDONLY | O_CLOEXEC);
+                i++;
+                if (fd < 0) {
+                    result_add_error(f->res, 0, errno == ENOENT ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED,
+                                     "cannot open: %s", strerror(errno));
+                    f->res->seconds = now_seconds() - f->t0;
+                    continue;
+                }
+                if (rc == 0)
+                    rc = split_pipe(&p, f, fd);
+                if (!is_stdin)
+                    close(fd);
+                if (rc)
+                    break;
+                continue;
+            }
             int fd = open_item(&items[i], &f->size, &f->st0);
             i++;
             if (fd < 0) {

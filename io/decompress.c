@@ -80,6 +80,18 @@ int decomp_open(int fd, enum decomp_kind kind, struct decomp **out)
     return 0;
 }
 
+int decomp_open_prefixed(int fd, enum decomp_kind kind, const uint8_t *prefix, size_t n,
+                         struct decomp **out)
+{
+    int rc = decomp_open(fd, kind, out);
+    if (rc == 0 && n) {
+        memcpy((*out)->in, prefix, n < IN_BUF ? n : IN_BUF);
+        (*out)->in_len = n < IN_BUF ? n : IN_BUF;
+        (*out)->in_total = (*out)->in_len;
+    }
+    return rc;
+}
+
 /* Refill the input buffer when it is empty.  Returns 0 or -errno. */
 static int refill(struct decomp *d)
 {

@@ -23,6 +23,10 @@ struct decomp;
 /* Decompress what fd reads (from its current offset).  The caller keeps
  * fd and closes it after decomp_close.  Returns 0 or -ENOMEM. */
 int decomp_open(int fd, enum decomp_kind kind, struct decomp **out /* OUT */);
+/* The same, for a pipe whose first n bytes (n <= 16) were read already to
+ * see what it is: the stream starts with prefix[0, n), then fd. */
+int decomp_open_prefixed(int fd, enum decomp_kind kind, const uint8_t *prefix, size_t n,
+                         struct decomp **out /* OUT */);
 /* Up to n decompressed bytes into buf: > 0 bytes, 0 at the end of the
  * stream, -errno (-EBADMSG: corrupt or truncated; see decomp_error).  The
  * bytes decoded before a corruption are returned first and the error on the

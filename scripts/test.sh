@@ -7,6 +7,7 @@
 # Exits non-zero if anything fails.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+CSVI_DEPS+=(gzip zstd) # the command-line tools: tests/test_stdin.c pipes archives in
 csvi_install_deps
 
 run_suite() { # NAME DIR CMAKE-ARGS...

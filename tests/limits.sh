@@ -259,6 +259,15 @@ case_rows() {
         check_rss "$(budget)"
         report rows "$ROWS rows of '7', $(human "$(stat -c %s "$f")")"
     done
+    # the same rows ten times over through a pipe: memory must not follow the stream
+    for mode in $MODES; do
+        run "$mode" --format json - < <(yes 7 | head -n "$((ROWS * 10))")
+        check_rc 0
+        check "stdin: rows = $((ROWS * 10)), path -" jqt --argjson r "$((ROWS * 10))" \
+            '.files[0] | .rows == $r and .path == "-" and .columns[0].type == "integer"'
+        check_rss "$(budget)"
+        report rows "$((ROWS * 10)) rows of '7' through a pipe (stdin)"
+    done
     yes x | head -n "$ROWS" >"$f"
     for mode in $MODES; do
         run "$mode" --format json "$f"
