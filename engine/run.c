@@ -13,6 +13,7 @@
 #include "ledger_basis.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
@@ -110,11 +111,48 @@ char *run_default_ledger_path(void)
 }
 
 /* The key a file is known by across runs: its absolute path. */
+/* realpath(path), with the real path of the directory kept from the last
+ * call: a walk's files come directory by directory, and realpath stats
+ * every component of every path.  A name that is a symlink (or . or ..) is
+ * resolved whole, as realpath does.  (One cache for the process, under a
+ * mutex: the merger calls this per file, the splitter now and then.) */
+static pthread_mutex_t path_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *path_cache_dir, *path_cache_real; /* guarded by path_cache_mu */
+
+static char *real_path_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    struct stat sb;
+    if (!slash || slash == path || !base[0] || !strcmp(base, ".") || !strcmp(base, "..") ||
+        lstat(path, &sb) != 0 || S_ISLNK(sb.st_mode))
+        return realpath(path, NULL);
+    size_t dl = (size_t)(slash - path);
+    char *abs = NULL;
+    pthread_mutex_lock(&path_cache_mu);
+    if (!path_cache_dir || strlen(path_cache_dir) != dl || memcmp(path_cache_dir, path, dl) != 0) {
+        free(path_cache_dir);
+        free(path_cache_real);
+        path_cache_dir = strndup(path, dl);
+        path_cache_real = path_cache_dir ? realpath(path_cache_dir, NULL) : NULL;
+        if (!path_cache_real) {
+            free(path_cache_dir);
+            path_cache_dir = NULL;
+        }
+    }
+    bool hit = path_cache_real != NULL;
+    if (hit && asprintf(&abs, "%s%s%s", path_cache_real, strcmp(path_cache_real, "/") ? "/" : "",
+                        base) < 0)
+        abs = NULL;
+    pthread_mutex_unlock(&path_cache_mu);
+    return hit ? abs : realpath(path, NULL);
+}
+
 char *run_path_key(const char *path)
 {
     if (strcmp(path, "-") == 0)
         return strdup("-");
-    char *abs = realpath(path, NULL);
+    char *abs = real_path_of(path);
     if (!abs) { /* gone (renamed, deleted): its directory's real path and its name */
         const char *slash = strrchr(path, '/');
         char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
@@ -267,14 +305,15 @@ static void tell_caller(csvi_engine *e, const struct csvi_file_result *r)
  * rather than built with jansson (which cost ~240,000 instructions a file,
  * 45 µs, on the merger thread: the small-files budget).  Bytes of names that
  * are not UTF-8 become U+FFFD exactly as utf8_sanitize makes them. */
-static void file_done_event(csvi_engine *e, const struct csvi_file_result *r, const char *key,
-                            const char *mtime, long long mtime_ns /* < 0: unknown */)
+/* The file_done line (malloc'd, *len bytes, no newline), or NULL. */
+static char *file_done_line(csvi_engine *e, const struct csvi_file_result *r, const char *key,
+                            const char *mtime, long long mtime_ns /* < 0: unknown */, size_t *len)
 {
     char *line = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&line, &len);
+    *len = 0;
+    FILE *m = open_memstream(&line, len);
     if (!m)
-        return;
+        return NULL;
     char t[32];
     iso_now(t);
     fprintf(m, "{\"event\":\"file_done\",\"v\":%d,\"run\":\"%s\",\"time\":\"%s\",\"path\":",
@@ -307,9 +346,45 @@ static void file_done_event(csvi_engine *e, const struct csvi_file_result *r, co
                 csvi_sql_type(c, sql, sizeof sql));
     }
     fputs("]}", m);
-    if (fclose(m) == 0)
-        ledger_add_line(e->ledger, line, len);
-    free(line);
+    if (fclose(m) != 0) {
+        free(line);
+        return NULL;
+    }
+    return line;
+}
+
+/* From `,"schema":[` to the end: the schema as file_done_line writes it. */
+static const char *schema_text(const char *line, size_t n)
+{
+    return memmem(line, n, ",\"schema\":[", 11); /* (quotes inside names are escaped) */
+}
+
+/* Drift of r against the basis line kept for its path.  When the old line's
+ * schema text is the new one's byte for byte (the common case, every night)
+ * nothing changed: only its time is needed, read without parsing it. */
+static void drift_against(csvi_engine *e, struct csvi_file_result *r, const char *key,
+                          const char *line, size_t len)
+{
+    json_t *raw = json_object_get(e->last_schemas, key);
+    if (!json_is_string(raw))
+        return;
+    const char *old = json_string_value(raw);
+    size_t on = json_string_length(raw);
+    const char *os = schema_text(old, on), *ns = line ? schema_text(line, len) : NULL;
+    const char *t = memmem(old, on, ",\"time\":\"", 9), *te = t ? memchr(t + 9, '"', on - (size_t)(t + 9 - old)) : NULL;
+    if (os && ns && t && te && on - (size_t)(os - old) == len - (size_t)(ns - line) &&
+        memcmp(os, ns, len - (size_t)(ns - line)) == 0) {
+        r->drift_since = strndup(t + 9, (size_t)(te - (t + 9)));
+        return;
+    }
+    json_t *prev = basis_event(e->last_schemas, key);
+    if (prev) {
+        drift_compare(r, json_object_get(prev, "schema"));
+        const char *when = json_string_value(json_object_get(prev, "time"));
+        if (when)
+            r->drift_since = strdup(when);
+    }
+    json_decref(prev);
 }
 
 void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
@@ -343,14 +418,6 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         tell_caller(e, r);
         return;
     }
-    json_t *prev = basis_event(e->last_schemas, key);
-    if (prev) {
-        drift_compare(r, json_object_get(prev, "schema"));
-        const char *when = json_string_value(json_object_get(prev, "time"));
-        if (when)
-            r->drift_since = strdup(when);
-    }
-    json_decref(prev);
     struct stat sb;
     char mtime[32] = "";
     long long mtime_ns = -1;
@@ -358,7 +425,12 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         iso_time(mtime, &sb.st_mtim);
         mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
     }
-    file_done_event(e, r, key, mtime, mtime_ns);
+    size_t len;
+    char *line = file_done_line(e, r, key, mtime, mtime_ns, &len);
+    drift_against(e, r, key, line, len);
+    if (line)
+        ledger_add_line(e->ledger, line, len);
+    free(line);
     if (r->n_drift) {
         json_t *d = event_new(e, "drift");
         json_t *changes = json_array();
