@@ -986,10 +986,13 @@ split:;
     }
 }
 
-/* A gzip/zstd file (kind): its stream through split_big_file. */
-static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enum decomp_kind kind)
+/* A gzip/zstd file or pipe (kind): its stream through split_big_file; a
+ * pipe's first n bytes, read to see what it is, are prefix. */
+static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enum decomp_kind kind,
+                            const uint8_t *prefix, size_t n)
 {
-    if (decomp_open(fd, kind, &f->dc)) /* reads fd from its offset: 0 (reads are positioned) */
+    /* (a file is read from its offset: 0, as the other reads are positioned) */
+    if (decomp_open_prefixed(fd, kind, prefix, n, &f->dc))
         return -ENOMEM;
     f->compression = (int)kind;
     f->res->compression = decomp_name(kind);
@@ -1014,17 +1017,11 @@ static int split_pipe(struct pipeline *p, struct pipe_file *f, int fd)
         f->head_n += (size_t)k;
     }
     enum decomp_kind kind = decomp_detect(f->head, f->head_n);
-    if (kind != DECOMP_NONE) {
-        if (decomp_open_prefixed(fd, kind, f->head, f->head_n, &f->dc))
-            return -ENOMEM;
-        f->head_n = 0;
-        f->compression = (int)kind;
-        f->res->compression = decomp_name(kind);
-    }
-    int rc = split_big_file(p, f, fd, NULL);
-    decomp_close(f->dc);
-    f->dc = NULL;
-    return rc;
+    if (kind == DECOMP_NONE)
+        return split_big_file(p, f, fd, NULL);
+    size_t n = f->head_n;
+    f->head_n = 0; /* the decoder has them */
+    return split_compressed(p, f, fd, kind, f->head, n);
 }
 
 /* Split one file of more than a chunk: a stream if its first bytes say gzip/zstd. */
@@ -1033,7 +1030,8 @@ static int split_file(struct pipeline *p, struct pipe_file *f, int fd)
     uint8_t magic[4];
     ssize_t k = pread(fd, magic, sizeof magic, 0);
     enum decomp_kind kind = k > 0 ? decomp_detect(magic, (size_t)k) : DECOMP_NONE;
-    return kind != DECOMP_NONE ? split_compressed(p, f, fd, kind) : split_big_file(p, f, fd, NULL);
+    return kind != DECOMP_NONE ? split_compressed(p, f, fd, kind, NULL, 0)
+                               : split_big_file(p, f, fd, NULL);
 }
 
 /* Files of at most one chunk, up to SMALL_BATCH of them with reads in
@@ -1059,7 +1057,7 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
         enum decomp_kind kind = decomp_detect(bufs[i]->data, len);
         if (kind != DECOMP_NONE) {
             tqueue_push(&p->pool, bufs[i]);
-            int d = split_compressed(p, f, fds[i], kind);
+            int d = split_compressed(p, f, fds[i], kind, NULL, 0);
             if (d)
                 rc = d; /* (the files after it still give their buffers back) */
             continue;

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include "capture.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -33,19 +34,11 @@ static struct run run_cli(const char *dir, const char *args, const char *path)
              "XDG_CACHE_HOME='%s/x' XDG_STATE_HOME='%s/x' '%s' --format json --threads 2 %s '%s' "
              "2>/dev/null",
              dir, dir, CSVI_BIN_PATH, args, path);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(m);
-    int st = pclose(p);
+    size_t len;
+    int st;
+    char *out = capture(cmd, &len, &st);
     json_error_t jerr;
-    struct run r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st),
+    struct run r = {st,
                     json_loadb(out, len, 0, &jerr)};
     free(out);
     cr_assert_not_null(r.doc, "%s %s: no JSON (exit %d)", args, path, r.status);

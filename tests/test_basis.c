@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include "capture.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -51,26 +52,18 @@ static char *drift_of(const char *ledger, const char *paths, int *status)
     char cmd[4096];
     snprintf(cmd, sizeof cmd, "'%s' --format json --no-cache --ledger '%s' %s 2>/dev/null",
              CSVI_BIN_PATH, ledger, paths);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(m);
-    int st = pclose(p);
+    size_t len;
+    int st;
+    char *out = capture(cmd, &len, &st);
     if (status)
-        *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+        *status = st;
     json_error_t jerr;
     json_t *doc = json_loadb(out, len, 0, &jerr);
     free(out);
     cr_assert_not_null(doc, "no JSON from %s", cmd);
     char *s = NULL;
     size_t sn = 0;
-    m = open_memstream(&s, &sn);
+    FILE *m = open_memstream(&s, &sn);
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(doc, "files"), i, f) {

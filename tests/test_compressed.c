@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include "capture.h"
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -96,18 +97,10 @@ static struct run run_with(const char *dir, const char *args, const char *path)
     snprintf(errpath, sizeof errpath, "%s.stderr", dir); /* beside it: a walk of dir reads *.txt */
     snprintf(cmd, sizeof cmd, "cd '%s' && XDG_CACHE_HOME='%s.x' XDG_STATE_HOME='%s.x' '%s' --format json %s '%s' 2>'%s'",
              dir, dir, dir, CSVI_BIN_PATH, args, path, errpath);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(m);
-    int st = pclose(p);
-    struct run r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL, NULL};
+    size_t len;
+    int st;
+    char *out = capture(cmd, &len, &st);
+    struct run r = {st, NULL, NULL};
     json_error_t jerr;
     r.doc = json_loadb(out, len, 0, &jerr);
     free(out);
@@ -124,24 +117,6 @@ static struct run run_cli(const char *dir, const char *args, const char *path)
     char all[1024];
     snprintf(all, sizeof all, "--no-cache --no-ledger %s", args);
     return run_with(dir, all, path);
-}
-
-/* Set aside what differs by design: paths, timings, cache, compression. */
-static void normalize(json_t *doc)
-{
-    json_object_del(json_object_get(doc, "summary"), "seconds");
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(doc, "files"), i, f) {
-        json_object_del(f, "path");
-        json_object_del(f, "seconds");
-        json_object_del(f, "cache");
-        json_object_del(json_object_get(f, "dialect"), "compression");
-        size_t j;
-        json_t *e;
-        json_array_foreach(json_object_get(f, "errors"), j, e) /* messages may name the path */
-            json_object_set_new(e, "message", json_string(""));
-    }
 }
 
 static char *tmpdir(void)
@@ -196,22 +171,11 @@ Test(compressed, gzip_and_zstd_give_the_plain_verdict_for_the_whole_corpus)
         spit(zs, c, cn);
         free(c);
         free(data);
-        /* the file's own arguments, if the corpus has them */
-        char args_path[1024], args[512] = "";
-        snprintf(args_path, sizeof args_path, "%.*s.args", (int)(strlen(src) - 4), src);
-        FILE *af = fopen(args_path, "r"); /* one argument per line */
-        if (af) {
-            char line[256];
-            size_t used = 0;
-            while (fgets(line, sizeof line, af)) {
-                line[strcspn(line, "\n")] = '\0';
-                used += (size_t)snprintf(args + used, sizeof args - used, "'%s' ", line);
-            }
-            fclose(af);
-        }
+        char args[512]; /* the file's own arguments, if the corpus has them */
+        corpus_args(src, args, sizeof args);
         struct run ref = run_cli(dir, args, plain);
         cr_assert_not_null(ref.doc, "%s: plain run gave no JSON", de->d_name);
-        normalize(ref.doc);
+        normalize_verdict(ref.doc);
         const char *variants[] = {gz, gz2, zs};
         for (int v = 0; v < 3; v++) {
             struct run r = run_cli(dir, args, variants[v]);
@@ -225,7 +189,7 @@ Test(compressed, gzip_and_zstd_give_the_plain_verdict_for_the_whole_corpus)
                 !json_is_null(json_object_get(json_array_get(json_object_get(ref.doc, "files"), 0), "dialect")))
                 cr_expect(comp && strcmp(comp, v == 2 ? "zstd" : "gzip") == 0,
                           "%s: dialect.compression is %s", variants[v], comp ? comp : "missing");
-            normalize(r.doc);
+            normalize_verdict(r.doc);
             if (!json_equal(r.doc, ref.doc)) {
                 char *a = json_dumps(ref.doc, JSON_SORT_KEYS), *b = json_dumps(r.doc, JSON_SORT_KEYS);
                 cr_expect(false, "%s: verdict differs from the plain file's\nplain: %s\n%s: %s",

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include "capture.h"
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -31,35 +32,15 @@ static struct run run_sh(const char *dir, const char *shell_cmd)
              "cd '%s' && BIN='%s' XDG_CACHE_HOME='%s/x' XDG_STATE_HOME='%s/x' sh -c \"%s\" "
              "2>/dev/null",
              dir, CSVI_BIN_PATH, dir, dir, shell_cmd);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    char *out = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&out, &len);
-    char buf[65536];
-    size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0)
-        fwrite(buf, 1, k, m);
-    fclose(m);
-    int st = pclose(p);
+    size_t len;
+    int st;
+    char *out = capture(cmd, &len, &st);
     json_error_t jerr;
     json_t *doc = json_loadb(out, len, 0, &jerr);
     free(out);
     cr_assert_not_null(doc, "no JSON from: %s", shell_cmd);
-    json_object_del(json_object_get(doc, "summary"), "seconds");
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(doc, "files"), i, f) {
-        json_object_del(f, "path");
-        json_object_del(f, "seconds");
-        json_object_del(f, "cache");
-        json_object_del(json_object_get(f, "dialect"), "compression");
-        size_t j;
-        json_t *e;
-        json_array_foreach(json_object_get(f, "errors"), j, e) /* messages may name the path */
-            json_object_set_new(e, "message", json_string(""));
-    }
-    struct run r = {WIFEXITED(st) ? WEXITSTATUS(st) : 128, json_dumps(doc, JSON_SORT_KEYS)};
+    normalize_verdict(doc);
+    struct run r = {st, json_dumps(doc, JSON_SORT_KEYS)};
     json_decref(doc);
     return r;
 }
@@ -88,19 +69,9 @@ Test(stdin, piped_and_fifo_inputs_give_the_files_verdict, .timeout = 300)
         size_t nl = strlen(de->d_name);
         if (nl < 5 || strcmp(de->d_name + nl - 4, ".csv") != 0)
             continue;
-        char src[1024], args_path[1024], args[512] = "";
+        char src[1024], args[512];
         snprintf(src, sizeof src, "%s/%s", CSVI_TEST_DATA_DIR, de->d_name);
-        snprintf(args_path, sizeof args_path, "%.*s.args", (int)(strlen(src) - 4), src);
-        FILE *af = fopen(args_path, "r"); /* one argument per line */
-        if (af) {
-            char line[256];
-            size_t used = 0;
-            while (fgets(line, sizeof line, af)) {
-                line[strcspn(line, "\n")] = '\0';
-                used += (size_t)snprintf(args + used, sizeof args - used, "'%s' ", line);
-            }
-            fclose(af);
-        }
+        corpus_args(src, args, sizeof args);
         char ref[2048], c[2048];
         snprintf(ref, sizeof ref, "\\$BIN --format json --no-ledger --threads 1 --no-cache %s '%s'",
                  args, src);
