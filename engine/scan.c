@@ -107,10 +107,13 @@ static int push_field(struct scanner *s, size_t *nf, size_t start, size_t end, u
     return 0;
 }
 
-int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
-                scan_record_fn fn, void *ctx, struct scan_result *res)
+/* The scan itself, inlined twice below: once for any x86-64 and once with
+ * POPCNT/BMI (every AVX2 CPU has them).  Without -mpopcnt the compiler turns
+ * __builtin_popcountll into a call to libgcc's __popcountdi2 per quoted field. */
+static inline __attribute__((always_inline)) int
+scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t len, bool eof,
+          uint64_t first_line, scan_record_fn fn, void *ctx, struct scan_result *res)
 {
-    split_masks_fn kernel = kernel_get();
     uint64_t qm[SCAN_BATCH], dm[SCAN_BATCH], nm[SCAN_BATCH];
     uint8_t pad[64];
     size_t nf = 0, field_start = 0, rec_start = 0;
@@ -205,6 +208,34 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
     res->consumed = len;
     res->lines = rec_line - first_line + tail_nl;
     return 0;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("popcnt,bmi"))) static int
+scan_buffer_popcnt(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t len,
+                   bool eof, uint64_t first_line, scan_record_fn fn, void *ctx,
+                   struct scan_result *res)
+{
+    return scan_body(s, kernel, buf, len, eof, first_line, fn, ctx, res);
+}
+#endif
+
+static int scan_buffer_base(struct scanner *s, split_masks_fn kernel, const uint8_t *buf,
+                            size_t len, bool eof, uint64_t first_line, scan_record_fn fn,
+                            void *ctx, struct scan_result *res)
+{
+    return scan_body(s, kernel, buf, len, eof, first_line, fn, ctx, res);
+}
+
+int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
+                scan_record_fn fn, void *ctx, struct scan_result *res)
+{
+    split_masks_fn kernel = kernel_get();
+#if defined(__x86_64__) || defined(__i386__)
+    if (kernel == split_masks_avx2) /* AVX2 implies POPCNT and BMI1 */
+        return scan_buffer_popcnt(s, kernel, buf, len, eof, first_line, fn, ctx, res);
+#endif
+    return scan_buffer_base(s, kernel, buf, len, eof, first_line, fn, ctx, res);
 }
 
 const uint8_t *field_content(const uint8_t *buf, const struct scan_field *f, uint8_t quote,
