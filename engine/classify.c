@@ -393,7 +393,7 @@ uint64_t utf8_char_count(const uint8_t *p, size_t n)
     return k;
 }
 
-size_t utf8_first_invalid(const uint8_t *p, size_t n)
+size_t utf8_first_invalid_scalar(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -446,4 +446,19 @@ size_t utf8_first_invalid(const uint8_t *p, size_t n)
         i += need + 1;
     }
     return n;
+}
+
+static size_t (*utf8_fn)(const uint8_t *, size_t);
+
+/* Chosen once: split_select_kernels calls it before threads start. */
+void utf8_select_kernel(void)
+{
+    if (!utf8_fn)
+        utf8_fn = split_have_avx2() ? utf8_first_invalid_avx2 : utf8_first_invalid_scalar;
+}
+
+size_t utf8_first_invalid(const uint8_t *p, size_t n)
+{
+    utf8_select_kernel();
+    return utf8_fn(p, n);
 }

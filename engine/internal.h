@@ -99,8 +99,12 @@ size_t dt_parse_zone(const uint8_t *p, size_t n);
 
 /* Number of UTF-8 code points in p (bytes that are not continuation bytes). */
 uint64_t utf8_char_count(const uint8_t *p, size_t n);
-/* Offset of the first byte that is not part of valid UTF-8, or n. */
+/* Offset of the first byte that is not part of valid UTF-8, or n.  The
+ * AVX2 version (utf8_avx2.c) must equal the scalar one, the reference. */
 size_t utf8_first_invalid(const uint8_t *p, size_t n);
+size_t utf8_first_invalid_scalar(const uint8_t *p, size_t n);
+size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n);
+void utf8_select_kernel(void);
 
 /* ---- one column: the verdict monoid ------------------------------------ */
 
