@@ -385,6 +385,82 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         classify_temporal(v, len, out);
 }
 
+/* "YYYY-MM-DD" (n >= 10): the first ten bytes, as dt_parse_date's fast
+ * branch reads them (the caller checks what follows). */
+static inline bool iso_date10(const uint8_t *p)
+{
+    if (p[4] != '-' || p[7] != '-')
+        return false;
+    unsigned d0 = p[0] - '0', d1 = p[1] - '0', d2 = p[2] - '0', d3 = p[3] - '0';
+    unsigned m0 = p[5] - '0', m1 = p[6] - '0', a0 = p[8] - '0', a1 = p[9] - '0';
+    if ((d0 | d1 | d2 | d3 | m0 | m1 | a0 | a1) > 9u && /* cheap test first, exact below */
+        (d0 > 9 || d1 > 9 || d2 > 9 || d3 > 9 || m0 > 9 || m1 > 9 || a0 > 9 || a1 > 9))
+        return false;
+    unsigned y = d0 * 1000 + d1 * 100 + d2 * 10 + d3, m = m0 * 10 + m1, d = a0 * 10 + a1;
+    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    unsigned lim = mdays[m];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        lim = 29;
+    return d <= lim;
+}
+
+bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
+                       const struct classify_cfg *cfg, struct field_class *out)
+{
+    /* empty values and anything that may be a null token: the general path;
+     * every shape below starts and ends with a byte above ' ' (no trimming).
+     * Only the fields column_add reads for the type set returned are set. */
+    if (n == 0 || cfg->null_first[p[0]])
+        return false;
+    uint8_t c = p[0];
+    if (expect & CSVI_BIT(CSVI_TYPE_DOUBLE)) { /* integer, decimal, double */
+        if (!(is_digit(c) || c == '-' || c == '+' || c == '.') || p[n - 1] <= ' ' ||
+            (is_digit(c) && n >= 10 && p[4] == '-'))
+            return false;
+        return classify_number(p, n, out);
+    }
+    if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMP)) { /* date, timestamp: ISO, fixed width */
+        if (n == 10) {
+            if (!iso_date10(p))
+                return false;
+            out->date_fmts = CSVI_BIT(DF_YMD_DASH);
+            out->time_flags = 0;
+            out->types = T_DATE_CHAIN;
+            return true;
+        }
+        /* YYYY-MM-DD[T ]HH:MM:SS */
+        if (n != 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' ||
+            !iso_date10(p))
+            return false;
+        unsigned h0 = p[11] - '0', h1 = p[12] - '0', i0 = p[14] - '0', i1 = p[15] - '0';
+        unsigned s0 = p[17] - '0', s1 = p[18] - '0';
+        if (h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9)
+            return false;
+        unsigned h = h0 * 10 + h1, mi = i0 * 10 + i1, s = s0 * 10 + s1;
+        if (mi > 59 || s > 59 || h > 24 || (h == 24 && (mi != 0 || s != 0)))
+            return false;
+        out->date_fmts = CSVI_BIT(DF_YMD_DASH);
+        out->time_flags = TF_SECONDS | (p[10] == 'T' ? TF_SEP_T : TF_SEP_SPACE);
+        out->types = T_TS_CHAIN;
+        return true;
+    }
+    if (expect == (CSVI_BIT(CSVI_TYPE_UUID) | T_TEXT)) {
+        if (!is_uuid(p, n))
+            return false;
+        out->types = expect;
+        return true;
+    }
+    if (expect == (CSVI_BIT(CSVI_TYPE_BOOLEAN) | T_TEXT)) {
+        if (!is_boolean(p, n)) /* letters only: no trimming, not a number or uuid */
+            return false;
+        out->types = expect;
+        return true;
+    }
+    return false;
+}
+
 uint64_t utf8_char_count(const uint8_t *p, size_t n)
 {
     uint64_t k = 0;

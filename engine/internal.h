@@ -87,6 +87,13 @@ void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, cons
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
                     struct field_class *out /* OUT */);
 
+/* classify_field for a value of the shape the column expects (`expect`: the
+ * type set of its last values), checked by a short path: true and *out as
+ * classify_field would set it, or false (then call classify_field).  Integer,
+ * decimal and double columns, ISO dates and timestamps, uuids, booleans. */
+bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
+                       const struct classify_cfg *cfg, struct field_class *out /* OUT */);
+
 /* The null decisions of classify_field alone: 0 if the content is not a
  * null, else its null_bits. */
 uint32_t classify_null_bits(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg);
@@ -149,6 +156,11 @@ void column_free(struct column_state *c);
 /* Add one classified value; value/n is its content (for length and examples). */
 void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,
                 size_t n, uint64_t line);
+/* column_add for the common case: fc->types is c->run_types (the type set
+ * of the column's last value; c made by column_init, so and_types already
+ * holds it), c keeps no misfits (strict), the value is ASCII (any value
+ * classify_expected accepts) of n bytes, and not a time (TIME). */
+void column_add_run(struct column_state *c, const struct field_class *fc, size_t n);
 /* a := join(a, b).  Associative and commutative; column_init is the identity. */
 void column_join(struct column_state *a, const struct column_state *b);
 /* The final verdict (all fields of *out but name). */

@@ -186,7 +186,15 @@ __attribute__((flatten)) static bool on_record(void *ctx, const uint8_t *buf, co
                 continue;
             }
             struct field_class cl;
-            classify_field(p, len, quoted, cc, &cl);
+            uint32_t expect = col->run_types;
+            if (classify_expected(expect, p, len, cc, &cl)) {
+                if (cl.types == expect && !col->misfits) {
+                    column_add_run(col, &cl, len);
+                    continue;
+                }
+            } else {
+                classify_field(p, len, quoted, cc, &cl);
+            }
             column_add(col, &cl, p, len, line);
         }
     }
