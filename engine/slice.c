@@ -27,7 +27,20 @@ struct slice_ctx {
     uint64_t blank, blank_line;  /* blank run since the last record */
     uint8_t *scratch;
     bool nomem;
+    /* records of the right width wait here, [record][column], and are
+     * inferred a column at a time (infer_fields): the same column's values
+     * one after the other keep its state in registers and its branches
+     * predictable.  A column state does not depend on the order of values. */
+    const uint8_t *buf;          /* the slice (field offsets are into it) */
+    struct scan_field *batch;    /* [batch_cap * ncols]; NULL: no batching */
+    uint64_t *batch_line;        /* [batch_cap]: each record's line */
+    size_t batch_n, batch_cap;   /* records waiting, room */
 };
+
+/* At most this many fields wait (64 KiB of spans); wider files are not
+ * batched. */
+#define SLICE_BATCH_FIELDS 2730u
+#define SLICE_BATCH_RECORDS 256u
 
 static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
 
@@ -137,7 +150,50 @@ static bool bare_cr_cb(void *ctx, const uint8_t *buf, const struct scan_field *f
     return !c->v->bare_cr_line;
 }
 
-__attribute__((flatten)) static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+/* Classify and add nrec records of plan->ncols fields each (fields:
+ * [record][column]), a column at a time. */
+__attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
+                                                  const struct scan_field *fields,
+                                                  const uint64_t *lines, size_t nrec)
+{
+    const struct file_plan *plan = c->plan;
+    const struct classify_cfg *cc = &plan->cfg->ccfg;
+    const size_t ncols = plan->ncols;
+    const uint8_t *buf = c->buf, quote = plan->quote;
+    uint8_t *scratch = c->scratch;
+    for (size_t i = 0; i < ncols; i++) {
+        struct column_state *col = &c->v->cols[i];
+        const struct scan_field *f = fields + i;
+        for (size_t r = 0; r < nrec; r++, f += ncols) {
+            size_t len;
+            bool quoted;
+            const uint8_t *p = field_content(buf, f, quote, scratch, &len, &quoted);
+            if (column_settled(col)) { /* already text: only nulls and lengths matter */
+                column_add_settled(col, classify_null_bits(p, len, quoted, cc), p, len);
+                continue;
+            }
+            struct field_class cl;
+            uint32_t expect = col->run_types;
+            if (classify_expected(expect, p, len, cc, &cl)) {
+                if (cl.types == expect && !col->misfits) {
+                    column_add_run(col, &cl, len);
+                    continue;
+                }
+            } else {
+                classify_field(p, len, quoted, cc, &cl);
+            }
+            column_add(col, &cl, p, len, lines[r]);
+        }
+    }
+}
+
+static void flush_batch(struct slice_ctx *c)
+{
+    infer_fields(c, c->batch, c->batch_line, c->batch_n);
+    c->batch_n = 0;
+}
+
+static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
                       uint64_t line)
 {
     struct slice_ctx *c = ctx;
@@ -174,29 +230,13 @@ __attribute__((flatten)) static bool on_record(void *ctx, const uint8_t *buf, co
     if (nf != plan->ncols) {
         SLICE_ERROR(v, line, CSVI_EK_RAGGED_ROW,
                     "expected %zu fields, found %zu; row not used for types", plan->ncols, nf);
+    } else if (c->batch) {
+        memcpy(c->batch + c->batch_n * nf, f, nf * sizeof *f);
+        c->batch_line[c->batch_n] = line;
+        if (++c->batch_n == c->batch_cap)
+            flush_batch(c);
     } else {
-        const struct classify_cfg *cc = &plan->cfg->ccfg;
-        for (size_t i = 0; i < nf; i++) {
-            size_t len;
-            bool quoted;
-            const uint8_t *p = field_content(buf, &f[i], plan->quote, c->scratch, &len, &quoted);
-            struct column_state *col = &v->cols[i];
-            if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                column_add_settled(col, classify_null_bits(p, len, quoted, cc), p, len);
-                continue;
-            }
-            struct field_class cl;
-            uint32_t expect = col->run_types;
-            if (classify_expected(expect, p, len, cc, &cl)) {
-                if (cl.types == expect && !col->misfits) {
-                    column_add_run(col, &cl, len);
-                    continue;
-                }
-            } else {
-                classify_field(p, len, quoted, cc, &cl);
-            }
-            column_add(col, &cl, p, len, line);
-        }
+        infer_fields(c, f, &line, 1);
     }
     return true;
 }
@@ -217,12 +257,28 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     }
     struct slice_ctx c = {.plan = plan, .v = v, .len = len,
                           .any_cr = memchr(buf, '\r', len) != NULL,
-                          .header_pending = header_pending, .scratch = scratch};
+                          .header_pending = header_pending, .scratch = scratch, .buf = buf};
     struct scanner sc;
     struct scan_result r;
     if (scanner_init(&sc, plan->delim, plan->quote))
         return -ENOMEM;
+    if (plan->ncols && plan->ncols <= SLICE_BATCH_FIELDS) {
+        size_t cap = SLICE_BATCH_FIELDS / plan->ncols;
+        c.batch_cap = cap < SLICE_BATCH_RECORDS ? cap : SLICE_BATCH_RECORDS;
+        c.batch = malloc(c.batch_cap * plan->ncols * sizeof *c.batch);
+        c.batch_line = malloc(c.batch_cap * sizeof *c.batch_line);
+        if (!c.batch || !c.batch_line) { /* not needed: infer each record at once */
+            free(c.batch);
+            free(c.batch_line);
+            c.batch = NULL;
+            c.batch_line = NULL;
+        }
+    }
     int rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
+    if (c.batch_n)
+        flush_batch(&c);
+    free(c.batch);
+    free(c.batch_line);
     if (rc == 0 && c.any_cr &&
         split_count_byte(buf, r.consumed, '\r') > c.crlf_ends + c.quoted_cr) {
         struct slice_ctx c2 = {.plan = plan, .v = v, .len = len, .any_cr = true, .find_bare_cr = true};
