@@ -406,6 +406,69 @@ static inline bool iso_date10(const uint8_t *p)
     return d <= lim;
 }
 
+/* The first byte at or after i in p[0, n) that is not a digit (8 at a time). */
+static inline size_t skip_digits(const uint8_t *p, size_t i, size_t n)
+{
+    uint64_t w;
+    while (i + 8 <= n && (memcpy(&w, p + i, 8), eight_digits(w)))
+        i += 8;
+    while (i < n && is_digit(p[i]))
+        i++;
+    return i;
+}
+
+bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                        int64_t *ival, uint32_t *digits)
+{
+    if (n == 0 || cfg->null_first[p[0]])
+        return false;
+    size_t s = p[0] == '-' || p[0] == '+';
+    size_t len = n - s;
+    if (len == 0 || len > 19 || (p[s] == '0' && len > 1))
+        return false;
+    uint64_t v = 0;
+    size_t i = s;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!eight_digits(w))
+            return false;
+        v = v * 100000000u + eight_digits_value(w);
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned)p[i] - '0';
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    bool neg = p[0] == '-';
+    if (len == 19 && v > (uint64_t)INT64_MAX + neg) /* 19 digits fit in uint64 */
+        return false;
+    *ival = neg ? (int64_t)(0u - v) : (int64_t)v;
+    *digits = p[s] == '0' ? 0 : (uint32_t)len;
+    return true;
+}
+
+bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                            uint32_t *int_digits, uint32_t *scale)
+{
+    if (n == 0 || cfg->null_first[p[0]])
+        return false;
+    size_t s = p[0] == '-' || p[0] == '+';
+    size_t e = skip_digits(p, s, n);
+    size_t il = e - s;
+    if (e >= n || p[e] != '.' || (il > 1 && p[s] == '0'))
+        return false;
+    size_t f = skip_digits(p, e + 1, n);
+    size_t fl = f - e - 1;
+    size_t sig = (il == 1 && p[s] == '0') ? 0 : il;
+    if (f != n || il + fl == 0 || sig + fl > CSVI_NUMERIC_MAX_PRECISION)
+        return false;
+    *int_digits = (uint32_t)sig;
+    *scale = (uint32_t)fl;
+    return true;
+}
+
 bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
                        const struct classify_cfg *cfg, struct field_class *out)
 {

@@ -22,6 +22,12 @@
 
 #define CSVI_BIT(t) (1u << (t))
 #define CSVI_NUMERIC_MAX_PRECISION 38
+/* The type sets of an integer and of a decimal value (classify.c) */
+#define CSVI_INT_CHAIN                                                                       \
+    (CSVI_BIT(CSVI_TYPE_INTEGER) | CSVI_BIT(CSVI_TYPE_DECIMAL) | CSVI_BIT(CSVI_TYPE_DOUBLE) |   \
+     CSVI_BIT(CSVI_TYPE_TEXT))
+#define CSVI_DEC_CHAIN                                                                       \
+    (CSVI_BIT(CSVI_TYPE_DECIMAL) | CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
 
 /* ---- one value ------------------------------------------------------- */
 
@@ -93,6 +99,16 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
  * decimal and double columns, ISO dates and timestamps, uuids, booleans. */
 bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
                        const struct classify_cfg *cfg, struct field_class *out /* OUT */);
+
+/* Plain integers ([+-]digits, no leading zero, in int64) and decimals
+ * ([+-]digits.digits, precision <= 38) that are not null tokens: true
+ * exactly when classify_field gives the integer (decimal) type set, with the
+ * value (ival) and significant integer digits (digits, int_digits) and the
+ * scale it would give.  For the column loops of slice.c. */
+bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                        int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
+bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                            uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
 
 /* The null decisions of classify_field alone: 0 if the content is not a
  * null, else its null_bits. */

@@ -150,39 +150,131 @@ static bool bare_cr_cb(void *ctx, const uint8_t *buf, const struct scan_field *f
     return !c->v->bare_cr_line;
 }
 
+/* What the column loops below share. */
+struct field_src {
+    const uint8_t *buf;
+    uint8_t quote;
+    uint8_t *scratch;
+    const struct classify_cfg *cc;
+    size_t stride; /* fields between two values of a column */
+};
+
+static inline const uint8_t *src_value(const struct field_src *s, const struct scan_field *f,
+                                       size_t *len, bool *quoted)
+{
+    return field_content(s->buf, f, s->quote, s->scratch, len, quoted);
+}
+
+/* An integer column (strict) takes values while they are plain integers:
+ * its facts are kept in registers.  Returns the first record not taken. */
+static size_t int_column_run(struct column_state *col, const struct field_src *s,
+                             const struct scan_field *f, size_t r, size_t nrec)
+{
+    int64_t imin = col->imin, imax = col->imax;
+    uint32_t digits = col->dec_int_digits;
+    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        int64_t v;
+        uint32_t d;
+        if (!classify_plain_int(p, len, s->cc, &v, &d))
+            break;
+        imin = v < imin ? v : imin;
+        imax = v > imax ? v : imax;
+        digits = d > digits ? d : digits;
+        max_bytes = len > max_bytes ? len : max_bytes; /* ASCII: as many chars */
+        max_chars = len > max_chars ? len : max_chars;
+        k++;
+    }
+    col->count += k;
+    col->run_count += k;
+    col->imin = imin;
+    col->imax = imax;
+    col->dec_int_digits = digits;
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
+/* The same for a decimal column and plain decimals. */
+static size_t decimal_column_run(struct column_state *col, const struct field_src *s,
+                                 const struct scan_field *f, size_t r, size_t nrec)
+{
+    uint32_t digits = col->dec_int_digits, scale = col->dec_scale;
+    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        uint32_t d, sc;
+        if (!classify_plain_decimal(p, len, s->cc, &d, &sc))
+            break;
+        digits = d > digits ? d : digits;
+        scale = sc > scale ? sc : scale;
+        max_bytes = len > max_bytes ? len : max_bytes;
+        max_chars = len > max_chars ? len : max_chars;
+        k++;
+    }
+    col->count += k;
+    col->run_count += k;
+    col->dec_int_digits = digits;
+    col->dec_scale = scale;
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
 /* Classify and add nrec records of plan->ncols fields each (fields:
- * [record][column]), a column at a time. */
+ * [record][column]), a column at a time.  A column whose last values were
+ * plain integers or decimals takes the next ones in a loop of its own
+ * (strict mode: column_add_run's conditions); a column settled as text needs
+ * only null checks and lengths; anything else goes value by value. */
 __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
                                                   const struct scan_field *fields,
                                                   const uint64_t *lines, size_t nrec)
 {
     const struct file_plan *plan = c->plan;
-    const struct classify_cfg *cc = &plan->cfg->ccfg;
-    const size_t ncols = plan->ncols;
-    const uint8_t *buf = c->buf, quote = plan->quote;
-    uint8_t *scratch = c->scratch;
-    for (size_t i = 0; i < ncols; i++) {
+    const struct field_src s = {.buf = c->buf, .quote = plan->quote, .scratch = c->scratch,
+                                .cc = &plan->cfg->ccfg, .stride = plan->ncols};
+    for (size_t i = 0; i < plan->ncols; i++) {
         struct column_state *col = &c->v->cols[i];
-        const struct scan_field *f = fields + i;
-        for (size_t r = 0; r < nrec; r++, f += ncols) {
+        const struct scan_field *f0 = fields + i;
+        size_t r = 0;
+        while (r < nrec) {
             size_t len;
             bool quoted;
-            const uint8_t *p = field_content(buf, f, quote, scratch, &len, &quoted);
             if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                column_add_settled(col, classify_null_bits(p, len, quoted, cc), p, len);
-                continue;
+                for (const struct scan_field *f = f0 + r * s.stride; r < nrec; r++, f += s.stride) {
+                    const uint8_t *p = src_value(&s, f, &len, &quoted);
+                    column_add_settled(col, classify_null_bits(p, len, quoted, s.cc), p, len);
+                }
+                break;
             }
-            struct field_class cl;
             uint32_t expect = col->run_types;
-            if (classify_expected(expect, p, len, cc, &cl)) {
+            if (!col->misfits) {
+                if (expect == CSVI_INT_CHAIN)
+                    r = int_column_run(col, &s, f0, r, nrec);
+                else if (expect == CSVI_DEC_CHAIN)
+                    r = decimal_column_run(col, &s, f0, r, nrec);
+                if (r == nrec)
+                    break;
+            }
+            /* one value the general way */
+            const uint8_t *p = src_value(&s, f0 + r * s.stride, &len, &quoted);
+            struct field_class cl;
+            if (classify_expected(expect, p, len, s.cc, &cl)) {
                 if (cl.types == expect && !col->misfits) {
                     column_add_run(col, &cl, len);
+                    r++;
                     continue;
                 }
             } else {
-                classify_field(p, len, quoted, cc, &cl);
+                classify_field(p, len, quoted, s.cc, &cl);
             }
             column_add(col, &cl, p, len, lines[r]);
+            r++;
         }
     }
 }
