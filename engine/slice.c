@@ -226,6 +226,25 @@ static size_t decimal_column_run(struct column_state *col, const struct field_sr
     return r;
 }
 
+/* Any other column (strict) whose values keep the type set of its last one
+ * (classify_expected's shapes: doubles, ISO dates and timestamps, uuids,
+ * booleans).  Returns the first record not taken. */
+static size_t shape_column_run(struct column_state *col, const struct field_src *s,
+                               const struct scan_field *f, size_t r, size_t nrec)
+{
+    uint32_t expect = col->run_types;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        struct field_class cl;
+        if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
+            break;
+        column_add_run(col, &cl, len);
+    }
+    return r;
+}
+
 /* Classify and add nrec records of plan->ncols fields each (fields:
  * [record][column]), a column at a time.  A column whose last values were
  * plain integers or decimals takes the next ones in a loop of its own
@@ -258,6 +277,8 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
                     r = int_column_run(col, &s, f0, r, nrec);
                 else if (expect == CSVI_DEC_CHAIN)
                     r = decimal_column_run(col, &s, f0, r, nrec);
+                else if (expect)
+                    r = shape_column_run(col, &s, f0, r, nrec);
                 if (r == nrec)
                     break;
             }
