@@ -148,6 +148,41 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
             if (st && reserve_fields(s, nf, 64))
                 return -ENOMEM;
             struct scan_field *fields = s->fields;
+            if (!q) { /* the common block: no quote, so no count to keep but the carry */
+                const uint64_t nmb = nm[bi];
+                while (st) {
+                    unsigned bit = (unsigned)__builtin_ctzll(st);
+                    st &= st - 1;
+                    size_t pos = base + bit;
+                    if (!((nmb >> bit) & 1)) { /* a delimiter */
+                        fields[nf++] = (struct scan_field){field_start, pos, q_carry};
+                        q_carry = 0;
+                        field_start = pos + 1;
+                        continue;
+                    }
+                    size_t end = pos;
+                    if (end > field_start && buf[end - 1] == '\r')
+                        end--;
+                    fields[nf++] = (struct scan_field){field_start, end, q_carry};
+                    q_carry = 0;
+                    field_start = pos + 1;
+                    uint64_t next_line = rec_line + 1 + qnl_carry;
+                    qnl_carry = 0;
+                    bool go_on = fn(ctx, buf, fields, nf, rec_line);
+                    nf = 0;
+                    rec_start = pos + 1;
+                    rec_line = next_line;
+                    if (!go_on) {
+                        res->consumed = rec_start;
+                        res->lines = rec_line - first_line;
+                        res->stopped = true;
+                        return 0;
+                    }
+                }
+                if (qnl) /* a block inside a quoted field: its newlines are quoted */
+                    qnl_carry += (uint64_t)__builtin_popcountll(qnl);
+                continue;
+            }
             while (st) {
                 unsigned bit = (unsigned)__builtin_ctzll(st);
                 st &= st - 1;
