@@ -114,7 +114,7 @@ static void resolve_inner_blanks(struct slice_ctx *c)
 }
 
 /* What COPY would reject in this record: line ends, bare CRs, "\." lines. */
-static void copy_checks(struct slice_ctx *c, const uint8_t *buf, const struct scan_field *f,
+static inline __attribute__((always_inline)) void copy_checks(struct slice_ctx *c, const uint8_t *buf, const struct scan_field *f,
                         size_t nf, uint64_t line)
 {
     struct slice_verdict *v = c->v;
