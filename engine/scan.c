@@ -72,6 +72,7 @@ int scanner_init(struct scanner *s, uint8_t delim, uint8_t quote)
     s->delim = delim;
     s->quote = quote;
     s->cap = 64;
+    s->keep = 0;
     s->fields = malloc(s->cap * sizeof *s->fields);
     return s->fields ? 0 : -ENOMEM;
 }
@@ -117,7 +118,8 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
 {
     uint64_t qm[SCAN_BATCH], dm[SCAN_BATCH], nm[SCAN_BATCH];
     uint8_t pad[64];
-    size_t nf = 0, field_start = 0, rec_start = 0;
+    size_t nf = s->keep, rec_f0 = s->keep; /* next field; the record's first */
+    size_t field_start = 0, rec_start = 0;
     uint64_t rec_line = first_line; /* physical line of rec_start */
     uint64_t inq_carry = 0;         /* all ones: inside quotes at block start */
     uint32_t q_carry = 0;           /* quotes of the current field, earlier blocks */
@@ -168,8 +170,8 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
                     field_start = pos + 1;
                     uint64_t next_line = rec_line + 1 + qnl_carry;
                     qnl_carry = 0;
-                    bool go_on = fn(ctx, buf, fields, nf, rec_line);
-                    nf = 0;
+                    bool go_on = fn(ctx, buf, fields + rec_f0, nf - rec_f0, rec_line);
+                    nf = rec_f0 = s->keep;
                     rec_start = pos + 1;
                     rec_line = next_line;
                     if (!go_on) {
@@ -208,8 +210,8 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
                     next_line += (uint64_t)__builtin_popcountll(qnl & below);
                     qnl &= ~below;
                 }
-                bool go_on = fn(ctx, buf, fields, nf, rec_line);
-                nf = 0;
+                bool go_on = fn(ctx, buf, fields + rec_f0, nf - rec_f0, rec_line);
+                nf = rec_f0 = s->keep;
                 rec_start = pos + 1;
                 rec_line = next_line;
                 if (!go_on) {
@@ -240,7 +242,7 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
         end--;
     if (push_field(s, &nf, field_start, end, q_carry))
         return -ENOMEM;
-    res->stopped = !fn(ctx, buf, s->fields, nf, rec_line);
+    res->stopped = !fn(ctx, buf, s->fields + rec_f0, nf - rec_f0, rec_line);
     res->consumed = len;
     res->lines = rec_line - first_line + tail_nl;
     return 0;

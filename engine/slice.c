@@ -32,13 +32,15 @@ struct slice_ctx {
      * one after the other keep its state in registers and its branches
      * predictable.  A column state does not depend on the order of values. */
     const uint8_t *buf;          /* the slice (field offsets are into it) */
-    struct scan_field *batch;    /* [batch_cap * ncols]; NULL: no batching */
-    uint64_t *batch_line;        /* [batch_cap]: each record's line */
+    struct scanner *sc;          /* the waiting records are its first fields
+                                    (sc->keep of them): the scanner cuts the
+                                    next record after them, so nothing is copied */
+    uint64_t *batch_line;        /* [batch_cap]: each record's line; NULL: no batching */
     size_t batch_n, batch_cap;   /* records waiting, room */
 };
 
-/* At most this many fields wait (64 KiB of spans); wider files are not
- * batched. */
+/* At most this many fields wait (64 KiB of spans in the scanner's array);
+ * wider files are not batched. */
 #define SLICE_BATCH_FIELDS 2730u
 #define SLICE_BATCH_RECORDS 256u
 
@@ -302,8 +304,9 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
 
 static void flush_batch(struct slice_ctx *c)
 {
-    infer_fields(c, c->batch, c->batch_line, c->batch_n);
+    infer_fields(c, c->sc->fields, c->batch_line, c->batch_n);
     c->batch_n = 0;
+    c->sc->keep = 0;
 }
 
 static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
@@ -343,8 +346,8 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
     if (nf != plan->ncols) {
         SLICE_ERROR(v, line, CSVI_EK_RAGGED_ROW,
                     "expected %zu fields, found %zu; row not used for types", plan->ncols, nf);
-    } else if (c->batch) {
-        memcpy(c->batch + c->batch_n * nf, f, nf * sizeof *f);
+    } else if (c->batch_line) { /* f is c->sc->fields + c->sc->keep: keep it */
+        c->sc->keep += nf;
         c->batch_line[c->batch_n] = line;
         if (++c->batch_n == c->batch_cap)
             flush_batch(c);
@@ -378,19 +381,12 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     if (plan->ncols && plan->ncols <= SLICE_BATCH_FIELDS) {
         size_t cap = SLICE_BATCH_FIELDS / plan->ncols;
         c.batch_cap = cap < SLICE_BATCH_RECORDS ? cap : SLICE_BATCH_RECORDS;
-        c.batch = malloc(c.batch_cap * plan->ncols * sizeof *c.batch);
         c.batch_line = malloc(c.batch_cap * sizeof *c.batch_line);
-        if (!c.batch || !c.batch_line) { /* not needed: infer each record at once */
-            free(c.batch);
-            free(c.batch_line);
-            c.batch = NULL;
-            c.batch_line = NULL;
-        }
+        c.sc = &sc; /* no batch_line: not needed, infer each record at once */
     }
     int rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
     if (c.batch_n)
         flush_batch(&c);
-    free(c.batch);
     free(c.batch_line);
     if (rc == 0 && c.any_cr &&
         split_count_byte(buf, r.consumed, '\r') > c.crlf_ends + c.quoted_cr) {
