@@ -151,17 +151,24 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
                 return -ENOMEM;
             struct scan_field *fields = s->fields;
             if (!q) { /* the common block: no quote, so no count to keep but the carry */
-                const uint64_t nmb = nm[bi];
-                while (st) {
-                    unsigned bit = (unsigned)__builtin_ctzll(st);
-                    st &= st - 1;
-                    size_t pos = base + bit;
-                    if (!((nmb >> bit) & 1)) { /* a delimiter */
+                uint64_t nl = nm[bi] & st; /* record ends (st excludes quoted bytes) */
+                for (;;) {
+                    /* the delimiters before the next record end: fields alone */
+                    uint64_t before = nl ? (nl & (0 - nl)) - 1 : ~0ull;
+                    uint64_t dl = st & before;
+                    st &= ~before;
+                    while (dl) {
+                        size_t pos = base + (unsigned)__builtin_ctzll(dl);
+                        dl &= dl - 1;
                         fields[nf++] = (struct scan_field){field_start, pos, q_carry};
                         q_carry = 0;
                         field_start = pos + 1;
-                        continue;
                     }
+                    if (!nl)
+                        break;
+                    size_t pos = base + (unsigned)__builtin_ctzll(nl);
+                    nl &= nl - 1;
+                    st &= st - 1; /* its lowest bit is this newline */
                     size_t end = pos;
                     if (end > field_start && buf[end - 1] == '\r')
                         end--;
