@@ -237,17 +237,27 @@ static bool classify_temporal(const uint8_t *p, size_t n, struct field_class *ou
     return false;
 }
 
+/* true/false, t/f, yes/no, y/n in any case.  OR-ing 0x20 into a byte gives
+ * a lower-case letter exactly for that letter and its upper case, so the
+ * words are compared 2 or 4 bytes at a time (little-endian, as above). */
 static bool is_boolean(const uint8_t *p, size_t n)
 {
+    uint32_t w;
+    uint16_t h;
     switch (n) {
     case 1: {
         uint8_t c = lower(p[0]);
         return c == 't' || c == 'f' || c == 'y' || c == 'n';
     }
-    case 2: return eq_nocase(p, n, "no");
-    case 3: return eq_nocase(p, n, "yes");
-    case 4: return eq_nocase(p, n, "true");
-    case 5: return eq_nocase(p, n, "false");
+    case 2: memcpy(&h, p, 2); return (h | 0x2020u) == ('n' | 'o' << 8);
+    case 3: memcpy(&h, p, 2); return (h | 0x2020u) == ('y' | 'e' << 8) && (p[2] | 0x20) == 's';
+    case 4:
+        memcpy(&w, p, 4);
+        return (w | 0x20202020u) == ('t' | 'r' << 8 | 'u' << 16 | (uint32_t)'e' << 24);
+    case 5:
+        memcpy(&w, p, 4);
+        return (w | 0x20202020u) == ('f' | 'a' << 8 | 'l' << 16 | (uint32_t)'s' << 24) &&
+               (p[4] | 0x20) == 'e';
     default: return false;
     }
 }
