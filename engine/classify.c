@@ -237,17 +237,27 @@ static bool classify_temporal(const uint8_t *p, size_t n, struct field_class *ou
     return false;
 }
 
+/* true/false, t/f, yes/no, y/n in any case.  OR-ing 0x20 into a byte gives
+ * a lower-case letter exactly for that letter and its upper case, so the
+ * words are compared 2 or 4 bytes at a time (little-endian, as above). */
 static bool is_boolean(const uint8_t *p, size_t n)
 {
+    uint32_t w;
+    uint16_t h;
     switch (n) {
     case 1: {
         uint8_t c = lower(p[0]);
         return c == 't' || c == 'f' || c == 'y' || c == 'n';
     }
-    case 2: return eq_nocase(p, n, "no");
-    case 3: return eq_nocase(p, n, "yes");
-    case 4: return eq_nocase(p, n, "true");
-    case 5: return eq_nocase(p, n, "false");
+    case 2: memcpy(&h, p, 2); return (h | 0x2020u) == ('n' | 'o' << 8);
+    case 3: memcpy(&h, p, 2); return (h | 0x2020u) == ('y' | 'e' << 8) && (p[2] | 0x20) == 's';
+    case 4:
+        memcpy(&w, p, 4);
+        return (w | 0x20202020u) == ('t' | 'r' << 8 | 'u' << 16 | (uint32_t)'e' << 24);
+    case 5:
+        memcpy(&w, p, 4);
+        return (w | 0x20202020u) == ('f' | 'a' << 8 | 'l' << 16 | (uint32_t)'s' << 24) &&
+               (p[4] | 0x20) == 'e';
     default: return false;
     }
 }
@@ -385,6 +395,145 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         classify_temporal(v, len, out);
 }
 
+/* "YYYY-MM-DD" (n >= 10): the first ten bytes, as dt_parse_date's fast
+ * branch reads them (the caller checks what follows). */
+static inline bool iso_date10(const uint8_t *p)
+{
+    if (p[4] != '-' || p[7] != '-')
+        return false;
+    unsigned d0 = p[0] - '0', d1 = p[1] - '0', d2 = p[2] - '0', d3 = p[3] - '0';
+    unsigned m0 = p[5] - '0', m1 = p[6] - '0', a0 = p[8] - '0', a1 = p[9] - '0';
+    if ((d0 | d1 | d2 | d3 | m0 | m1 | a0 | a1) > 9u && /* cheap test first, exact below */
+        (d0 > 9 || d1 > 9 || d2 > 9 || d3 > 9 || m0 > 9 || m1 > 9 || a0 > 9 || a1 > 9))
+        return false;
+    unsigned y = d0 * 1000 + d1 * 100 + d2 * 10 + d3, m = m0 * 10 + m1, d = a0 * 10 + a1;
+    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    unsigned lim = mdays[m];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        lim = 29;
+    return d <= lim;
+}
+
+/* The first byte at or after i in p[0, n) that is not a digit (8 at a time). */
+static inline size_t skip_digits(const uint8_t *p, size_t i, size_t n)
+{
+    uint64_t w;
+    while (i + 8 <= n && (memcpy(&w, p + i, 8), eight_digits(w)))
+        i += 8;
+    while (i < n && is_digit(p[i]))
+        i++;
+    return i;
+}
+
+bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                        int64_t *ival, uint32_t *digits)
+{
+    if (n == 0 || cfg->null_first[p[0]])
+        return false;
+    size_t s = p[0] == '-' || p[0] == '+';
+    size_t len = n - s;
+    if (len == 0 || len > 19 || (p[s] == '0' && len > 1))
+        return false;
+    uint64_t v = 0;
+    size_t i = s;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!eight_digits(w))
+            return false;
+        v = v * 100000000u + eight_digits_value(w);
+    }
+    for (; i < n; i++) {
+        unsigned d = (unsigned)p[i] - '0';
+        if (d > 9)
+            return false;
+        v = v * 10 + d;
+    }
+    bool neg = p[0] == '-';
+    if (len == 19 && v > (uint64_t)INT64_MAX + neg) /* 19 digits fit in uint64 */
+        return false;
+    *ival = neg ? (int64_t)(0u - v) : (int64_t)v;
+    *digits = p[s] == '0' ? 0 : (uint32_t)len;
+    return true;
+}
+
+bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                            uint32_t *int_digits, uint32_t *scale)
+{
+    if (n == 0 || cfg->null_first[p[0]])
+        return false;
+    size_t s = p[0] == '-' || p[0] == '+';
+    size_t e = skip_digits(p, s, n);
+    size_t il = e - s;
+    if (e >= n || p[e] != '.' || (il > 1 && p[s] == '0'))
+        return false;
+    size_t f = skip_digits(p, e + 1, n);
+    size_t fl = f - e - 1;
+    size_t sig = (il == 1 && p[s] == '0') ? 0 : il;
+    if (f != n || il + fl == 0 || sig + fl > CSVI_NUMERIC_MAX_PRECISION)
+        return false;
+    *int_digits = (uint32_t)sig;
+    *scale = (uint32_t)fl;
+    return true;
+}
+
+bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
+                       const struct classify_cfg *cfg, struct field_class *out)
+{
+    /* empty values and anything that may be a null token: the general path;
+     * every shape below starts and ends with a byte above ' ' (no trimming).
+     * Only the fields column_add reads for the type set returned are set. */
+    if (n == 0 || cfg->null_first[p[0]])
+        return false;
+    uint8_t c = p[0];
+    if (expect & CSVI_BIT(CSVI_TYPE_DOUBLE)) { /* integer, decimal, double */
+        if (!(is_digit(c) || c == '-' || c == '+' || c == '.') || p[n - 1] <= ' ' ||
+            (is_digit(c) && n >= 10 && p[4] == '-'))
+            return false;
+        return classify_number(p, n, out);
+    }
+    if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMP)) { /* date, timestamp: ISO, fixed width */
+        if (n == 10) {
+            if (!iso_date10(p))
+                return false;
+            out->date_fmts = CSVI_BIT(DF_YMD_DASH);
+            out->time_flags = 0;
+            out->types = T_DATE_CHAIN;
+            return true;
+        }
+        /* YYYY-MM-DD[T ]HH:MM:SS */
+        if (n != 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' ||
+            !iso_date10(p))
+            return false;
+        unsigned h0 = p[11] - '0', h1 = p[12] - '0', i0 = p[14] - '0', i1 = p[15] - '0';
+        unsigned s0 = p[17] - '0', s1 = p[18] - '0';
+        if (h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9)
+            return false;
+        unsigned h = h0 * 10 + h1, mi = i0 * 10 + i1, s = s0 * 10 + s1;
+        if (mi > 59 || s > 59 || h > 24 || (h == 24 && (mi != 0 || s != 0)))
+            return false;
+        out->date_fmts = CSVI_BIT(DF_YMD_DASH);
+        out->time_flags = TF_SECONDS | (p[10] == 'T' ? TF_SEP_T : TF_SEP_SPACE);
+        out->types = T_TS_CHAIN;
+        return true;
+    }
+    if (expect == (CSVI_BIT(CSVI_TYPE_UUID) | T_TEXT)) {
+        if (!is_uuid(p, n))
+            return false;
+        out->types = expect;
+        return true;
+    }
+    if (expect == (CSVI_BIT(CSVI_TYPE_BOOLEAN) | T_TEXT)) {
+        if (!is_boolean(p, n)) /* letters only: no trimming, not a number or uuid */
+            return false;
+        out->types = expect;
+        return true;
+    }
+    return false;
+}
+
 uint64_t utf8_char_count(const uint8_t *p, size_t n)
 {
     uint64_t k = 0;
@@ -393,7 +542,7 @@ uint64_t utf8_char_count(const uint8_t *p, size_t n)
     return k;
 }
 
-size_t utf8_first_invalid(const uint8_t *p, size_t n)
+size_t utf8_first_invalid_scalar(const uint8_t *p, size_t n)
 {
     size_t i = 0;
     while (i < n) {
@@ -446,4 +595,19 @@ size_t utf8_first_invalid(const uint8_t *p, size_t n)
         i += need + 1;
     }
     return n;
+}
+
+static size_t (*utf8_fn)(const uint8_t *, size_t);
+
+/* Chosen once: split_select_kernels calls it before threads start. */
+void utf8_select_kernel(void)
+{
+    if (!utf8_fn)
+        utf8_fn = split_have_avx2() ? utf8_first_invalid_avx2 : utf8_first_invalid_scalar;
+}
+
+size_t utf8_first_invalid(const uint8_t *p, size_t n)
+{
+    utf8_select_kernel();
+    return utf8_fn(p, n);
 }

@@ -111,6 +111,39 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
         note_misfits(c, t, value, n, line);
 }
 
+void column_add_run(struct column_state *c, const struct field_class *fc, size_t n)
+{
+    /* as column_add: and_types already holds run_types, no misfits to note,
+     * and an ASCII value has as many characters as bytes */
+    uint32_t t = fc->types;
+    c->count++;
+    c->run_count++;
+    if (t & CSVI_BIT(CSVI_TYPE_INTEGER)) {
+        if (fc->ival < c->imin)
+            c->imin = fc->ival;
+        if (fc->ival > c->imax)
+            c->imax = fc->ival;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_DECIMAL)) {
+        if (fc->int_digits > c->dec_int_digits)
+            c->dec_int_digits = fc->int_digits;
+        if (fc->scale > c->dec_scale)
+            c->dec_scale = fc->scale;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+        if (t & CSVI_BIT(CSVI_TYPE_DATE))
+            c->fmts[0] &= fc->date_fmts;
+        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
+            c->fmts[1] &= fc->date_fmts;
+        c->fmts[2] &= fc->date_fmts;
+        c->tflags_ts |= fc->time_flags;
+    }
+    if (n > c->max_bytes)
+        c->max_bytes = n;
+    if (n > c->max_chars)
+        c->max_chars = n;
+}
+
 uint64_t column_fit(const struct column_state *c, int t)
 {
     return c->fit[t] + ((c->run_types >> t) & 1u ? c->run_count : 0);

@@ -22,6 +22,12 @@
 
 #define CSVI_BIT(t) (1u << (t))
 #define CSVI_NUMERIC_MAX_PRECISION 38
+/* The type sets of an integer and of a decimal value (classify.c) */
+#define CSVI_INT_CHAIN                                                                       \
+    (CSVI_BIT(CSVI_TYPE_INTEGER) | CSVI_BIT(CSVI_TYPE_DECIMAL) | CSVI_BIT(CSVI_TYPE_DOUBLE) |   \
+     CSVI_BIT(CSVI_TYPE_TEXT))
+#define CSVI_DEC_CHAIN                                                                       \
+    (CSVI_BIT(CSVI_TYPE_DECIMAL) | CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
 
 /* ---- one value ------------------------------------------------------- */
 
@@ -87,6 +93,23 @@ void classify_cfg_init(struct classify_cfg *cfg, const char *const *tokens, cons
 void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg,
                     struct field_class *out /* OUT */);
 
+/* classify_field for a value of the shape the column expects (`expect`: the
+ * type set of its last values), checked by a short path: true and *out as
+ * classify_field would set it, or false (then call classify_field).  Integer,
+ * decimal and double columns, ISO dates and timestamps, uuids, booleans. */
+bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
+                       const struct classify_cfg *cfg, struct field_class *out /* OUT */);
+
+/* Plain integers ([+-]digits, no leading zero, in int64) and decimals
+ * ([+-]digits.digits, precision <= 38) that are not null tokens: true
+ * exactly when classify_field gives the integer (decimal) type set, with the
+ * value (ival) and significant integer digits (digits, int_digits) and the
+ * scale it would give.  For the column loops of slice.c. */
+bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                        int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
+bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                            uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
+
 /* The null decisions of classify_field alone: 0 if the content is not a
  * null, else its null_bits. */
 uint32_t classify_null_bits(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg);
@@ -99,8 +122,12 @@ size_t dt_parse_zone(const uint8_t *p, size_t n);
 
 /* Number of UTF-8 code points in p (bytes that are not continuation bytes). */
 uint64_t utf8_char_count(const uint8_t *p, size_t n);
-/* Offset of the first byte that is not part of valid UTF-8, or n. */
+/* Offset of the first byte that is not part of valid UTF-8, or n.  The
+ * AVX2 version (utf8_avx2.c) must equal the scalar one, the reference. */
 size_t utf8_first_invalid(const uint8_t *p, size_t n);
+size_t utf8_first_invalid_scalar(const uint8_t *p, size_t n);
+size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n);
+void utf8_select_kernel(void);
 
 /* ---- one column: the verdict monoid ------------------------------------ */
 
@@ -145,6 +172,11 @@ void column_free(struct column_state *c);
 /* Add one classified value; value/n is its content (for length and examples). */
 void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,
                 size_t n, uint64_t line);
+/* column_add for the common case: fc->types is c->run_types (the type set
+ * of the column's last value; c made by column_init, so and_types already
+ * holds it), c keeps no misfits (strict), the value is ASCII (any value
+ * classify_expected accepts) of n bytes, and not a time (TIME). */
+void column_add_run(struct column_state *c, const struct field_class *fc, size_t n);
 /* a := join(a, b).  Associative and commutative; column_init is the identity. */
 void column_join(struct column_state *a, const struct column_state *b);
 /* The final verdict (all fields of *out but name). */
@@ -166,6 +198,9 @@ struct scanner {
     uint8_t delim, quote;   /* quote 0: no quoting */
     struct scan_field *fields; /* owned; grows with the widest record */
     size_t cap;
+    size_t keep;            /* fields[0, keep) are the callback's: records are
+                               cut after them (a callback keeps the record it
+                               was handed by adding its field count; 0 at init) */
 };
 
 struct scan_result {

@@ -33,6 +33,7 @@ static split_masks_fn kernel_get(void)
 void split_select_kernels(void)
 {
     kernel_get();
+    utf8_select_kernel();
     uint64_t q, n;
     split_count((const uint8_t *)"", 0, '"', &q, &n); /* picks the counting kernel */
 }
@@ -71,6 +72,7 @@ int scanner_init(struct scanner *s, uint8_t delim, uint8_t quote)
     s->delim = delim;
     s->quote = quote;
     s->cap = 64;
+    s->keep = 0;
     s->fields = malloc(s->cap * sizeof *s->fields);
     return s->fields ? 0 : -ENOMEM;
 }
@@ -107,13 +109,17 @@ static int push_field(struct scanner *s, size_t *nf, size_t start, size_t end, u
     return 0;
 }
 
-int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
-                scan_record_fn fn, void *ctx, struct scan_result *res)
+/* The scan itself, inlined twice below: once for any x86-64 and once with
+ * POPCNT/BMI (every AVX2 CPU has them).  Without -mpopcnt the compiler turns
+ * __builtin_popcountll into a call to libgcc's __popcountdi2 per quoted field. */
+static inline __attribute__((always_inline)) int
+scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t len, bool eof,
+          uint64_t first_line, scan_record_fn fn, void *ctx, struct scan_result *res)
 {
-    split_masks_fn kernel = kernel_get();
     uint64_t qm[SCAN_BATCH], dm[SCAN_BATCH], nm[SCAN_BATCH];
     uint8_t pad[64];
-    size_t nf = 0, field_start = 0, rec_start = 0;
+    size_t nf = s->keep, rec_f0 = s->keep; /* next field; the record's first */
+    size_t field_start = 0, rec_start = 0;
     uint64_t rec_line = first_line; /* physical line of rec_start */
     uint64_t inq_carry = 0;         /* all ones: inside quotes at block start */
     uint32_t q_carry = 0;           /* quotes of the current field, earlier blocks */
@@ -144,6 +150,48 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
             if (st && reserve_fields(s, nf, 64))
                 return -ENOMEM;
             struct scan_field *fields = s->fields;
+            if (!q) { /* the common block: no quote, so no count to keep but the carry */
+                uint64_t nl = nm[bi] & st; /* record ends (st excludes quoted bytes) */
+                for (;;) {
+                    /* the delimiters before the next record end: fields alone */
+                    uint64_t before = nl ? (nl & (0 - nl)) - 1 : ~0ull;
+                    uint64_t dl = st & before;
+                    st &= ~before;
+                    while (dl) {
+                        size_t pos = base + (unsigned)__builtin_ctzll(dl);
+                        dl &= dl - 1;
+                        fields[nf++] = (struct scan_field){field_start, pos, q_carry};
+                        q_carry = 0;
+                        field_start = pos + 1;
+                    }
+                    if (!nl)
+                        break;
+                    size_t pos = base + (unsigned)__builtin_ctzll(nl);
+                    nl &= nl - 1;
+                    st &= st - 1; /* its lowest bit is this newline */
+                    size_t end = pos;
+                    if (end > field_start && buf[end - 1] == '\r')
+                        end--;
+                    fields[nf++] = (struct scan_field){field_start, end, q_carry};
+                    q_carry = 0;
+                    field_start = pos + 1;
+                    uint64_t next_line = rec_line + 1 + qnl_carry;
+                    qnl_carry = 0;
+                    bool go_on = fn(ctx, buf, fields + rec_f0, nf - rec_f0, rec_line);
+                    nf = rec_f0 = s->keep;
+                    rec_start = pos + 1;
+                    rec_line = next_line;
+                    if (!go_on) {
+                        res->consumed = rec_start;
+                        res->lines = rec_line - first_line;
+                        res->stopped = true;
+                        return 0;
+                    }
+                }
+                if (qnl) /* a block inside a quoted field: its newlines are quoted */
+                    qnl_carry += (uint64_t)__builtin_popcountll(qnl);
+                continue;
+            }
             while (st) {
                 unsigned bit = (unsigned)__builtin_ctzll(st);
                 st &= st - 1;
@@ -169,8 +217,8 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
                     next_line += (uint64_t)__builtin_popcountll(qnl & below);
                     qnl &= ~below;
                 }
-                bool go_on = fn(ctx, buf, fields, nf, rec_line);
-                nf = 0;
+                bool go_on = fn(ctx, buf, fields + rec_f0, nf - rec_f0, rec_line);
+                nf = rec_f0 = s->keep;
                 rec_start = pos + 1;
                 rec_line = next_line;
                 if (!go_on) {
@@ -201,10 +249,38 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
         end--;
     if (push_field(s, &nf, field_start, end, q_carry))
         return -ENOMEM;
-    res->stopped = !fn(ctx, buf, s->fields, nf, rec_line);
+    res->stopped = !fn(ctx, buf, s->fields + rec_f0, nf - rec_f0, rec_line);
     res->consumed = len;
     res->lines = rec_line - first_line + tail_nl;
     return 0;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("popcnt,bmi"))) static int
+scan_buffer_popcnt(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t len,
+                   bool eof, uint64_t first_line, scan_record_fn fn, void *ctx,
+                   struct scan_result *res)
+{
+    return scan_body(s, kernel, buf, len, eof, first_line, fn, ctx, res);
+}
+#endif
+
+static int scan_buffer_base(struct scanner *s, split_masks_fn kernel, const uint8_t *buf,
+                            size_t len, bool eof, uint64_t first_line, scan_record_fn fn,
+                            void *ctx, struct scan_result *res)
+{
+    return scan_body(s, kernel, buf, len, eof, first_line, fn, ctx, res);
+}
+
+int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
+                scan_record_fn fn, void *ctx, struct scan_result *res)
+{
+    split_masks_fn kernel = kernel_get();
+#if defined(__x86_64__) || defined(__i386__)
+    if (kernel == split_masks_avx2) /* AVX2 implies POPCNT and BMI1 */
+        return scan_buffer_popcnt(s, kernel, buf, len, eof, first_line, fn, ctx, res);
+#endif
+    return scan_buffer_base(s, kernel, buf, len, eof, first_line, fn, ctx, res);
 }
 
 const uint8_t *field_content(const uint8_t *buf, const struct scan_field *f, uint8_t quote,

@@ -27,7 +27,22 @@ struct slice_ctx {
     uint64_t blank, blank_line;  /* blank run since the last record */
     uint8_t *scratch;
     bool nomem;
+    /* records of the right width wait here, [record][column], and are
+     * inferred a column at a time (infer_fields): the same column's values
+     * one after the other keep its state in registers and its branches
+     * predictable.  A column state does not depend on the order of values. */
+    const uint8_t *buf;          /* the slice (field offsets are into it) */
+    struct scanner *sc;          /* the waiting records are its first fields
+                                    (sc->keep of them): the scanner cuts the
+                                    next record after them, so nothing is copied */
+    uint64_t *batch_line;        /* [batch_cap]: each record's line; NULL: no batching */
+    size_t batch_n, batch_cap;   /* records waiting, room */
 };
+
+/* At most this many fields wait (64 KiB of spans in the scanner's array);
+ * wider files are not batched. */
+#define SLICE_BATCH_FIELDS 2730u
+#define SLICE_BATCH_RECORDS 256u
 
 static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
 
@@ -101,7 +116,7 @@ static void resolve_inner_blanks(struct slice_ctx *c)
 }
 
 /* What COPY would reject in this record: line ends, bare CRs, "\." lines. */
-static void copy_checks(struct slice_ctx *c, const uint8_t *buf, const struct scan_field *f,
+static inline __attribute__((always_inline)) void copy_checks(struct slice_ctx *c, const uint8_t *buf, const struct scan_field *f,
                         size_t nf, uint64_t line)
 {
     struct slice_verdict *v = c->v;
@@ -137,7 +152,164 @@ static bool bare_cr_cb(void *ctx, const uint8_t *buf, const struct scan_field *f
     return !c->v->bare_cr_line;
 }
 
-__attribute__((flatten)) static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
+/* What the column loops below share. */
+struct field_src {
+    const uint8_t *buf;
+    uint8_t quote;
+    uint8_t *scratch;
+    const struct classify_cfg *cc;
+    size_t stride; /* fields between two values of a column */
+};
+
+static inline const uint8_t *src_value(const struct field_src *s, const struct scan_field *f,
+                                       size_t *len, bool *quoted)
+{
+    return field_content(s->buf, f, s->quote, s->scratch, len, quoted);
+}
+
+/* An integer column (strict) takes values while they are plain integers:
+ * its facts are kept in registers.  Returns the first record not taken. */
+static size_t int_column_run(struct column_state *col, const struct field_src *s,
+                             const struct scan_field *f, size_t r, size_t nrec)
+{
+    int64_t imin = col->imin, imax = col->imax;
+    uint32_t digits = col->dec_int_digits;
+    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        int64_t v;
+        uint32_t d;
+        if (!classify_plain_int(p, len, s->cc, &v, &d))
+            break;
+        imin = v < imin ? v : imin;
+        imax = v > imax ? v : imax;
+        digits = d > digits ? d : digits;
+        max_bytes = len > max_bytes ? len : max_bytes; /* ASCII: as many chars */
+        max_chars = len > max_chars ? len : max_chars;
+        k++;
+    }
+    col->count += k;
+    col->run_count += k;
+    col->imin = imin;
+    col->imax = imax;
+    col->dec_int_digits = digits;
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
+/* The same for a decimal column and plain decimals. */
+static size_t decimal_column_run(struct column_state *col, const struct field_src *s,
+                                 const struct scan_field *f, size_t r, size_t nrec)
+{
+    uint32_t digits = col->dec_int_digits, scale = col->dec_scale;
+    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        uint32_t d, sc;
+        if (!classify_plain_decimal(p, len, s->cc, &d, &sc))
+            break;
+        digits = d > digits ? d : digits;
+        scale = sc > scale ? sc : scale;
+        max_bytes = len > max_bytes ? len : max_bytes;
+        max_chars = len > max_chars ? len : max_chars;
+        k++;
+    }
+    col->count += k;
+    col->run_count += k;
+    col->dec_int_digits = digits;
+    col->dec_scale = scale;
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
+/* Any other column (strict) whose values keep the type set of its last one
+ * (classify_expected's shapes: doubles, ISO dates and timestamps, uuids,
+ * booleans).  Returns the first record not taken. */
+static size_t shape_column_run(struct column_state *col, const struct field_src *s,
+                               const struct scan_field *f, size_t r, size_t nrec)
+{
+    uint32_t expect = col->run_types;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        struct field_class cl;
+        if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
+            break;
+        column_add_run(col, &cl, len);
+    }
+    return r;
+}
+
+/* Classify and add nrec records of plan->ncols fields each (fields:
+ * [record][column]), a column at a time.  A column whose last values were
+ * plain integers or decimals takes the next ones in a loop of its own
+ * (strict mode: column_add_run's conditions); a column settled as text needs
+ * only null checks and lengths; anything else goes value by value. */
+__attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
+                                                  const struct scan_field *fields,
+                                                  const uint64_t *lines, size_t nrec)
+{
+    const struct file_plan *plan = c->plan;
+    const struct field_src s = {.buf = c->buf, .quote = plan->quote, .scratch = c->scratch,
+                                .cc = &plan->cfg->ccfg, .stride = plan->ncols};
+    for (size_t i = 0; i < plan->ncols; i++) {
+        struct column_state *col = &c->v->cols[i];
+        const struct scan_field *f0 = fields + i;
+        size_t r = 0;
+        while (r < nrec) {
+            size_t len;
+            bool quoted;
+            if (column_settled(col)) { /* already text: only nulls and lengths matter */
+                for (const struct scan_field *f = f0 + r * s.stride; r < nrec; r++, f += s.stride) {
+                    const uint8_t *p = src_value(&s, f, &len, &quoted);
+                    column_add_settled(col, classify_null_bits(p, len, quoted, s.cc), p, len);
+                }
+                break;
+            }
+            uint32_t expect = col->run_types;
+            if (!col->misfits) {
+                if (expect == CSVI_INT_CHAIN)
+                    r = int_column_run(col, &s, f0, r, nrec);
+                else if (expect == CSVI_DEC_CHAIN)
+                    r = decimal_column_run(col, &s, f0, r, nrec);
+                else if (expect)
+                    r = shape_column_run(col, &s, f0, r, nrec);
+                if (r == nrec)
+                    break;
+            }
+            /* one value the general way */
+            const uint8_t *p = src_value(&s, f0 + r * s.stride, &len, &quoted);
+            struct field_class cl;
+            if (classify_expected(expect, p, len, s.cc, &cl)) {
+                if (cl.types == expect && !col->misfits) {
+                    column_add_run(col, &cl, len);
+                    r++;
+                    continue;
+                }
+            } else {
+                classify_field(p, len, quoted, s.cc, &cl);
+            }
+            column_add(col, &cl, p, len, lines[r]);
+            r++;
+        }
+    }
+}
+
+static void flush_batch(struct slice_ctx *c)
+{
+    infer_fields(c, c->sc->fields, c->batch_line, c->batch_n);
+    c->batch_n = 0;
+    c->sc->keep = 0;
+}
+
+static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
                       uint64_t line)
 {
     struct slice_ctx *c = ctx;
@@ -174,21 +346,13 @@ __attribute__((flatten)) static bool on_record(void *ctx, const uint8_t *buf, co
     if (nf != plan->ncols) {
         SLICE_ERROR(v, line, CSVI_EK_RAGGED_ROW,
                     "expected %zu fields, found %zu; row not used for types", plan->ncols, nf);
+    } else if (c->batch_line) { /* f is c->sc->fields + c->sc->keep: keep it */
+        c->sc->keep += nf;
+        c->batch_line[c->batch_n] = line;
+        if (++c->batch_n == c->batch_cap)
+            flush_batch(c);
     } else {
-        const struct classify_cfg *cc = &plan->cfg->ccfg;
-        for (size_t i = 0; i < nf; i++) {
-            size_t len;
-            bool quoted;
-            const uint8_t *p = field_content(buf, &f[i], plan->quote, c->scratch, &len, &quoted);
-            struct column_state *col = &v->cols[i];
-            if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                column_add_settled(col, classify_null_bits(p, len, quoted, cc), p, len);
-                continue;
-            }
-            struct field_class cl;
-            classify_field(p, len, quoted, cc, &cl);
-            column_add(col, &cl, p, len, line);
-        }
+        infer_fields(c, f, &line, 1);
     }
     return true;
 }
@@ -209,12 +373,21 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     }
     struct slice_ctx c = {.plan = plan, .v = v, .len = len,
                           .any_cr = memchr(buf, '\r', len) != NULL,
-                          .header_pending = header_pending, .scratch = scratch};
+                          .header_pending = header_pending, .scratch = scratch, .buf = buf};
     struct scanner sc;
     struct scan_result r;
     if (scanner_init(&sc, plan->delim, plan->quote))
         return -ENOMEM;
+    if (plan->ncols && plan->ncols <= SLICE_BATCH_FIELDS) {
+        size_t cap = SLICE_BATCH_FIELDS / plan->ncols;
+        c.batch_cap = cap < SLICE_BATCH_RECORDS ? cap : SLICE_BATCH_RECORDS;
+        c.batch_line = malloc(c.batch_cap * sizeof *c.batch_line);
+        c.sc = &sc; /* no batch_line: not needed, infer each record at once */
+    }
     int rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
+    if (c.batch_n)
+        flush_batch(&c);
+    free(c.batch_line);
     if (rc == 0 && c.any_cr &&
         split_count_byte(buf, r.consumed, '\r') > c.crlf_ends + c.quoted_cr) {
         struct slice_ctx c2 = {.plan = plan, .v = v, .len = len, .any_cr = true, .find_bare_cr = true};

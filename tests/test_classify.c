@@ -899,3 +899,36 @@ Test(value, uuid_every_position_every_byte)
         }
     }
 }
+
+/* Booleans are compared a word at a time: every position of every boolean
+ * word, set to every byte value (but blanks, which trimming removes, and the
+ * quote, which unquoting removes: the value is a raw CSV field), is a
+ * boolean exactly when it spells one of the words in any case. */
+Test(value, boolean_every_position_every_byte)
+{
+    static const char *const words[] = {"true", "false", "yes", "no", "t", "f", "y", "n"};
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++) {
+        size_t n = strlen(words[w]);
+        char v[8];
+        for (size_t pos = 0; pos < n; pos++) {
+            for (int b = 1; b < 256; b++) {
+                if (b == ' ' || b == '\t' || b == '"')
+                    continue; /* trimmed at the edges ("n\t" is "n"); a quote is removed */
+                memcpy(v, words[w], n);
+                v[pos] = (char)b;
+                char low[8];
+                for (size_t k = 0; k < n; k++)
+                    low[k] = (v[k] >= 'A' && v[k] <= 'Z') ? (char)(v[k] + 32) : v[k];
+                bool want = false; /* written out by hand: the words of docs/types.md */
+                for (size_t k = 0; k < sizeof words / sizeof *words; k++)
+                    want |= strlen(words[k]) == n && memcmp(low, words[k], n) == 0;
+                enum csvi_type t = csvi_value_type(v, n, NULL);
+                if (want)
+                    cr_assert_eq(t, CSVI_TYPE_BOOLEAN, "%s, byte 0x%02x at %zu: %s", words[w], b,
+                                 pos, csvi_type_name(t));
+                else
+                    cr_assert_neq(t, CSVI_TYPE_BOOLEAN, "%s, byte 0x%02x at %zu", words[w], b, pos);
+            }
+        }
+    }
+}

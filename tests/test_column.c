@@ -169,3 +169,85 @@ Test(column, identity_and_commutativity)
         column_free(&a2);
     }
 }
+
+/* The short paths of slice.c's column loops (classify_expected,
+ * classify_plain_int, classify_plain_decimal) must say what classify_field
+ * says whenever they accept a value: random strings near every shape they
+ * know (integers at the int64 limits, decimals near 38 digits, ISO dates
+ * and timestamps with each byte changed, uuids, booleans), with null tokens
+ * that look like numbers in one of the two configurations. */
+static void random_near_shape(char *s, size_t *n)
+{
+    static const char *const seeds[] = {
+        "0", "-0", "+7", "42", "9223372036854775807", "-9223372036854775808",
+        "9223372036854775808", "12345678901234567890", "007", "1.5", "-0.25", ".5", "3.",
+        "00.5", "12345678901234567890123456789.012345678", "1e5", "-3.3110e-107",
+        "2024-02-29", "2023-02-29", "2024-13-01", "2024-01-02 10:00:00", "2024-01-02T24:00:00",
+        "2024-01-02 24:00:01", "2024-01-02 10:60:00", "0001-01-01", "0000-01-01",
+        "123e4567-e89b-12d3-a456-426614174000", "true", "FALSE", "y", "no", "-1", "NA", "-",
+        "+", ".", "1234-56-78", " 42", "42 "};
+    const char *b = seeds[rnd() % (sizeof seeds / sizeof *seeds)];
+    *n = strlen(b);
+    memcpy(s, b, *n);
+    static const char alpha[] = "0123456789-+.:eET xN/ \t9";
+    int k = (int)(rnd() % 3);
+    for (int j = 0; j < k && *n; j++) {
+        size_t at = rnd() % *n;
+        switch (rnd() % 3) {
+        case 0: s[at] = alpha[rnd() % (sizeof alpha - 1)]; break;
+        case 1: if (*n < 60) { memmove(s + at + 1, s + at, *n - at); s[at] = alpha[rnd() % (sizeof alpha - 1)]; (*n)++; } break;
+        default: memmove(s + at, s + at + 1, *n - at - 1); (*n)--; break;
+        }
+    }
+}
+
+Test(column, short_paths_agree_with_classify_field)
+{
+    static const char *const toks2[] = {"0", "-1", "NA"};
+    static const size_t lens2[] = {1, 2, 2};
+    struct classify_cfg numeric_nulls;
+    classify_cfg_init(&numeric_nulls, toks2, lens2, 3, false, false);
+    const struct classify_cfg *cfgs[2] = {cfg(), &numeric_nulls};
+    const uint32_t T = CSVI_BIT(CSVI_TYPE_TEXT);
+    const uint32_t expects[] = {
+        CSVI_INT_CHAIN, CSVI_DEC_CHAIN, CSVI_BIT(CSVI_TYPE_DOUBLE) | T,
+        CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T,
+        CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T,
+        CSVI_BIT(CSVI_TYPE_UUID) | T, CSVI_BIT(CSVI_TYPE_BOOLEAN) | T, T, 0};
+    char s[64];
+    for (int round = 0; round < 300000; round++) {
+        size_t n;
+        random_near_shape(s, &n);
+        const struct classify_cfg *cc = cfgs[round & 1];
+        const uint8_t *p = (const uint8_t *)s;
+        struct field_class ref;
+        classify_field(p, n, false, cc, &ref);
+        for (size_t e = 0; e < sizeof expects / sizeof *expects; e++) {
+            struct field_class fc;
+            if (!classify_expected(expects[e], p, n, cc, &fc))
+                continue;
+            cr_assert_eq(fc.types, ref.types, "'%.*s' expect %x: %x, classify_field %x", (int)n,
+                         s, expects[e], fc.types, ref.types);
+            uint32_t t = fc.types;
+            if (t & CSVI_BIT(CSVI_TYPE_INTEGER))
+                cr_assert_eq(fc.ival, ref.ival, "'%.*s': ival", (int)n, s);
+            if (t & CSVI_BIT(CSVI_TYPE_DECIMAL))
+                cr_assert(fc.int_digits == ref.int_digits && fc.scale == ref.scale,
+                          "'%.*s': digits", (int)n, s);
+            if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ))
+                cr_assert(fc.date_fmts == ref.date_fmts && fc.time_flags == ref.time_flags,
+                          "'%.*s': formats", (int)n, s);
+        }
+        int64_t iv;
+        uint32_t d, sc;
+        if (classify_plain_int(p, n, cc, &iv, &d)) {
+            cr_assert_eq(ref.types, CSVI_INT_CHAIN, "'%.*s' plain int: %x", (int)n, s, ref.types);
+            cr_assert(iv == ref.ival && d == ref.int_digits && ref.scale == 0, "'%.*s'", (int)n, s);
+        }
+        if (classify_plain_decimal(p, n, cc, &d, &sc)) {
+            cr_assert_eq(ref.types, CSVI_DEC_CHAIN, "'%.*s' plain decimal: %x", (int)n, s,
+                         ref.types);
+            cr_assert(d == ref.int_digits && sc == ref.scale, "'%.*s'", (int)n, s);
+        }
+    }
+}

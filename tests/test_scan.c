@@ -365,3 +365,66 @@ Test(scan, avx2_counter_equals_scalar_on_long_dense_buffers)
     }
     free(raw);
 }
+
+/* The AVX2 UTF-8 validator (utf8_avx2.c) gives the offset of the scalar
+ * reference on random text: mostly valid UTF-8 of every length (1-4 bytes,
+ * near the edges of each range: overlongs, surrogates, past U+10FFFF) with,
+ * sometimes, one corrupted byte or a sequence cut short, at every length and
+ * alignment around the 64-byte blocks, and at the very end. */
+static size_t put_utf8_char(uint8_t *o)
+{
+    static const uint32_t edges[] = {0x0, 0x7F, 0x80, 0x7FF, 0x800, 0xD7FF, 0xE000, 0xFFFF,
+                                     0x10000, 0x10FFFF, 0xE9, 0x20AC, 0x1F600};
+    uint32_t cp = (rnd() & 3) ? edges[rnd() % (sizeof edges / sizeof edges[0])]
+                              : (uint32_t)(rnd() % 0x110000);
+    if (cp >= 0xD800 && cp <= 0xDFFF)
+        cp = 'x';
+    if ((rnd() & 1) == 0)
+        cp = 'a' + (uint32_t)(rnd() % 26);
+    if (cp < 0x80) {
+        o[0] = (uint8_t)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (uint8_t)(0xC0 | cp >> 6);
+        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (uint8_t)(0xE0 | cp >> 12);
+        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (uint8_t)(0xF0 | cp >> 18);
+    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+Test(scan, avx2_utf8_validator_equals_scalar)
+{
+    if (!split_have_avx2())
+        cr_skip_test("no AVX2 on this CPU");
+    uint8_t *b = malloc(600);
+    for (int round = 0; round < 200000; round++) {
+        size_t target = rnd() % 300, n = 0;
+        while (n < target)
+            n += put_utf8_char(b + n);
+        int kind = (int)(rnd() % 4);
+        if (n && kind == 1) /* one byte anything */
+            b[rnd() % n] = (uint8_t)rnd();
+        else if (n && kind == 2) /* a byte from the interesting ones */
+            b[rnd() % n] = (uint8_t[]){0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xE0, 0xED, 0xEF, 0xF0,
+                                       0xF4, 0xF5, 0xFF, 0xA0, 0x90, 0x8F}[rnd() % 15];
+        else if (n && kind == 3) /* cut short at a random place */
+            n = rnd() % n;
+        uint8_t *p = malloc(n ? n : 1); /* exact size: ASan sees any read past it */
+        memcpy(p, b, n);
+        size_t want = utf8_first_invalid_scalar(p, n), got = utf8_first_invalid_avx2(p, n);
+        cr_assert_eq(got, want, "round %d, n %zu: avx2 %zu, scalar %zu", round, n, got, want);
+        free(p);
+    }
+    free(b);
+}

@@ -1,0 +1,156 @@
+/*
+ * utf8_avx2.c — UTF-8 validation 64 bytes at a time with AVX2, for
+ * utf8_first_invalid (classify.c), which runs over every byte of every slice.
+ *
+ * The check is the "lookup" algorithm of Keiser and Lemire ("Validating UTF-8
+ * in less than one instruction per byte", 2021; simdjson, simdutf): three
+ * 16-entry table lookups on the high and low nibbles of each byte and of the
+ * byte before it flag every two-byte pattern that cannot occur in UTF-8, and
+ * a comparison with the bytes two and three places back checks the lengths of
+ * three- and four-byte sequences.  Blocks of pure ASCII skip all of it.
+ *
+ * It only answers "is this 64-byte block valid, given what came before".  The
+ * offset of the first invalid byte comes from utf8_first_invalid_scalar, the
+ * reference, run from the last character boundary before the first bad block
+ * (so it reads a few bytes, not the buffer).  Built without global AVX flags;
+ * chosen at run time (split_have_avx2).  tests/test_classify.c compares it
+ * with the scalar function on random inputs.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* The scalar function from the last character start at or before `from`:
+ * everything before `from` is valid UTF-8 but for, at most, a sequence cut
+ * short at its end, so character starts there are the non-continuation bytes. */
+static size_t utf8_resume(const uint8_t *p, size_t n, size_t from)
+{
+    size_t s = from >= 4 ? from - 4 : 0;
+    while (s < from && (p[s] & 0xC0) == 0x80)
+        s++;
+    return s + utf8_first_invalid_scalar(p + s, n - s);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+
+/* Error classes of a byte pair (previous byte, this byte) */
+#define U8_TOO_SHORT (1u << 0)  /* 11______ 0_______ or 11______ 11______ */
+#define U8_TOO_LONG (1u << 1)   /* 0_______ 10______ */
+#define U8_OVERLONG_3 (1u << 2) /* 11100000 100_____ */
+#define U8_TOO_LARGE (1u << 3)  /* 11110100 1001____ ... (past U+10FFFF) */
+#define U8_SURROGATE (1u << 4)  /* 11101101 101_____ */
+#define U8_OVERLONG_2 (1u << 5) /* 1100000_ 10______ */
+#define U8_TOO_LARGE_1000 (1u << 6) /* 11110101 1000____ ... */
+#define U8_OVERLONG_4 (1u << 6) /* 11110000 1000____ */
+#define U8_TWO_CONTS (1u << 7)  /* 10______ 10______ */
+#define U8_CARRY (U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS)
+
+#define R16(a, b, c, d, e, f, g, h, i, j, k, l, m, n_, o, q)                                   \
+    _mm256_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f),        \
+                     (char)(g), (char)(h), (char)(i), (char)(j), (char)(k), (char)(l),        \
+                     (char)(m), (char)(n_), (char)(o), (char)(q), (char)(a), (char)(b),       \
+                     (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h),        \
+                     (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n_),       \
+                     (char)(o), (char)(q))
+
+struct u8_tables {
+    __m256i hi1, lo1, hi2, nib, max_last;
+};
+
+__attribute__((target("avx2"))) static inline __m256i u8_shr4(__m256i x, __m256i nib)
+{
+    return _mm256_and_si256(_mm256_srli_epi16(x, 4), nib);
+}
+
+/* The error bits of the 32 bytes of `in`, the 32 before them being `prev`. */
+__attribute__((target("avx2"))) static inline __m256i u8_check(const struct u8_tables *t,
+                                                               __m256i in, __m256i prev)
+{
+    __m256i join = _mm256_permute2x128_si256(prev, in, 0x21); /* prev's high lane, in's low */
+    __m256i prev1 = _mm256_alignr_epi8(in, join, 15);
+    __m256i prev2 = _mm256_alignr_epi8(in, join, 14);
+    __m256i prev3 = _mm256_alignr_epi8(in, join, 13);
+    __m256i sc = _mm256_and_si256(
+        _mm256_and_si256(_mm256_shuffle_epi8(t->hi1, u8_shr4(prev1, t->nib)),
+                         _mm256_shuffle_epi8(t->lo1, _mm256_and_si256(prev1, t->nib))),
+        _mm256_shuffle_epi8(t->hi2, u8_shr4(in, t->nib)));
+    /* third and fourth bytes of a sequence: must be continuations (TWO_CONTS) */
+    __m256i third = _mm256_subs_epu8(prev2, _mm256_set1_epi8((char)(0xE0 - 0x80)));
+    __m256i fourth = _mm256_subs_epu8(prev3, _mm256_set1_epi8((char)(0xF0 - 0x80)));
+    __m256i must23 = _mm256_and_si256(_mm256_or_si256(third, fourth), _mm256_set1_epi8((char)0x80));
+    return _mm256_xor_si256(must23, sc);
+}
+
+__attribute__((target("avx2"))) size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n)
+{
+    const struct u8_tables t = {
+        .hi1 = R16(U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
+                   U8_TOO_LONG, U8_TOO_LONG, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS,
+                   U8_TWO_CONTS, U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT,
+                   U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
+                   U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4),
+        .lo1 = R16(U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4,
+                   U8_CARRY | U8_OVERLONG_2, U8_CARRY, U8_CARRY, U8_CARRY | U8_TOO_LARGE,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_SURROGATE,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
+                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000),
+        .hi2 = R16(U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+                   U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
+                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 |
+                       U8_TOO_LARGE_1000 | U8_OVERLONG_4,
+                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_TOO_LARGE,
+                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,
+                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,
+                   U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT),
+        .nib = _mm256_set1_epi8(0x0F),
+        /* a lead byte in the last 3 places of a block needs bytes of the next one */
+        .max_last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                     (char)(0xF0 - 1), (char)(0xE0 - 1), (char)(0xC0 - 1)),
+    };
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i prev = zero, incomplete = zero;
+    uint8_t tail[64];
+    size_t i = 0;
+    for (;;) {
+        const uint8_t *b = p + i;
+        bool last = i + 64 > n;
+        if (last) { /* the rest, padded with NULs (ASCII: a cut sequence shows) */
+            memset(tail, 0, sizeof tail);
+            if (n > i)
+                memcpy(tail, p + i, n - i);
+            b = tail;
+        }
+        __m256i lo = _mm256_loadu_si256((const __m256i *)b);
+        __m256i hi = _mm256_loadu_si256((const __m256i *)(b + 32));
+        __m256i err;
+        if (!_mm256_movemask_epi8(_mm256_or_si256(lo, hi))) {
+            err = incomplete;
+            incomplete = zero;
+        } else {
+            err = _mm256_or_si256(u8_check(&t, lo, prev), u8_check(&t, hi, lo));
+            incomplete = _mm256_subs_epu8(hi, t.max_last);
+        }
+        prev = hi;
+        if (!_mm256_testz_si256(err, err))
+            return utf8_resume(p, n, i);
+        if (last)
+            return n;
+        i += 64;
+    }
+}
+
+#else /* not x86 */
+
+size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n) { return utf8_resume(p, n, 0); }
+
+#endif
