@@ -788,6 +788,11 @@ int main(int argc, char **argv)
             return lrc;
         }
     }
+    if (opt.trust_append && (opt.no_ledger || opt.no_cache) && !quiet)
+        fprintf(stderr, "csvinfer: warning: --trust-append needs the ledger and the cache (it "
+                        "finds a file's last run there); with %s, files that grew are read "
+                        "whole\n",
+                opt.no_ledger ? "--no-ledger" : "--no-cache");
     install_signals();
     bool ledger_failed = false;
     st = csvi_engine_begin_run(e, argc, argv);
