@@ -1,5 +1,7 @@
 /*
  * pipeline.c — the parallel engine: reader/splitter -> worker pool -> merger.
+ * (Its structures: pipeline_internal.h; the reading layer: pipeline_read.c;
+ * --trust-append's lookup: pipeline_append.c; cache keys: pipeline_cache.c.)
  *
  * DESIGN
  *   The splitter (the calling thread) reads each regular file through the
@@ -31,120 +33,19 @@
  *                         before that only the splitter writes res (bom,
  *                         bytes, open errors).  Read by the caller after the
  *                         threads are joined.
+ *   pipe_file.changed, .read_err, .digest, .stream_bytes, .app: written by
+ *                         the splitter before the file's last job is pushed,
+ *                         read by the merger when it merges that job.
  *   pipeline.failed       atomic: out of memory anywhere.
  */
-#include "internal.h"
-#include "digest.h"
-#include "pipeline_cache.h"
-#include "threading.h"
-#include "../io/decompress.h"
-#include "../io/reader.h"
+#include "pipeline_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define BLOCK (256u * 1024u)   /* unit of reading: stays in L2 while counted */
-#define SMALL_BATCH 8          /* small files with reads in flight together */
-#define CACHE_BATCH (4u << 20) /* cache records written to the store together */
-#define WORK_UNIT (1u << 20)   /* a slice is inferred in units of about this size, so a
-                                  worker's bytes are still in cache (4 MiB at most in
-                                  flight per worker instead of 8 MiB cold) */
-_Static_assert(BLOCK == DIGEST_BLOCK, "the digest's leaves are the blocks read");
-
-struct pbuf {
-    uint8_t *data;
-    size_t cap;
-    atomic_int refs;        /* jobs still reading it; the last one gives it back */
-    /* the raw chunk it was read with: counts before it, and per BLOCK (splitter only) */
-    uint64_t q0, nl0;
-    uint64_t *bq, *bn;
-    size_t nb;              /* blocks counted (0: none, the buffer is not cut in units) */
-    XXH128_hash_t *bh;      /* per BLOCK read: its XXH3-128 (cache keys; NULL: no cache) */
-    size_t nbh;             /* blocks hashed */
-};
-
-struct pipe_file {
-    struct csvi_file_result *res;
-    uint64_t size;
-    struct stat st0;          /* at open: changed-under-the-reader check (splitter) */
-    char *changed;            /* how it changed while read: written by the splitter before
-                                 the file's last job is pushed; the merger reports it */
-    struct content_digest dg; /* splitter only: the digest being made (dg.root NULL: none) */
-    /* --trust-mtime: the whole-file record, made by the merger from the file's units */
-    bool trust_record;        /* set by the splitter before the file's first job */
-    struct cache_key trust_key;
-    struct codec_buf trust_head, trust_units; /* merger */
-    size_t trust_n;           /* units appended (merger) */
-    bool trust_failed;        /* a unit failed: record nothing (merger) */
-    char digest[42];          /* the final digest, written like `changed` ("" : none) */
-    /* a gzip/zstd file: its decompressed stream is cut like a plain file's bytes */
-    struct decomp *dc;        /* splitter only (NULL: plain) */
-    bool pipe;                /* standard input or a FIFO: a stream of unknown size */
-    uint8_t head[4];          /* a pipe's first bytes, read to see if it is gzip/zstd */
-    size_t head_n, head_pos;  /* (splitter) */
-    int compression;          /* enum decomp_kind, set before the file's first job */
-    ssize_t stream_err;       /* an error met after some bytes: the next read's (splitter) */
-    uint64_t in_reported;     /* compressed bytes counted as progress so far (splitter) */
-    uint64_t stream_bytes;    /* the CSV's bytes, written like `changed`; the merger
-                                 makes them res->bytes */
-    char *read_err;           /* a read that failed after the plan, written like `changed`;
-                                 the merger reports it at the line after the last record */
-    uint64_t units_pushed;    /* splitter: jobs of this file pushed so far */
-    struct trust_append app;  /* --trust-append: the last slice's start, written like
-                                 `changed`; the merger keeps it in the whole-file record */
-    struct file_plan plan;
-    struct file_merge merge;  /* merger thread only */
-    double t0;
-};
-
-struct slice_job {
-    struct pipe_file *file;
-    uint64_t gseq;             /* dispatch order: the merger folds in this order */
-    bool first, last;          /* the file's first / last job */
-    bool slice_start;          /* the first job of a slice (a cache unit) */
-    bool make_plan;            /* the worker makes the plan (file of one slice) */
-    struct pbuf *buf;          /* owned by the job until the worker returns it */
-    size_t start, len;         /* the slice: buf->data[start, start + len) */
-    uint64_t first_line;
-    bool eof, truncated, header_pending;
-    bool hit;                  /* v came from the cache: no worker ran (len: the slice's bytes) */
-    uint64_t progress;         /* file bytes this job accounts for (compressed ones for gzip/zstd) */
-    struct slice_rec *rec;     /* a slice that missed the cache: the merger records it */
-    int rc;
-    struct slice_verdict v;
-};
-
-struct pipeline {
-    const struct engine_cfg *cfg;
-    struct reader *rd;
-    size_t chunk;
-    struct tqueue work, done, pool;
-    struct tsem inflight;
-    size_t window;             /* max slices in flight */
-    unsigned nworkers;
-    size_t batch;              /* small files read together (< pool size) */
-    size_t max_blocks;         /* BLOCKs in a chunk */
-    pthread_t *workers, merger;
-    unsigned started;          /* workers created (pipeline_stop joins only those) */
-    bool merger_started;
-    uint64_t next_gseq;        /* splitter only */
-    struct pipe_cache pc;      /* pc.st: splitter only; the cache itself is thread-safe */
-    csvi_engine *eng;          /* run_file_finished and progress (thread-safe) */
-    bool digest_on;            /* content digests for the ledger */
-    bool trust;                /* --trust-mtime (with the cache) */
-    bool trust_append;         /* --trust-append (with the cache and the ledger) */
-    bool digest_big;           /* ... of files of several chunks too: their blocks are the
-                                  digest's 256 KiB leaves (chunk size a multiple of it) */
-    bool counts_hit;           /* splitter: the last chunk's counts came from the cache, so
-                                  the next one is only hashed as it lands (a re-run) */
-    atomic_bool failed;
-};
 
 static double now_seconds(void)
 {
@@ -489,263 +390,6 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
     return 0;
 }
 
-/* One read of a batch. */
-struct read_req {
-    int fd;
-    uint8_t *dst;
-    size_t len;
-    uint64_t off;
-    int32_t res; /* OUT: bytes read, or -errno */
-};
-
-/* Do the reads r[0, n), as many in flight as the ring takes, completions
- * reaped in batches; done(ctx, req) runs as each lands, while its bytes are
- * still in cache.  Returns 0, or the ring's own -errno (after draining what
- * was in flight, so no read outlives its buffer). */
-static int read_batch(struct pipeline *p, struct read_req *r, size_t n,
-                      void (*done)(void *ctx, const struct read_req *req), void *ctx)
-{
-    size_t queued = 0, finished = 0;
-    int err = 0;
-    while (finished < queued || (queued < n && !err)) {
-        while (!err && queued < n && p->rd->pending < p->rd->depth) {
-            int rc = p->rd->ops->queue_read(p->rd, r[queued].fd, r[queued].dst, r[queued].len,
-                                           r[queued].off, queued);
-            if (rc)
-                err = rc;
-            else
-                queued++;
-        }
-        int rc = p->rd->ops->submit(p->rd);
-        if (rc && !err)
-            err = rc;
-        if (finished == queued)
-            break;
-        struct reader_cqe cqe[16];
-        int k = p->rd->ops->reap(p->rd, cqe, 16, true);
-        if (k < 0)
-            return k;
-        for (int i = 0; i < k; i++, finished++) {
-            struct read_req *q = &r[cqe[i].tag];
-            q->res = cqe[i].res;
-            if (done)
-                done(ctx, q);
-        }
-    }
-    return err;
-}
-
-struct count_ctx {
-    bool defer;            /* hash only: the counts come from the chunk's record */
-    uint8_t quote;
-    uint64_t quotes, newlines;
-    const uint8_t *base;   /* the chunk's first byte, for the block index */
-    uint64_t *bq, *bn;     /* per block, or NULL */
-    XXH128_hash_t *bh;     /* per block: XXH3-128 for the cache key, or NULL */
-};
-
-static void count_block(void *ctx, const struct read_req *q)
-{
-    struct count_ctx *c = ctx;
-    if (q->res <= 0)
-        return;
-    size_t k = (size_t)(q->dst - c->base) / BLOCK;
-    if (c->bh) /* hashed here, while the block is hot, in whatever order blocks land */
-        c->bh[k] = XXH3_128bits(q->dst, (size_t)q->res);
-    if (c->defer)
-        return;
-    uint64_t nq, nl;
-    split_count(q->dst, (size_t)q->res, c->quote, &nq, &nl);
-    c->quotes += nq;
-    c->newlines += nl;
-    if (c->bq) {
-        c->bq[k] = nq;
-        c->bn[k] = nl;
-    }
-}
-
-/* A chunk of the main loop read with the cache on (its blocks hashed): its
- * per-block counts from the cache's count record if it was deferred (and the
- * record is there), else counted now; a chunk counted as it landed looks its
- * record up too.  A hit makes the next chunk deferred, a miss stores the
- * record: a re-run of an unchanged file hashes its chunks and counts none. */
-static void chunk_counts(struct pipeline *p, struct count_ctx *c, const uint8_t *dst, size_t got,
-                         struct pbuf *b)
-{
-    size_t nbh = (got + BLOCK - 1) / BLOCK;
-    struct cache_key key = pcache_counts_key(b->bh, nbh, got, c->quote);
-    int hit = pcache_counts_get(&p->pc, key, nbh, b->bq, b->bn) == 1;
-    if (c->defer && !hit) /* guessed wrong: count now, from L3 rather than L2 */
-        for (size_t k = 0; k < nbh; k++)
-            split_count(dst + k * BLOCK, got - k * BLOCK < BLOCK ? got - k * BLOCK : BLOCK,
-                        c->quote, &b->bq[k], &b->bn[k]);
-    if (c->defer) {
-        c->quotes = c->newlines = 0;
-        for (size_t k = 0; k < nbh; k++) {
-            c->quotes += b->bq[k];
-            c->newlines += b->bn[k];
-        }
-    }
-    if (!hit)
-        pcache_counts_put(&p->pc, key, nbh, b->bq, b->bn);
-    p->counts_hit = hit;
-}
-
-/* A gzip/zstd file, or a pipe (f->pipe: read from fd): up to len (decompressed)
- * bytes into dst, fewer only at the
- * end of the stream, on an interrupt, or before an error (which the next call
- * returns, so the bytes before it are inferred whatever the chunk size, as
- * the sequential engine does).  Returns the bytes or -errno. */
-static ssize_t read_stream(struct pipe_file *f, int fd, uint8_t *dst, size_t len)
-{
-    if (f->stream_err) {
-        ssize_t e = f->stream_err;
-        f->stream_err = 0;
-        return e;
-    }
-    size_t have = 0;
-    while (have < len && f->head_pos < f->head_n) /* a pipe's first bytes, read already */
-        dst[have++] = f->head[f->head_pos++];
-    while (have < len && !csvi_interrupted()) { /* (a signal ends a pipe's input) */
-        ssize_t k;
-        if (f->dc)
-            k = decomp_read(f->dc, dst + have, len - have);
-        else if ((k = read(fd, dst + have, len - have)) < 0)
-            k = -errno;
-        if (k == -EINTR && !csvi_interrupted())
-            continue;
-        if (k == -EINTR || k == 0) /* an interrupt: the splitter's loop sees it */
-            break;
-        if (k < 0) {
-            if (!have)
-                return k;
-            f->stream_err = k;
-            break;
-        }
-        have += (size_t)k;
-    }
-    return (ssize_t)have;
-}
-
-/* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in
- * flight together, counting quotes and newlines of each block as it lands
- * (a gzip/zstd file: the next len bytes of its stream, counted per block
- * alike; off is then where they start in it).  Returns the bytes read
- * (short at end of file) or -errno. */
-static ssize_t read_counted(struct pipeline *p, struct pipe_file *f, int fd, uint8_t *dst,
-                            size_t len, uint64_t off, uint8_t quote, uint64_t *quotes,
-                            uint64_t *newlines,
-                            struct pbuf *blocks /* per-block counts into it, or NULL */)
-{
-    /* with the cache, a chunk's counts may come from its record (chunk_counts) */
-    bool with_record = blocks && blocks->bh && p->pc.cache;
-    if (f->dc || f->pipe) {
-        struct count_ctx c = {with_record && p->counts_hit, quote, 0, 0, dst,
-                              blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
-                              blocks ? blocks->bh : NULL};
-        ssize_t got = read_stream(f, fd, dst, len);
-        for (size_t k = 0; got > 0 && k * BLOCK < (size_t)got; k++) {
-            size_t bl = (size_t)got - k * BLOCK < BLOCK ? (size_t)got - k * BLOCK : BLOCK;
-            count_block(&c, &(struct read_req){fd, dst + k * BLOCK, bl, off + k * BLOCK, (int32_t)bl});
-        }
-        if (with_record && got > 0)
-            chunk_counts(p, &c, dst, (size_t)got, blocks);
-        if (blocks) {
-            blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
-            blocks->nbh = got > 0 ? ((size_t)got + BLOCK - 1) / BLOCK : 0;
-        }
-        *quotes = c.quotes;
-        *newlines = c.newlines;
-        return got;
-    }
-    size_t nblocks = (len + BLOCK - 1) / BLOCK;
-    struct read_req *r = calloc(nblocks ? nblocks : 1, sizeof *r);
-    if (!r)
-        return -ENOMEM;
-    for (size_t b = 0; b < nblocks; b++)
-        r[b] = (struct read_req){fd, dst + b * BLOCK, len - b * BLOCK < BLOCK ? len - b * BLOCK : BLOCK,
-                                 off + b * BLOCK, 0};
-    struct count_ctx c = {with_record && p->counts_hit, quote, 0, 0, dst,
-                          blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
-                          blocks && blocks->bh ? blocks->bh : NULL};
-    ssize_t got = read_batch(p, r, nblocks, count_block, &c);
-    for (size_t b = 0; b < nblocks && got >= 0; b++)
-        got = r[b].res < 0 ? r[b].res : got + r[b].res;
-    free(r);
-    if (with_record && got > 0)
-        chunk_counts(p, &c, dst, (size_t)got, blocks);
-    if (blocks) { /* whole blocks counted, the last one possibly short; all hashed */
-        blocks->nb = got > 0 ? (size_t)got / BLOCK : 0;
-        blocks->nbh = got > 0 ? ((size_t)got + BLOCK - 1) / BLOCK : 0;
-    }
-    *quotes = c.quotes;
-    *newlines = c.newlines;
-    return got;
-}
-
-/* What a failed read says: a corrupt archive names what is wrong. */
-static const char *read_error_text(const struct pipe_file *f, int err)
-{
-    if (f->dc && err == -EBADMSG && decomp_error(f->dc)[0])
-        return decomp_error(f->dc);
-    return strerror(-err);
-}
-
-/* A read that failed before the file had a plan (the splitter owns res then). */
-static void file_read_error(struct pipe_file *f, int err)
-{
-    result_add_error(f->res, 0, CSVI_EK_READ_FAILED, "read failed: %s", read_error_text(f, err));
-}
-
-/* After its last read: did the file change since it was opened (size or
- * mtime of the open file, or the path now naming another file)?  If so the
- * bytes read are no snapshot of anything: say so (f->changed). */
-static void check_changed(struct pipe_file *f, int fd, const char *path)
-{
-    struct stat now, named;
-    const struct stat *a = &f->st0;
-    if (fstat(fd, &now) != 0)
-        return;
-    bool replaced = stat(path, &named) != 0 || named.st_ino != a->st_ino || named.st_dev != a->st_dev;
-    bool resized = now.st_size != a->st_size;
-    bool touched = now.st_mtim.tv_sec != a->st_mtim.tv_sec || now.st_mtim.tv_nsec != a->st_mtim.tv_nsec;
-    if (!replaced && !resized && !touched)
-        return;
-    char what[128];
-    if (replaced)
-        snprintf(what, sizeof what, "the path now names another file");
-    else if (resized)
-        snprintf(what, sizeof what, "its size went from %lld to %lld bytes", (long long)a->st_size,
-                 (long long)now.st_size);
-    else
-        snprintf(what, sizeof what, "it was modified while its size stayed the same");
-    f->changed = error_format("the file changed while it was read (%s); this verdict may not "
-                              "match its content: run again once the file is complete",
-                              what);
-}
-
-/* --trust-append: a grown file's record, to go on from its old last slice. */
-struct resume {
-    struct trust_append app;
-    uint64_t old_size;
-    struct slice_verdict *units; /* the record's units before the last slice (moved) */
-    uint64_t *lines;
-};
-
-/* Is the file's tail as it was: its old last app->tail_len bytes before old_size? */
-static bool tail_unchanged(int fd, const struct resume *rs)
-{
-    uint8_t *t = malloc(rs->app.tail_len);
-    bool same = t && pread(fd, t, rs->app.tail_len, (off_t)(rs->old_size - rs->app.tail_len)) ==
-                         (ssize_t)rs->app.tail_len;
-    if (same) {
-        XXH128_hash_t h = XXH3_128bits(t, rs->app.tail_len);
-        same = h.low64 == rs->app.tail.low64 && h.high64 == rs->app.tail.high64;
-    }
-    free(t);
-    return same;
-}
-
 /* A file of more than one chunk, or a gzip/zstd file (f->dc): make its
  * plan, then cut and dispatch.  A stream's size is known at its end only.
  * rs (--trust-append, a plain file that grew): the plan and the units
@@ -775,8 +419,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
         cur_off = rs->app.off / C * C;
         size_t want = S - cur_off < C ? (size_t)(S - cur_off) : C;
         cur_start = (size_t)(rs->app.off - cur_off);
-        got = tail_unchanged(fd, rs)
-                  ? read_counted(p, f, fd, cur->data, want, cur_off, quote, &q, &nl, cur)
+        got = pipe_tail_unchanged(fd, rs)
+                  ? pipe_read_counted(p, f, fd, cur->data, want, cur_off, quote, &q, &nl, cur)
                   : -1;
         uint64_t qp = 0, np = 0;
         if (got > (ssize_t)cur_start)
@@ -806,9 +450,9 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
     }
     /* The quote byte must be known to count quotes: the plan comes from the
      * first chunk, so count that chunk after sniffing. */
-    got = read_counted(p, f, fd, cur->data, C, 0, 0, &q, &nl, NULL);
+    got = pipe_read_counted(p, f, fd, cur->data, C, 0, 0, &q, &nl, NULL);
     if (got < 0) {
-        file_read_error(f, (int)got);
+        pipe_file_read_error(f, (int)got);
         tqueue_push(&p->pool, cur);
         if (f->dc || f->pipe)
             f->res->bytes = 0; /* no CSV came out of it */
@@ -851,9 +495,9 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
         if (pbuf_reserve(cur, cur_len + want))
             return -ENOMEM;
-        got = read_counted(p, f, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);
+        got = pipe_read_counted(p, f, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);
         if (got < 0) { /* no plan yet: an error of the file, no verdict (as sequentially) */
-            file_read_error(f, (int)got);
+            pipe_file_read_error(f, (int)got);
             tqueue_push(&p->pool, cur);
             if (f->dc || f->pipe)
                 f->res->bytes = raw_end;
@@ -904,7 +548,7 @@ split:;
         }
         if (raw_end >= S) {
             if (!f->pipe)
-                check_changed(f, fd, f->res->path);
+                pipe_check_changed(f, fd, f->res->path);
             if (f->dg.root && !failed)
                 digest_final(&f->dg, f->digest);
             if (f->trust_record && !f->dc && !f->pipe && !first && !failed) { /* --trust-append */
@@ -922,10 +566,10 @@ split:;
         size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
         nxt->q0 = q_total;
         nxt->nl0 = nl_total;
-        got = read_counted(p, f, fd, nxt->data, want, raw_end, quote, &q, &nl, nxt);
+        got = pipe_read_counted(p, f, fd, nxt->data, want, raw_end, quote, &q, &nl, nxt);
         if (got <= 0) { /* a read error, the end of a stream, or the file shrank under us */
             if (got < 0) {
-                f->read_err = error_format("read failed: %s", read_error_text(f, (int)got));
+                f->read_err = error_format("read failed: %s", pipe_read_error_text(f, (int)got));
                 failed = true;
             }
             tqueue_push(&p->pool, nxt);
@@ -1045,11 +689,11 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
         bufs[i] = pool_get(p);
         r[i] = (struct read_req){fds[i], bufs[i]->data, (size_t)fs[i]->size, 0, 0};
     }
-    int rc = read_batch(p, r, n, NULL, NULL);
+    int rc = pipe_read_batch(p, r, n, NULL, NULL);
     for (size_t i = 0; i < n; i++) {
         struct pipe_file *f = fs[i];
         if (rc || r[i].res < 0) {
-            file_read_error(f, rc ? rc : r[i].res);
+            pipe_file_read_error(f, rc ? rc : r[i].res);
             tqueue_push(&p->pool, bufs[i]);
             continue;
         }
@@ -1066,7 +710,7 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
             f->res->dialect.bom = true;
             start = 3;
         }
-        check_changed(f, fds[i], f->res->path);
+        pipe_check_changed(f, fds[i], f->res->path);
         if (p->digest_on && digest_init(&f->dg) == 0) {
             digest_update(&f->dg, bufs[i]->data, len);
             digest_final(&f->dg, f->digest);
@@ -1166,60 +810,6 @@ static void pipeline_stop(struct pipeline *p)
     tqueue_destroy(&p->done);
     tqueue_destroy(&p->pool);
     tsem_destroy(&p->inflight);
-}
-
-/* --trust-append: the record of this file (same device and inode) as the
- * ledger's last complete run saw it, if the file only grew since: 1 and rs
- * filled (its plan in f->plan, bytes/compression/digest in f->res reset),
- * 0 if there is none that fits, -ENOMEM. */
-static int resume_lookup(struct pipeline *p, struct pipe_file *f, struct resume *rs)
-{
-    memset(rs, 0, sizeof *rs);
-    uint64_t old_size;
-    int64_t mt;
-    if (!run_previous_identity(p->eng, f->res->path, &old_size, &mt) || old_size >= f->size)
-        return 0;
-    struct cache_key key = pcache_trust_key(&p->pc, (uint64_t)f->st0.st_dev,
-                                            (uint64_t)f->st0.st_ino, old_size,
-                                            mt / 1000000000, mt % 1000000000);
-    uint8_t *val;
-    size_t vlen;
-    if (cache_get(p->pc.cache, key, &val, &vlen) != 1)
-        return 0;
-    size_t nu;
-    f->plan.cfg = p->cfg;
-    int d = pcache_trust_decode(val, vlen, &f->plan, f->res, &rs->units, &rs->lines, &nu, &rs->app);
-    free(val);
-    if (d)
-        return d == -ENOMEM ? d : 0;
-    f->res->bytes = f->size; /* the record's are the old file's */
-    f->res->digest[0] = '\0';
-    bool fits = !f->res->compression && rs->app.set &&
-                rs->app.chunk == p->chunk && rs->app.units <= nu && rs->app.off <= old_size &&
-                rs->app.tail_len <= old_size;
-    for (size_t u = fits ? rs->app.units : 0; u < nu; u++) /* the old last slice's: not used */
-        slice_verdict_free(&rs->units[u]);
-    rs->old_size = old_size;
-    if (!fits) {
-        rs->app.units = 0;
-        free(rs->units);
-        free(rs->lines);
-        rs->units = NULL;
-        rs->lines = NULL;
-        file_plan_free(&f->plan);
-        f->res->dialect.bom = false;
-        f->res->has_dialect = false;
-        return 0;
-    }
-    return 1;
-}
-
-static void resume_free(struct resume *rs)
-{
-    for (size_t u = 0; u < rs->app.units; u++) /* not dispatched */
-        slice_verdict_free(&rs->units[u]);
-    free(rs->units);
-    free(rs->lines);
 }
 
 /* Open a file for the splitter: fd and size, or an error in its result. */
@@ -1337,7 +927,7 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                 }
                 f->trust_record = true; /* read it, and record it whole */
                 struct resume rs;
-                int r1 = p.trust_append && f->size > p.chunk ? resume_lookup(&p, f, &rs) : 0;
+                int r1 = p.trust_append && f->size > p.chunk ? pipe_resume_lookup(&p, f, &rs) : 0;
                 if (r1 == 1) { /* --trust-append: it grew; read on from its old last slice */
                     if (k) /* file order: the small ones before it go first */
                         rc = split_small_files(&p, batch, bfds, k);
@@ -1345,7 +935,7 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                         close(bfds[m]);
                     k = 0;
                     r1 = rc ? rc : split_big_file(&p, f, fd, &rs);
-                    resume_free(&rs);
+                    pipe_resume_free(&rs);
                     if (r1 == 1) { /* it did not fit after all: read it whole */
                         file_plan_free(&f->plan);
                         f->res->dialect.bom = false;
