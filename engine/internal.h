@@ -323,6 +323,13 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
                 bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
                 struct slice_verdict *out /* OUT */);
 void slice_verdict_free(struct slice_verdict *v);
+/* Add the values of records [r, nrec) of a settled text column (strict,
+ * already text: column_settled) to it: fields f[i * stride], content as
+ * field_content gives it (scratch: >= the longest field).  The same state as
+ * column_add_settled of classify_null_bits per value; returns nrec. */
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct scan_field *f,
+                      size_t stride, size_t r, size_t nrec, uint8_t quote,
+                      const struct classify_cfg *cc, uint8_t *scratch);
 
 /* Fold slices of one file, strictly in order, into its result. */
 struct file_merge {

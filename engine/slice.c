@@ -247,6 +247,59 @@ static size_t shape_column_run(struct column_state *col, const struct field_src 
     return r;
 }
 
+/* A settled text column (column_settled): a value changes only the counts,
+ * and the lengths when it is longer than any before; the facts are kept in
+ * registers.  Two shapes are decided from the raw field, without its content:
+ * an unquoted value whose first byte is above ' ' and starts no null token
+ * (trimmed or not, it starts with that byte: not a null), and a quoted value
+ * that starts with a quote and a byte of that kind (its content starts with
+ * that byte, so it is no null) and is no longer than max_chars (its content,
+ * shorter still, changes no length).  Anything else goes through
+ * field_content and classify_null_bits, as column_add_settled would. */
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct scan_field *f,
+                      size_t stride, size_t r, size_t nrec, uint8_t quote,
+                      const struct classify_cfg *cc, uint8_t *scratch)
+{
+    uint64_t nulls = col->nulls, max_bytes = col->max_bytes, max_chars = col->max_chars;
+    uint32_t kinds = col->null_kinds;
+    const uint8_t *first = cc->null_first;
+    col->count += nrec - r;
+    for (f += r * stride; r < nrec; r++, f += stride) {
+        const uint8_t *p = buf + f->start;
+        size_t n = f->end - f->start;
+        if (f->nquotes == 0) {
+            if (n && p[0] > ' ' && !first[p[0]]) { /* trimmed, it still starts with p[0] */
+                if (n > max_chars) { /* max_chars <= max_bytes */
+                    max_bytes = n > max_bytes ? n : max_bytes;
+                    uint64_t ch = utf8_char_count(p, n);
+                    max_chars = ch > max_chars ? ch : max_chars;
+                }
+                continue;
+            }
+        } else if (n <= max_chars && n >= 2 && p[0] == quote && p[1] != quote && p[1] > ' ' &&
+                   !first[p[1]]) {
+            continue;
+        }
+        size_t len;
+        bool quoted;
+        const uint8_t *v = field_content(buf, f, quote, scratch, &len, &quoted);
+        uint32_t nb = classify_null_bits(v, len, quoted, cc);
+        if (nb) {
+            nulls++;
+            kinds |= nb;
+        } else if (len > max_chars) {
+            max_bytes = len > max_bytes ? len : max_bytes;
+            uint64_t ch = utf8_char_count(v, len);
+            max_chars = ch > max_chars ? ch : max_chars;
+        }
+    }
+    col->nulls = nulls;
+    col->null_kinds = kinds;
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
 /* Classify and add nrec records of plan->ncols fields each (fields:
  * [record][column]), a column at a time.  A column whose last values were
  * plain integers or decimals takes the next ones in a loop of its own
@@ -267,10 +320,7 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
             size_t len;
             bool quoted;
             if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                for (const struct scan_field *f = f0 + r * s.stride; r < nrec; r++, f += s.stride) {
-                    const uint8_t *p = src_value(&s, f, &len, &quoted);
-                    column_add_settled(col, classify_null_bits(p, len, quoted, s.cc), p, len);
-                }
+                slice_text_run(col, s.buf, f0, s.stride, r, nrec, s.quote, s.cc, s.scratch);
                 break;
             }
             uint32_t expect = col->run_types;

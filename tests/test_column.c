@@ -251,3 +251,82 @@ Test(column, short_paths_agree_with_classify_field)
         }
     }
 }
+
+/* slice_text_run decides two shapes of a settled text column's values from
+ * the raw field (plain unquoted values, quoted values no longer than the
+ * longest so far): random raw fields near both shapes and their edges
+ * (quotes, "" pairs, spaces and tabs at either end, null tokens bare,
+ * padded and quoted, empty and quoted-empty values, UTF-8, lengths around
+ * max_chars) must leave the state column_add_settled gives value by value. */
+static size_t random_raw_field(char *s, uint32_t *nquotes)
+{
+    static const char *const parts[] = {"\"", "\"\"", " ", "\t", "NA", "NULL", "null", "N/A",
+                                        "\\N", "x", "hello", "é", "wörld", "7", "-", ",",
+                                        "\"NA\"", "\"\"\"\"", "ab\"c", "\xE2\x82\xAC"};
+    size_t n = 0, k = rnd() % 6;
+    if (rnd() % 2)
+        s[n++] = '"';
+    for (size_t i = 0; i < k; i++) {
+        const char *p = parts[rnd() % (sizeof parts / sizeof *parts)];
+        size_t l = strlen(p);
+        if (n + l + 1 > 60)
+            break;
+        memcpy(s + n, p, l);
+        n += l;
+    }
+    if (rnd() % 2)
+        s[n++] = '"';
+    uint32_t q = 0;
+    for (size_t i = 0; i < n; i++)
+        q += s[i] == '"';
+    *nquotes = q;
+    return n;
+}
+
+Test(column, settled_text_run_agrees_with_column_add_settled)
+{
+    static const char *const toks2[] = {"\"", " x", "\xC3\xA9", "-"};
+    static const size_t lens2[] = {1, 2, 2, 1};
+    struct classify_cfg odd, qe, nt;
+    classify_cfg_init(&odd, toks2, lens2, 4, false, false);
+    static const char *const toks[] = {"NULL", "null", "NA", "N/A", "\\N"};
+    static const size_t lens[] = {4, 4, 2, 3, 2};
+    classify_cfg_init(&qe, toks, lens, 5, true, false);
+    classify_cfg_init(&nt, toks, lens, 5, false, true);
+    const struct classify_cfg *cfgs[4] = {cfg(), &odd, &qe, &nt};
+    enum { NF = 40 };
+    uint8_t buf[NF * 64], scratch[64];
+    struct scan_field f[NF];
+    for (int round = 0; round < 40000; round++) {
+        const struct classify_cfg *cc = cfgs[round & 3];
+        size_t at = 0, nf = 1 + rnd() % NF;
+        for (size_t i = 0; i < nf; i++) {
+            uint32_t nq;
+            size_t n = random_raw_field((char *)buf + at, &nq);
+            f[i] = (struct scan_field){at, at + n, nq};
+            at += n;
+            buf[at++] = ','; /* what follows a field in a slice */
+        }
+        struct column_state a, b;
+        column_init(&a, false);
+        column_init(&b, false);
+        a.max_bytes = b.max_bytes = rnd() % 12; /* start from a longest value */
+        a.max_chars = b.max_chars = a.max_bytes - rnd() % (a.max_bytes + 1);
+        size_t r0 = rnd() % 3 < 2 ? 0 : rnd() % nf;
+        cr_assert_eq(slice_text_run(&a, buf, f, 1, r0, nf, '"', cc, scratch), nf);
+        for (size_t i = r0; i < nf; i++) {
+            size_t len;
+            bool quoted;
+            const uint8_t *v = field_content(buf, &f[i], '"', scratch, &len, &quoted);
+            column_add_settled(&b, classify_null_bits(v, len, quoted, cc), v, len);
+        }
+        cr_assert(a.count == b.count && a.nulls == b.nulls && a.null_kinds == b.null_kinds &&
+                      a.max_bytes == b.max_bytes && a.max_chars == b.max_chars,
+                  "round %d (cfg %d): count %llu/%llu nulls %llu/%llu kinds %x/%x bytes "
+                  "%llu/%llu chars %llu/%llu",
+                  round, round & 3, (unsigned long long)a.count, (unsigned long long)b.count,
+                  (unsigned long long)a.nulls, (unsigned long long)b.nulls, a.null_kinds,
+                  b.null_kinds, (unsigned long long)a.max_bytes, (unsigned long long)b.max_bytes,
+                  (unsigned long long)a.max_chars, (unsigned long long)b.max_chars);
+    }
+}
