@@ -300,6 +300,58 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
     return r;
 }
 
+/* shape_column_run for one type set known when compiled (expect: a
+ * constant, so classify_expected keeps only its branch and the column's
+ * facts stay in registers): the date and timestamp formats are AND-ed, the
+ * time flags OR-ed over the run and folded in once, as column_add_run would
+ * per value (an AND with all ones and an OR with 0 change nothing, so an
+ * empty run is no special case). */
+static inline __attribute__((always_inline)) size_t
+shape_run_const(struct column_state *col, const struct field_src *s, const struct scan_field *f,
+                size_t r, size_t nrec, const uint32_t expect)
+{
+    uint32_t fmts = ~0u;
+    uint8_t tflags = 0;
+    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        struct field_class cl;
+        if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
+            break;
+        if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+            fmts &= cl.date_fmts;
+            tflags |= cl.time_flags;
+        }
+        max_bytes = len > max_bytes ? len : max_bytes; /* ASCII: as many chars */
+        max_chars = len > max_chars ? len : max_chars;
+        k++;
+    }
+    col->count += k;
+    col->run_count += k;
+    if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+        if (expect & CSVI_BIT(CSVI_TYPE_DATE))
+            col->fmts[0] &= fmts;
+        if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
+            col->fmts[1] &= fmts;
+        col->fmts[2] &= fmts;
+        col->tflags_ts |= tflags;
+    }
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
+#define SHAPE_DOUBLE (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_DATE                                                                           \
+    (CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |                                \
+     CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_TIMESTAMP                                                                      \
+    (CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_UUID (CSVI_BIT(CSVI_TYPE_UUID) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_BOOLEAN (CSVI_BIT(CSVI_TYPE_BOOLEAN) | CSVI_BIT(CSVI_TYPE_TEXT))
+
 /* Classify and add nrec records of plan->ncols fields each (fields:
  * [record][column]), a column at a time.  A column whose last values were
  * plain integers or decimals takes the next ones in a loop of its own
@@ -329,6 +381,16 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
                     r = int_column_run(col, &s, f0, r, nrec);
                 else if (expect == CSVI_DEC_CHAIN)
                     r = decimal_column_run(col, &s, f0, r, nrec);
+                else if (expect == SHAPE_DATE)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_DATE);
+                else if (expect == SHAPE_TIMESTAMP)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_TIMESTAMP);
+                else if (expect == SHAPE_UUID)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_UUID);
+                else if (expect == SHAPE_BOOLEAN)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_BOOLEAN);
+                else if (expect == SHAPE_DOUBLE)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_DOUBLE);
                 else if (expect)
                     r = shape_column_run(col, &s, f0, r, nrec);
                 if (r == nrec)
