@@ -72,6 +72,31 @@ static inline uint64_t eight_digits_value(uint64_t w)
     return (w * 10000 + (w >> 32)) & 0xFFFFFFFFull;   /* eight */
 }
 
+/* A mantissa (int_len digits at ip, frac_len at fp) with the exponent
+ * (-)ex: is its decimal exponent E (value in [10^E, 10^(E+1))) surely
+ * inside the doubles strtod gives without overflow or underflow to zero,
+ * -320 <= E <= 307 (DBL_MAX is 1.8e308, the least denormal 4.9e-324)?
+ * false: not sure (a zero mantissa, an exponent at the edges): ask strtod. */
+static bool exponent_in_range(const uint8_t *ip, size_t int_len, const uint8_t *fp,
+                              size_t frac_len, bool neg_exp, unsigned ex)
+{
+    long e = neg_exp ? -(long)ex : (long)ex;
+    size_t k = 0;
+    while (k < int_len && ip[k] == '0')
+        k++;
+    if (k < int_len) {
+        e += (long)(int_len - 1 - k);
+    } else {
+        k = 0;
+        while (k < frac_len && fp[k] == '0')
+            k++;
+        if (k == frac_len)
+            return false;
+        e -= (long)k + 1;
+    }
+    return e >= -320 && e <= 307;
+}
+
 /* Numbers: integer, decimal, double.  Returns false if p is not a number. */
 static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
 {
@@ -132,7 +157,10 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
         if (j == es || j != n)
             return false;
         /* |exponent| + digits well inside double's range: no need to ask strtod */
-        if (ex + int_len + frac_len > 280 && !double_in_range(p, n))
+        if (ex + int_len + frac_len > 280 &&
+            !exponent_in_range(p + int_start, int_len, p + int_start + int_len + point,
+                               frac_len, p[i + 1] == '-', ex) &&
+            !double_in_range(p, n))
             return false;
         out->types = T_DBL_CHAIN;
         return true;

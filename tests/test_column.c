@@ -10,6 +10,9 @@
 #include "internal.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -431,4 +434,51 @@ Test(column, slice_loops_agree_with_column_add)
         }
         slice_verdict_free(&sv);
     }
+}
+
+/* classify_number decides the range of a double with an exponent without
+ * strtod where its decimal exponent is surely inside (exponent_in_range):
+ * mantissas with leading zeros (or all zeros) and exponents around both
+ * edges (overflow past 1.8e308, underflow to zero below 4.9e-324) must give
+ * double exactly when strtod reads a finite value without underflow to 0. */
+Test(column, double_exponent_range_agrees_with_strtod)
+{
+    char s[64];
+    int doubles = 0, texts = 0;
+    for (int round = 0; round < 200000; round++) {
+        size_t n = 0;
+        if (rnd() % 4 == 0)
+            s[n++] = rnd() % 2 ? '-' : '+';
+        size_t il = rnd() % 4, fl = rnd() % 5;
+        bool point = fl || rnd() % 2;
+        if (il + fl == 0)
+            il = 1;
+        if (il && rnd() % 3 == 0) /* "0.000ddd": the leading digit in the fraction */
+            il = 1, s[n++] = '0';
+        else /* no leading zero (a code, never a number) */
+            for (size_t k = 0; k < il; k++)
+                s[n++] = (char)(k ? '0' + rnd() % 10 : '1' + rnd() % 9);
+        if (point)
+            s[n++] = '.';
+        for (size_t k = 0; k < fl; k++)
+            s[n++] = (char)(rnd() % 2 ? '0' : '0' + rnd() % 10);
+        s[n++] = rnd() % 2 ? 'e' : 'E';
+        bool neg = rnd() % 2;
+        if (neg || rnd() % 2)
+            s[n++] = neg ? '-' : '+';
+        n += (size_t)sprintf(s + n, "%d", (int)(rnd() % 2 ? 270 + rnd() % 70 : rnd() % 400));
+        s[n] = '\0';
+        errno = 0;
+        double v = strtod(s, NULL);
+        bool ok = !(errno == ERANGE && (v == 0.0 || isinf(v))) && !isinf(v);
+        struct field_class fc;
+        classify_field((const uint8_t *)s, n, false, cfg(), &fc);
+        bool dbl = fc.types == (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT));
+        cr_assert_eq(dbl, ok, "'%s': classify_field %x, strtod %g (errno %d)", s, fc.types, v,
+                     errno);
+        cr_assert(dbl || fc.types == CSVI_BIT(CSVI_TYPE_TEXT), "'%s': %x", s, fc.types);
+        doubles += dbl;
+        texts += !dbl;
+    }
+    cr_assert(doubles > 1000 && texts > 1000, "both outcomes: %d doubles, %d texts", doubles, texts);
 }
