@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -486,6 +489,43 @@ bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *c
     *digits = p[s] == '0' ? 0 : (uint32_t)len;
     return true;
 }
+
+#if defined(__SSE2__)
+/* Bit i set: byte i of p[0, 16) is not an ASCII digit (SSE2, part of x86-64).
+ * Bytes minus ('0' + 128): the digits become -128..-119, signed, and only
+ * they are below -118. */
+static inline unsigned nondigit16(const uint8_t *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i x = _mm_sub_epi8(v, _mm_set1_epi8((char)('0' + 128)));
+    __m128i digit = _mm_cmplt_epi8(x, _mm_set1_epi8(-128 + 10));
+    return ~(unsigned)_mm_movemask_epi8(digit) & 0xFFFFu;
+}
+
+bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                              uint32_t *int_digits, uint32_t *scale)
+{
+    if (n == 0 || n > 16 || cfg->null_first[p[0]])
+        return classify_plain_decimal(p, n, cfg, int_digits, scale);
+    unsigned s = p[0] == '-' || p[0] == '+';
+    unsigned nd = nondigit16(p) & ((1u << n) - 1u) & ~s; /* the sign is bit 0 */
+    if (!nd || (nd & (nd - 1u)))
+        return false; /* no point, or another byte that is no digit */
+    unsigned e = (unsigned)__builtin_ctz(nd);
+    unsigned il = e - s, fl = (unsigned)n - 1u - e;
+    if (p[e] != '.' || (il > 1 && p[s] == '0') || il + fl == 0)
+        return false;
+    *int_digits = (il == 1 && p[s] == '0') ? 0 : il;
+    *scale = fl;
+    return true;
+}
+#else
+bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                              uint32_t *int_digits, uint32_t *scale)
+{
+    return classify_plain_decimal(p, n, cfg, int_digits, scale);
+}
+#endif
 
 bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                             uint32_t *int_digits, uint32_t *scale)

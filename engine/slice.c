@@ -159,6 +159,7 @@ struct field_src {
     uint8_t *scratch;
     const struct classify_cfg *cc;
     size_t stride; /* fields between two values of a column */
+    size_t len;    /* bytes of buf */
 };
 
 static inline const uint8_t *src_value(const struct field_src *s, const struct scan_field *f,
@@ -211,7 +212,9 @@ static size_t decimal_column_run(struct column_state *col, const struct field_sr
         bool quoted;
         const uint8_t *p = src_value(s, f, &len, &quoted);
         uint32_t d, sc;
-        if (!classify_plain_decimal(p, len, s->cc, &d, &sc))
+        if (!(f->nquotes == 0 && f->start + 16 <= s->len /* 16 bytes of the slice at p */
+                  ? classify_plain_decimal16(p, len, s->cc, &d, &sc)
+                  : classify_plain_decimal(p, len, s->cc, &d, &sc)))
             break;
         digits = d > digits ? d : digits;
         scale = sc > scale ? sc : scale;
@@ -363,7 +366,8 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
 {
     const struct file_plan *plan = c->plan;
     const struct field_src s = {.buf = c->buf, .quote = plan->quote, .scratch = c->scratch,
-                                .cc = &plan->cfg->ccfg, .stride = plan->ncols};
+                                .cc = &plan->cfg->ccfg, .stride = plan->ncols,
+                                .len = c->len};
     for (size_t i = 0; i < plan->ncols; i++) {
         struct column_state *col = &c->v->cols[i];
         const struct scan_field *f0 = fields + i;

@@ -247,11 +247,23 @@ Test(column, short_paths_agree_with_classify_field)
             cr_assert_eq(ref.types, CSVI_INT_CHAIN, "'%.*s' plain int: %x", (int)n, s, ref.types);
             cr_assert(iv == ref.ival && d == ref.int_digits && ref.scale == 0, "'%.*s'", (int)n, s);
         }
-        if (classify_plain_decimal(p, n, cc, &d, &sc)) {
+        bool dec = classify_plain_decimal(p, n, cc, &d, &sc);
+        if (dec) {
             cr_assert_eq(ref.types, CSVI_DEC_CHAIN, "'%.*s' plain decimal: %x", (int)n, s,
                          ref.types);
             cr_assert(d == ref.int_digits && sc == ref.scale, "'%.*s'", (int)n, s);
         }
+        /* the 16-byte version reads past the value: fill it with digits and points */
+        static const char after[] = "0123456789.-+ ,";
+        for (size_t k = n; k < sizeof s; k++)
+            s[k] = after[rnd() % (sizeof after - 1)];
+        uint32_t d16 = 99, sc16 = 99;
+        cr_assert_eq(classify_plain_decimal16(p, n, cc, &d16, &sc16), dec,
+                     "'%.*s' (then '%.*s'): decimal16 says %d", (int)n, s, (int)(16 - n % 16),
+                     s + n, !dec);
+        if (dec)
+            cr_assert(d16 == d && sc16 == sc, "'%.*s': decimal16 %u,%u against %u,%u", (int)n,
+                      s, d16, sc16, d, sc);
     }
 }
 
