@@ -502,6 +502,40 @@ static inline unsigned nondigit16(const uint8_t *p)
     return ~(unsigned)_mm_movemask_epi8(digit) & 0xFFFFu;
 }
 
+/* The value of digit values (0..9) in the 8 bytes of w, the first lowest. */
+static inline uint64_t digits8_value(uint64_t w)
+{
+    w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;
+    w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull;
+    return (w * 10000 + (w >> 32)) & 0xFFFFFFFFull;
+}
+
+/* The value of the k (1..8) digits at p (8 bytes readable): the bytes past
+ * them are shifted out (a borrow of the subtraction only goes up into them). */
+static inline uint64_t first_digits_value(const uint8_t *p, unsigned k)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return digits8_value((w - 0x3030303030303030ull) << (8 * (8 - k)));
+}
+
+bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                          int64_t *ival, uint32_t *digits)
+{
+    if (n == 0 || n > 16 || cfg->null_first[p[0]])
+        return classify_plain_int(p, n, cfg, ival, digits);
+    unsigned s = p[0] == '-' || p[0] == '+';
+    unsigned len = (unsigned)n - s;
+    if (len == 0 || (p[s] == '0' && len > 1) || (nondigit16(p) & ((1u << n) - 1u) & ~s))
+        return false;
+    uint64_t v = len <= 8 ? first_digits_value(p + s, len)
+                          : first_digits_value(p + s, len - 8) * 100000000u +
+                                first_digits_value(p + n - 8, 8);
+    *ival = p[0] == '-' ? (int64_t)(0u - v) : (int64_t)v; /* 16 digits: no overflow */
+    *digits = p[s] == '0' ? 0 : len;
+    return true;
+}
+
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits, uint32_t *scale)
 {
@@ -520,6 +554,12 @@ bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_
     return true;
 }
 #else
+bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                          int64_t *ival, uint32_t *digits)
+{
+    return classify_plain_int(p, n, cfg, ival, digits);
+}
+
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits, uint32_t *scale)
 {

@@ -110,9 +110,11 @@ bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *c
 bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                             uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
 
-/* classify_plain_decimal for a value with 16 readable bytes at p (the
- * bytes past n are read, never used): one SSE2 digit mask instead of the
- * digit loops where n <= 16. */
+/* classify_plain_int / _decimal for a value with 16 readable bytes at p
+ * (the bytes past n are read, never used): one SSE2 digit mask instead of
+ * the digit loops where n <= 16 (integers: the value 8 digits at a time). */
+bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                          int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
 

@@ -182,7 +182,9 @@ static size_t int_column_run(struct column_state *col, const struct field_src *s
         const uint8_t *p = src_value(s, f, &len, &quoted);
         int64_t v;
         uint32_t d;
-        if (!classify_plain_int(p, len, s->cc, &v, &d))
+        if (!(f->nquotes == 0 && f->start + 16 <= s->len /* 16 bytes of the slice at p */
+                  ? classify_plain_int16(p, len, s->cc, &v, &d)
+                  : classify_plain_int(p, len, s->cc, &v, &d)))
             break;
         imin = v < imin ? v : imin;
         imax = v > imax ? v : imax;

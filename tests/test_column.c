@@ -183,6 +183,8 @@ static void random_near_shape(char *s, size_t *n)
 {
     static const char *const seeds[] = {
         "0", "-0", "+7", "42", "9223372036854775807", "-9223372036854775808",
+        "12345678", "-87654321", "100000000", "+999999999999999", "1234567890123456",
+        "-0.123456789012", "12345678901.5",
         "9223372036854775808", "12345678901234567890", "007", "1.5", "-0.25", ".5", "3.",
         "00.5", "12345678901234567890123456789.012345678", "1e5", "-3.3110e-107",
         "2024-02-29", "2023-02-29", "2024-13-01", "2024-01-02 10:00:00", "2024-01-02T24:00:00",
@@ -257,7 +259,16 @@ Test(column, short_paths_agree_with_classify_field)
         static const char after[] = "0123456789.-+ ,";
         for (size_t k = n; k < sizeof s; k++)
             s[k] = after[rnd() % (sizeof after - 1)];
-        uint32_t d16 = 99, sc16 = 99;
+        int64_t ivp, iv16 = 99;
+        uint32_t dp, d16 = 99, sc16 = 99;
+        bool plain_int = classify_plain_int(p, n, cc, &ivp, &dp);
+        cr_assert_eq(classify_plain_int16(p, n, cc, &iv16, &d16), plain_int,
+                     "'%.*s' (then '%.*s'): int16 says %d", (int)n, s, (int)(16 - n % 16), s + n,
+                     !plain_int);
+        if (plain_int)
+            cr_assert(iv16 == ivp && d16 == dp, "'%.*s': int16 %lld,%u against %lld,%u", (int)n,
+                      s, (long long)iv16, d16, (long long)ivp, dp);
+        d16 = 99;
         cr_assert_eq(classify_plain_decimal16(p, n, cc, &d16, &sc16), dec,
                      "'%.*s' (then '%.*s'): decimal16 says %d", (int)n, s, (int)(16 - n % 16),
                      s + n, !dec);
