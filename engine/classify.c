@@ -536,6 +536,43 @@ bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg 
     return true;
 }
 
+bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    if (n == 0 || n > 16 || cfg->null_first[p[0]] || (n >= 10 && p[4] == '-'))
+        return false; /* (a digit, then '-' at 4: the general path reads it as a date) */
+    unsigned s = p[0] == '-' || p[0] == '+';
+    unsigned m = nondigit16(p) & ((1u << n) - 1u) & ~s;
+    if (!m)
+        return false;
+    unsigned e = (unsigned)__builtin_ctz(m), dot = 0;
+    bool point = p[e] == '.';
+    if (point) {
+        dot = e;
+        m &= m - 1u;
+        if (!m)
+            return false;
+        e = (unsigned)__builtin_ctz(m);
+    }
+    if ((p[e] | 0x20) != 'e')
+        return false;
+    m &= m - 1u;
+    unsigned es = e + 1;
+    if (m) { /* only the exponent's sign may follow */
+        if (m != 1u << es || (p[es] != '-' && p[es] != '+'))
+            return false;
+        es++;
+    }
+    if (es >= n || n - es > 5)
+        return false; /* no exponent digits, or more than the fast check reads */
+    unsigned il = (point ? dot : e) - s, fl = point ? e - dot - 1 : 0;
+    if (il + fl == 0 || (il > 1 && p[s] == '0'))
+        return false;
+    unsigned ex = 0;
+    for (unsigned j = es; j < n; j++)
+        ex = ex * 10 + (unsigned)(p[j] - '0');
+    return ex + il + fl <= 280; /* else the range check of classify_number */
+}
+
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits, uint32_t *scale)
 {
@@ -554,6 +591,12 @@ bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_
     return true;
 }
 #else
+bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    (void)p, (void)n, (void)cfg;
+    return false;
+}
+
 bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                           int64_t *ival, uint32_t *digits)
 {

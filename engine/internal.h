@@ -113,6 +113,10 @@ bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cf
 /* classify_plain_int / _decimal for a value with 16 readable bytes at p
  * (the bytes past n are read, never used): one SSE2 digit mask instead of
  * the digit loops where n <= 16 (integers: the value 8 digits at a time). */
+/* true: p[0, n) (16 bytes readable) is a double written with an exponent,
+ * [+-]digits[.digits](e|E)[+-]digits, that classify_field gives the double
+ * type set without a range check (false: not decided; ask classify_expected). */
+bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg);
 bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                           int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,

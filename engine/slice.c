@@ -305,6 +305,15 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
     return r;
 }
 
+#define SHAPE_DOUBLE (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_DATE                                                                           \
+    (CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |                                \
+     CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_TIMESTAMP                                                                      \
+    (CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_UUID (CSVI_BIT(CSVI_TYPE_UUID) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_BOOLEAN (CSVI_BIT(CSVI_TYPE_BOOLEAN) | CSVI_BIT(CSVI_TYPE_TEXT))
+
 /* shape_column_run for one type set known when compiled (expect: a
  * constant, so classify_expected keeps only its branch and the column's
  * facts stay in registers): the date and timestamp formats are AND-ed, the
@@ -323,7 +332,10 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
         bool quoted;
         const uint8_t *p = src_value(s, f, &len, &quoted);
         struct field_class cl;
-        if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
+        if (expect == SHAPE_DOUBLE && f->nquotes == 0 && f->start + 16 <= s->len &&
+            classify_plain_double16(p, len, s->cc))
+            ; /* a double with an exponent: the same type set, nothing else to note */
+        else if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
             break;
         if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
             fmts &= cl.date_fmts;
@@ -348,14 +360,6 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
     return r;
 }
 
-#define SHAPE_DOUBLE (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
-#define SHAPE_DATE                                                                           \
-    (CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |                                \
-     CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
-#define SHAPE_TIMESTAMP                                                                      \
-    (CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
-#define SHAPE_UUID (CSVI_BIT(CSVI_TYPE_UUID) | CSVI_BIT(CSVI_TYPE_TEXT))
-#define SHAPE_BOOLEAN (CSVI_BIT(CSVI_TYPE_BOOLEAN) | CSVI_BIT(CSVI_TYPE_TEXT))
 
 /* Classify and add nrec records of plan->ncols fields each (fields:
  * [record][column]), a column at a time.  A column whose last values were

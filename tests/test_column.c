@@ -184,7 +184,9 @@ static void random_near_shape(char *s, size_t *n)
     static const char *const seeds[] = {
         "0", "-0", "+7", "42", "9223372036854775807", "-9223372036854775808",
         "12345678", "-87654321", "100000000", "+999999999999999", "1234567890123456",
-        "-0.123456789012", "12345678901.5",
+        "-0.123456789012", "12345678901.5", "7.473e+00", "6.02214076E+23", "877e+21",
+        "1.5e-300", "0.5E3", "1.e5", ".5e1", "1.2e-56789", "-9e280", "00e1", "1e",
+        "2.5e+3x", "1.2e-00005", "12.e-00001",
         "9223372036854775808", "12345678901234567890", "007", "1.5", "-0.25", ".5", "3.",
         "00.5", "12345678901234567890123456789.012345678", "1e5", "-3.3110e-107",
         "2024-02-29", "2023-02-29", "2024-13-01", "2024-01-02 10:00:00", "2024-01-02T24:00:00",
@@ -208,10 +210,10 @@ static void random_near_shape(char *s, size_t *n)
 
 Test(column, short_paths_agree_with_classify_field)
 {
-    static const char *const toks2[] = {"0", "-1", "NA"};
-    static const size_t lens2[] = {1, 2, 2};
+    static const char *const toks2[] = {"0", "-1", "NA", "1e5"};
+    static const size_t lens2[] = {1, 2, 2, 3};
     struct classify_cfg numeric_nulls;
-    classify_cfg_init(&numeric_nulls, toks2, lens2, 3, false, false);
+    classify_cfg_init(&numeric_nulls, toks2, lens2, 4, false, false);
     const struct classify_cfg *cfgs[2] = {cfg(), &numeric_nulls};
     const uint32_t T = CSVI_BIT(CSVI_TYPE_TEXT);
     const uint32_t expects[] = {
@@ -220,6 +222,7 @@ Test(column, short_paths_agree_with_classify_field)
         CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T,
         CSVI_BIT(CSVI_TYPE_UUID) | T, CSVI_BIT(CSVI_TYPE_BOOLEAN) | T, T, 0};
     char s[64];
+    int doubles16 = 0;
     for (int round = 0; round < 300000; round++) {
         size_t n;
         random_near_shape(s, &n);
@@ -268,6 +271,12 @@ Test(column, short_paths_agree_with_classify_field)
         if (plain_int)
             cr_assert(iv16 == ivp && d16 == dp, "'%.*s': int16 %lld,%u against %lld,%u", (int)n,
                       s, (long long)iv16, d16, (long long)ivp, dp);
+        if (classify_plain_double16(p, n, cc)) {
+            cr_assert_eq(ref.types, CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT),
+                         "'%.*s' (then '%.*s'): double16 says double, classify_field %x", (int)n,
+                         s, (int)(16 - n % 16), s + n, ref.types);
+            doubles16++;
+        }
         d16 = 99;
         cr_assert_eq(classify_plain_decimal16(p, n, cc, &d16, &sc16), dec,
                      "'%.*s' (then '%.*s'): decimal16 says %d", (int)n, s, (int)(16 - n % 16),
@@ -276,6 +285,7 @@ Test(column, short_paths_agree_with_classify_field)
             cr_assert(d16 == d && sc16 == sc, "'%.*s': decimal16 %u,%u against %u,%u", (int)n,
                       s, d16, sc16, d, sc);
     }
+    cr_assert(doubles16 > 10000, "double16 took only %d values", doubles16);
 }
 
 /* slice_text_run decides two shapes of a settled text column's values from
