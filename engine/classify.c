@@ -426,6 +426,20 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         classify_temporal(v, len, out);
 }
 
+/* The calendar check of "YYYY-MM-DD" whose eight digits are known digits. */
+static inline bool ymd_valid(const uint8_t *p)
+{
+    unsigned y = (p[0] - '0') * 1000u + (p[1] - '0') * 100u + (p[2] - '0') * 10u + (p[3] - '0');
+    unsigned m = (p[5] - '0') * 10u + (p[6] - '0'), d = (p[8] - '0') * 10u + (p[9] - '0');
+    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    unsigned lim = mdays[m];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        lim = 29;
+    return d <= lim;
+}
+
 /* "YYYY-MM-DD" (n >= 10): the first ten bytes, as dt_parse_date's fast
  * branch reads them (the caller checks what follows). */
 static inline bool iso_date10(const uint8_t *p)
@@ -437,14 +451,7 @@ static inline bool iso_date10(const uint8_t *p)
     if ((d0 | d1 | d2 | d3 | m0 | m1 | a0 | a1) > 9u && /* cheap test first, exact below */
         (d0 > 9 || d1 > 9 || d2 > 9 || d3 > 9 || m0 > 9 || m1 > 9 || a0 > 9 || a1 > 9))
         return false;
-    unsigned y = d0 * 1000 + d1 * 100 + d2 * 10 + d3, m = m0 * 10 + m1, d = a0 * 10 + a1;
-    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    unsigned lim = mdays[m];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        lim = 29;
-    return d <= lim;
+    return ymd_valid(p);
 }
 
 /* The first byte at or after i in p[0, n) that is not a digit (8 at a time). */
@@ -573,6 +580,14 @@ bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_c
     return ex + il + fl <= 280; /* else the range check of classify_number */
 }
 
+bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    if (n != 10 || cfg->null_first[p[0]] || (nondigit16(p) & 0x3FFu) != (1u << 4 | 1u << 7) ||
+        p[4] != '-' || p[7] != '-')
+        return false;
+    return ymd_valid(p);
+}
+
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits, uint32_t *scale)
 {
@@ -591,6 +606,11 @@ bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_
     return true;
 }
 #else
+bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    return n == 10 && !cfg->null_first[p[0]] && iso_date10(p);
+}
+
 bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
 {
     (void)p, (void)n, (void)cfg;
@@ -655,13 +675,20 @@ bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
             return true;
         }
         /* YYYY-MM-DD[T ]HH:MM:SS */
-        if (n != 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' ||
-            !iso_date10(p))
+        if (n != 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':')
             return false;
         unsigned h0 = p[11] - '0', h1 = p[12] - '0', i0 = p[14] - '0', i1 = p[15] - '0';
         unsigned s0 = p[17] - '0', s1 = p[18] - '0';
-        if (h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9)
+#if defined(__SSE2__)
+        /* the 14 digits by two masks over bytes 0-15 and 3-18 (in the value) */
+        if (((nondigit16(p) | nondigit16(p + 3) << 3) & 0x7FFFFu) !=
+                (1u << 4 | 1u << 7 | 1u << 10 | 1u << 13 | 1u << 16) ||
+            p[4] != '-' || p[7] != '-' || !ymd_valid(p))
             return false;
+#else
+        if (!iso_date10(p) || h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9)
+            return false;
+#endif
         unsigned h = h0 * 10 + h1, mi = i0 * 10 + i1, s = s0 * 10 + s1;
         if (mi > 59 || s > 59 || h > 24 || (h == 24 && (mi != 0 || s != 0)))
             return false;

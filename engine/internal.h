@@ -117,6 +117,9 @@ bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cf
  * [+-]digits[.digits](e|E)[+-]digits, that classify_field gives the double
  * type set without a range check (false: not decided; ask classify_expected). */
 bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg);
+/* true exactly when classify_expected gives p[0, n) (16 bytes readable)
+ * the date type set, an ISO "YYYY-MM-DD" (format DF_YMD_DASH, no time flags). */
+bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg);
 bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                           int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,

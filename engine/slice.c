@@ -335,6 +335,9 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
         if (expect == SHAPE_DOUBLE && f->nquotes == 0 && f->start + 16 <= s->len &&
             classify_plain_double16(p, len, s->cc))
             ; /* a double with an exponent: the same type set, nothing else to note */
+        else if (expect == SHAPE_DATE && f->nquotes == 0 && f->start + 16 <= s->len &&
+                 classify_iso_date16(p, len, s->cc))
+            cl.date_fmts = CSVI_BIT(DF_YMD_DASH), cl.time_flags = 0;
         else if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
             break;
         if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {

@@ -186,7 +186,8 @@ static void random_near_shape(char *s, size_t *n)
         "12345678", "-87654321", "100000000", "+999999999999999", "1234567890123456",
         "-0.123456789012", "12345678901.5", "7.473e+00", "6.02214076E+23", "877e+21",
         "1.5e-300", "0.5E3", "1.e5", ".5e1", "1.2e-56789", "-9e280", "00e1", "1e",
-        "2.5e+3x", "1.2e-00005", "12.e-00001",
+        "2.5e+3x", "1.2e-00005", "12.e-00001", "2000-02-29", "1900-02-29", "2024-04-31",
+        "2024-00-10", "2024-10-00", "2024-1-010",
         "9223372036854775808", "12345678901234567890", "007", "1.5", "-0.25", ".5", "3.",
         "00.5", "12345678901234567890123456789.012345678", "1e5", "-3.3110e-107",
         "2024-02-29", "2023-02-29", "2024-13-01", "2024-01-02 10:00:00", "2024-01-02T24:00:00",
@@ -271,6 +272,16 @@ Test(column, short_paths_agree_with_classify_field)
         if (plain_int)
             cr_assert(iv16 == ivp && d16 == dp, "'%.*s': int16 %lld,%u against %lld,%u", (int)n,
                       s, (long long)iv16, d16, (long long)ivp, dp);
+        struct field_class dfc;
+        bool iso_date = n == 10 &&
+                        classify_expected(CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |
+                                              CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) |
+                                              CSVI_BIT(CSVI_TYPE_TEXT),
+                                          p, n, cc, &dfc) &&
+                        dfc.types == ref.types && ref.date_fmts == CSVI_BIT(DF_YMD_DASH) &&
+                        (ref.types & CSVI_BIT(CSVI_TYPE_DATE));
+        cr_assert_eq(classify_iso_date16(p, n, cc), iso_date, "'%.*s' (then '%.*s'): date16 %d",
+                     (int)n, s, 6, s + n, !iso_date);
         if (classify_plain_double16(p, n, cc)) {
             cr_assert_eq(ref.types, CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT),
                          "'%.*s' (then '%.*s'): double16 says double, classify_field %x", (int)n,
