@@ -211,11 +211,34 @@ static inline bool eight_hex(uint64_t w)
     return ok == 0x8080808080808080ull;
 }
 
-/* 8-4-4-4-12 hexadecimal digits with dashes, checked 8 bytes at a time. */
+#if defined(__SSE2__)
+/* Bit i set: byte i of p[0, 16) is a hexadecimal digit (either case).  As
+ * nondigit16 below: bytes minus (lo + 128) are below -128 + k exactly for
+ * the k bytes lo .. lo + k - 1; OR-ing 0x20 folds 'A'-'F' onto 'a'-'f'. */
+static inline unsigned hex16(const uint8_t *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i dig = _mm_cmplt_epi8(_mm_sub_epi8(v, _mm_set1_epi8((char)('0' + 128))),
+                                 _mm_set1_epi8(-128 + 10));
+    __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i af = _mm_cmplt_epi8(_mm_sub_epi8(low, _mm_set1_epi8((char)('a' + 128))),
+                                _mm_set1_epi8(-128 + 6));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, af));
+}
+#endif
+
+/* 8-4-4-4-12 hexadecimal digits with dashes: with SSE2 three masks of 16
+ * bytes (0-15, 16-31, 20-35), else 8 bytes at a time. */
 static bool is_uuid(const uint8_t *p, size_t n)
 {
     if (n != 36 || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
         return false;
+#if defined(__SSE2__)
+    uint64_t hex = (uint64_t)hex16(p) | (uint64_t)hex16(p + 16) << 16 |
+                   (uint64_t)hex16(p + 20) << 20;
+    const uint64_t dashes = 1ull << 8 | 1ull << 13 | 1ull << 18 | 1ull << 23;
+    return hex == (((1ull << 36) - 1) & ~dashes);
+#else
     uint64_t a, b, c, d;
     uint32_t h1, h2, h3, h4;
     memcpy(&a, p, 8);
@@ -227,6 +250,7 @@ static bool is_uuid(const uint8_t *p, size_t n)
     b = (uint64_t)h1 | (uint64_t)h2 << 32;
     c = (uint64_t)h3 | (uint64_t)h4 << 32;
     return eight_hex(a) && eight_hex(b) && eight_hex(c) && eight_hex(d);
+#endif
 }
 
 /* Dates, timestamps, timestamptz, times. */
