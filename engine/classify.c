@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +73,31 @@ static inline uint64_t eight_digits_value(uint64_t w)
     w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;  /* pairs: 10*d0+d1 in even bytes */
     w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull; /* quads */
     return (w * 10000 + (w >> 32)) & 0xFFFFFFFFull;   /* eight */
+}
+
+/* A mantissa (int_len digits at ip, frac_len at fp) with the exponent
+ * (-)ex: is its decimal exponent E (value in [10^E, 10^(E+1))) surely
+ * inside the doubles strtod gives without overflow or underflow to zero,
+ * -320 <= E <= 307 (DBL_MAX is 1.8e308, the least denormal 4.9e-324)?
+ * false: not sure (a zero mantissa, an exponent at the edges): ask strtod. */
+static bool exponent_in_range(const uint8_t *ip, size_t int_len, const uint8_t *fp,
+                              size_t frac_len, bool neg_exp, unsigned ex)
+{
+    long e = neg_exp ? -(long)ex : (long)ex;
+    size_t k = 0;
+    while (k < int_len && ip[k] == '0')
+        k++;
+    if (k < int_len) {
+        e += (long)(int_len - 1 - k);
+    } else {
+        k = 0;
+        while (k < frac_len && fp[k] == '0')
+            k++;
+        if (k == frac_len)
+            return false;
+        e -= (long)k + 1;
+    }
+    return e >= -320 && e <= 307;
 }
 
 /* Numbers: integer, decimal, double.  Returns false if p is not a number. */
@@ -132,7 +160,10 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
         if (j == es || j != n)
             return false;
         /* |exponent| + digits well inside double's range: no need to ask strtod */
-        if (ex + int_len + frac_len > 280 && !double_in_range(p, n))
+        if (ex + int_len + frac_len > 280 &&
+            !exponent_in_range(p + int_start, int_len, p + int_start + int_len + point,
+                               frac_len, p[i + 1] == '-', ex) &&
+            !double_in_range(p, n))
             return false;
         out->types = T_DBL_CHAIN;
         return true;
@@ -180,11 +211,34 @@ static inline bool eight_hex(uint64_t w)
     return ok == 0x8080808080808080ull;
 }
 
-/* 8-4-4-4-12 hexadecimal digits with dashes, checked 8 bytes at a time. */
+#if defined(__SSE2__)
+/* Bit i set: byte i of p[0, 16) is a hexadecimal digit (either case).  As
+ * nondigit16 below: bytes minus (lo + 128) are below -128 + k exactly for
+ * the k bytes lo .. lo + k - 1; OR-ing 0x20 folds 'A'-'F' onto 'a'-'f'. */
+static inline unsigned hex16(const uint8_t *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i dig = _mm_cmplt_epi8(_mm_sub_epi8(v, _mm_set1_epi8((char)('0' + 128))),
+                                 _mm_set1_epi8(-128 + 10));
+    __m128i low = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    __m128i af = _mm_cmplt_epi8(_mm_sub_epi8(low, _mm_set1_epi8((char)('a' + 128))),
+                                _mm_set1_epi8(-128 + 6));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(dig, af));
+}
+#endif
+
+/* 8-4-4-4-12 hexadecimal digits with dashes: with SSE2 three masks of 16
+ * bytes (0-15, 16-31, 20-35), else 8 bytes at a time. */
 static bool is_uuid(const uint8_t *p, size_t n)
 {
     if (n != 36 || p[8] != '-' || p[13] != '-' || p[18] != '-' || p[23] != '-')
         return false;
+#if defined(__SSE2__)
+    uint64_t hex = (uint64_t)hex16(p) | (uint64_t)hex16(p + 16) << 16 |
+                   (uint64_t)hex16(p + 20) << 20;
+    const uint64_t dashes = 1ull << 8 | 1ull << 13 | 1ull << 18 | 1ull << 23;
+    return hex == (((1ull << 36) - 1) & ~dashes);
+#else
     uint64_t a, b, c, d;
     uint32_t h1, h2, h3, h4;
     memcpy(&a, p, 8);
@@ -196,6 +250,7 @@ static bool is_uuid(const uint8_t *p, size_t n)
     b = (uint64_t)h1 | (uint64_t)h2 << 32;
     c = (uint64_t)h3 | (uint64_t)h4 << 32;
     return eight_hex(a) && eight_hex(b) && eight_hex(c) && eight_hex(d);
+#endif
 }
 
 /* Dates, timestamps, timestamptz, times. */
@@ -395,6 +450,20 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         classify_temporal(v, len, out);
 }
 
+/* The calendar check of "YYYY-MM-DD" whose eight digits are known digits. */
+static inline bool ymd_valid(const uint8_t *p)
+{
+    unsigned y = (p[0] - '0') * 1000u + (p[1] - '0') * 100u + (p[2] - '0') * 10u + (p[3] - '0');
+    unsigned m = (p[5] - '0') * 10u + (p[6] - '0'), d = (p[8] - '0') * 10u + (p[9] - '0');
+    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    unsigned lim = mdays[m];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        lim = 29;
+    return d <= lim;
+}
+
 /* "YYYY-MM-DD" (n >= 10): the first ten bytes, as dt_parse_date's fast
  * branch reads them (the caller checks what follows). */
 static inline bool iso_date10(const uint8_t *p)
@@ -406,14 +475,7 @@ static inline bool iso_date10(const uint8_t *p)
     if ((d0 | d1 | d2 | d3 | m0 | m1 | a0 | a1) > 9u && /* cheap test first, exact below */
         (d0 > 9 || d1 > 9 || d2 > 9 || d3 > 9 || m0 > 9 || m1 > 9 || a0 > 9 || a1 > 9))
         return false;
-    unsigned y = d0 * 1000 + d1 * 100 + d2 * 10 + d3, m = m0 * 10 + m1, d = a0 * 10 + a1;
-    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    unsigned lim = mdays[m];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        lim = 29;
-    return d <= lim;
+    return ymd_valid(p);
 }
 
 /* The first byte at or after i in p[0, n) that is not a digit (8 at a time). */
@@ -458,6 +520,139 @@ bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *c
     *digits = p[s] == '0' ? 0 : (uint32_t)len;
     return true;
 }
+
+#if defined(__SSE2__)
+/* Bit i set: byte i of p[0, 16) is not an ASCII digit (SSE2, part of x86-64).
+ * Bytes minus ('0' + 128): the digits become -128..-119, signed, and only
+ * they are below -118. */
+static inline unsigned nondigit16(const uint8_t *p)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i x = _mm_sub_epi8(v, _mm_set1_epi8((char)('0' + 128)));
+    __m128i digit = _mm_cmplt_epi8(x, _mm_set1_epi8(-128 + 10));
+    return ~(unsigned)_mm_movemask_epi8(digit) & 0xFFFFu;
+}
+
+/* The value of digit values (0..9) in the 8 bytes of w, the first lowest. */
+static inline uint64_t digits8_value(uint64_t w)
+{
+    w = (w * 10 + (w >> 8)) & 0x00FF00FF00FF00FFull;
+    w = (w * 100 + (w >> 16)) & 0x0000FFFF0000FFFFull;
+    return (w * 10000 + (w >> 32)) & 0xFFFFFFFFull;
+}
+
+/* The value of the k (1..8) digits at p (8 bytes readable): the bytes past
+ * them are shifted out (a borrow of the subtraction only goes up into them). */
+static inline uint64_t first_digits_value(const uint8_t *p, unsigned k)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return digits8_value((w - 0x3030303030303030ull) << (8 * (8 - k)));
+}
+
+bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                          int64_t *ival, uint32_t *digits)
+{
+    if (n == 0 || n > 16 || cfg->null_first[p[0]])
+        return classify_plain_int(p, n, cfg, ival, digits);
+    unsigned s = p[0] == '-' || p[0] == '+';
+    unsigned len = (unsigned)n - s;
+    if (len == 0 || (p[s] == '0' && len > 1) || (nondigit16(p) & ((1u << n) - 1u) & ~s))
+        return false;
+    uint64_t v = len <= 8 ? first_digits_value(p + s, len)
+                          : first_digits_value(p + s, len - 8) * 100000000u +
+                                first_digits_value(p + n - 8, 8);
+    *ival = p[0] == '-' ? (int64_t)(0u - v) : (int64_t)v; /* 16 digits: no overflow */
+    *digits = p[s] == '0' ? 0 : len;
+    return true;
+}
+
+bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    if (n == 0 || n > 16 || cfg->null_first[p[0]] || (n >= 10 && p[4] == '-'))
+        return false; /* (a digit, then '-' at 4: the general path reads it as a date) */
+    unsigned s = p[0] == '-' || p[0] == '+';
+    unsigned m = nondigit16(p) & ((1u << n) - 1u) & ~s;
+    if (!m)
+        return false;
+    unsigned e = (unsigned)__builtin_ctz(m), dot = 0;
+    bool point = p[e] == '.';
+    if (point) {
+        dot = e;
+        m &= m - 1u;
+        if (!m)
+            return false;
+        e = (unsigned)__builtin_ctz(m);
+    }
+    if ((p[e] | 0x20) != 'e')
+        return false;
+    m &= m - 1u;
+    unsigned es = e + 1;
+    if (m) { /* only the exponent's sign may follow */
+        if (m != 1u << es || (p[es] != '-' && p[es] != '+'))
+            return false;
+        es++;
+    }
+    if (es >= n || n - es > 5)
+        return false; /* no exponent digits, or more than the fast check reads */
+    unsigned il = (point ? dot : e) - s, fl = point ? e - dot - 1 : 0;
+    if (il + fl == 0 || (il > 1 && p[s] == '0'))
+        return false;
+    unsigned ex = 0;
+    for (unsigned j = es; j < n; j++)
+        ex = ex * 10 + (unsigned)(p[j] - '0');
+    return ex + il + fl <= 280; /* else the range check of classify_number */
+}
+
+bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    if (n != 10 || cfg->null_first[p[0]] || (nondigit16(p) & 0x3FFu) != (1u << 4 | 1u << 7) ||
+        p[4] != '-' || p[7] != '-')
+        return false;
+    return ymd_valid(p);
+}
+
+bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                              uint32_t *int_digits, uint32_t *scale)
+{
+    if (n == 0 || n > 16 || cfg->null_first[p[0]])
+        return classify_plain_decimal(p, n, cfg, int_digits, scale);
+    unsigned s = p[0] == '-' || p[0] == '+';
+    unsigned nd = nondigit16(p) & ((1u << n) - 1u) & ~s; /* the sign is bit 0 */
+    if (!nd || (nd & (nd - 1u)))
+        return false; /* no point, or another byte that is no digit */
+    unsigned e = (unsigned)__builtin_ctz(nd);
+    unsigned il = e - s, fl = (unsigned)n - 1u - e;
+    if (p[e] != '.' || (il > 1 && p[s] == '0') || il + fl == 0)
+        return false;
+    *int_digits = (il == 1 && p[s] == '0') ? 0 : il;
+    *scale = fl;
+    return true;
+}
+#else
+bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    return n == 10 && !cfg->null_first[p[0]] && iso_date10(p);
+}
+
+bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
+{
+    (void)p, (void)n, (void)cfg;
+    return false;
+}
+
+bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                          int64_t *ival, uint32_t *digits)
+{
+    return classify_plain_int(p, n, cfg, ival, digits);
+}
+
+bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                              uint32_t *int_digits, uint32_t *scale)
+{
+    return classify_plain_decimal(p, n, cfg, int_digits, scale);
+}
+#endif
 
 bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                             uint32_t *int_digits, uint32_t *scale)
@@ -504,13 +699,20 @@ bool classify_expected(uint32_t expect, const uint8_t *p, size_t n,
             return true;
         }
         /* YYYY-MM-DD[T ]HH:MM:SS */
-        if (n != 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':' ||
-            !iso_date10(p))
+        if (n != 19 || (p[10] != ' ' && p[10] != 'T') || p[13] != ':' || p[16] != ':')
             return false;
         unsigned h0 = p[11] - '0', h1 = p[12] - '0', i0 = p[14] - '0', i1 = p[15] - '0';
         unsigned s0 = p[17] - '0', s1 = p[18] - '0';
-        if (h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9)
+#if defined(__SSE2__)
+        /* the 14 digits by two masks over bytes 0-15 and 3-18 (in the value) */
+        if (((nondigit16(p) | nondigit16(p + 3) << 3) & 0x7FFFFu) !=
+                (1u << 4 | 1u << 7 | 1u << 10 | 1u << 13 | 1u << 16) ||
+            p[4] != '-' || p[7] != '-' || !ymd_valid(p))
             return false;
+#else
+        if (!iso_date10(p) || h0 > 9 || h1 > 9 || i0 > 9 || i1 > 9 || s0 > 9 || s1 > 9)
+            return false;
+#endif
         unsigned h = h0 * 10 + h1, mi = i0 * 10 + i1, s = s0 * 10 + s1;
         if (mi > 59 || s > 59 || h > 24 || (h == 24 && (mi != 0 || s != 0)))
             return false;

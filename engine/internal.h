@@ -110,6 +110,21 @@ bool classify_plain_int(const uint8_t *p, size_t n, const struct classify_cfg *c
 bool classify_plain_decimal(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                             uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
 
+/* classify_plain_int / _decimal for a value with 16 readable bytes at p
+ * (the bytes past n are read, never used): one SSE2 digit mask instead of
+ * the digit loops where n <= 16 (integers: the value 8 digits at a time). */
+/* true: p[0, n) (16 bytes readable) is a double written with an exponent,
+ * [+-]digits[.digits](e|E)[+-]digits, that classify_field gives the double
+ * type set without a range check (false: not decided; ask classify_expected). */
+bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_cfg *cfg);
+/* true exactly when classify_expected gives p[0, n) (16 bytes readable)
+ * the date type set, an ISO "YYYY-MM-DD" (format DF_YMD_DASH, no time flags). */
+bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg);
+bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                          int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
+bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                              uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
+
 /* The null decisions of classify_field alone: 0 if the content is not a
  * null, else its null_bits. */
 uint32_t classify_null_bits(const uint8_t *p, size_t n, bool quoted, const struct classify_cfg *cfg);
@@ -323,6 +338,13 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
                 bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
                 struct slice_verdict *out /* OUT */);
 void slice_verdict_free(struct slice_verdict *v);
+/* Add the values of records [r, nrec) of a settled text column (strict,
+ * already text: column_settled) to it: fields f[i * stride], content as
+ * field_content gives it (scratch: >= the longest field).  The same state as
+ * column_add_settled of classify_null_bits per value; returns nrec. */
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct scan_field *f,
+                      size_t stride, size_t r, size_t nrec, uint8_t quote,
+                      const struct classify_cfg *cc, uint8_t *scratch);
 
 /* Fold slices of one file, strictly in order, into its result. */
 struct file_merge {

@@ -159,6 +159,7 @@ struct field_src {
     uint8_t *scratch;
     const struct classify_cfg *cc;
     size_t stride; /* fields between two values of a column */
+    size_t len;    /* bytes of buf */
 };
 
 static inline const uint8_t *src_value(const struct field_src *s, const struct scan_field *f,
@@ -181,7 +182,9 @@ static size_t int_column_run(struct column_state *col, const struct field_src *s
         const uint8_t *p = src_value(s, f, &len, &quoted);
         int64_t v;
         uint32_t d;
-        if (!classify_plain_int(p, len, s->cc, &v, &d))
+        if (!(f->nquotes == 0 && f->start + 16 <= s->len /* 16 bytes of the slice at p */
+                  ? classify_plain_int16(p, len, s->cc, &v, &d)
+                  : classify_plain_int(p, len, s->cc, &v, &d)))
             break;
         imin = v < imin ? v : imin;
         imax = v > imax ? v : imax;
@@ -211,7 +214,9 @@ static size_t decimal_column_run(struct column_state *col, const struct field_sr
         bool quoted;
         const uint8_t *p = src_value(s, f, &len, &quoted);
         uint32_t d, sc;
-        if (!classify_plain_decimal(p, len, s->cc, &d, &sc))
+        if (!(f->nquotes == 0 && f->start + 16 <= s->len /* 16 bytes of the slice at p */
+                  ? classify_plain_decimal16(p, len, s->cc, &d, &sc)
+                  : classify_plain_decimal(p, len, s->cc, &d, &sc)))
             break;
         digits = d > digits ? d : digits;
         scale = sc > scale ? sc : scale;
@@ -247,6 +252,118 @@ static size_t shape_column_run(struct column_state *col, const struct field_src 
     return r;
 }
 
+/* A settled text column (column_settled): a value changes only the counts,
+ * and the lengths when it is longer than any before; the facts are kept in
+ * registers.  Two shapes are decided from the raw field, without its content:
+ * an unquoted value whose first byte is above ' ' and starts no null token
+ * (trimmed or not, it starts with that byte: not a null), and a quoted value
+ * that starts with a quote and a byte of that kind (its content starts with
+ * that byte, so it is no null) and is no longer than max_chars (its content,
+ * shorter still, changes no length).  Anything else goes through
+ * field_content and classify_null_bits, as column_add_settled would. */
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct scan_field *f,
+                      size_t stride, size_t r, size_t nrec, uint8_t quote,
+                      const struct classify_cfg *cc, uint8_t *scratch)
+{
+    uint64_t nulls = col->nulls, max_bytes = col->max_bytes, max_chars = col->max_chars;
+    uint32_t kinds = col->null_kinds;
+    const uint8_t *first = cc->null_first;
+    col->count += nrec - r;
+    for (f += r * stride; r < nrec; r++, f += stride) {
+        const uint8_t *p = buf + f->start;
+        size_t n = f->end - f->start;
+        if (f->nquotes == 0) {
+            if (n && p[0] > ' ' && !first[p[0]]) { /* trimmed, it still starts with p[0] */
+                if (n > max_chars) { /* max_chars <= max_bytes */
+                    max_bytes = n > max_bytes ? n : max_bytes;
+                    uint64_t ch = utf8_char_count(p, n);
+                    max_chars = ch > max_chars ? ch : max_chars;
+                }
+                continue;
+            }
+        } else if (n <= max_chars && n >= 2 && p[0] == quote && p[1] != quote && p[1] > ' ' &&
+                   !first[p[1]]) {
+            continue;
+        }
+        size_t len;
+        bool quoted;
+        const uint8_t *v = field_content(buf, f, quote, scratch, &len, &quoted);
+        uint32_t nb = classify_null_bits(v, len, quoted, cc);
+        if (nb) {
+            nulls++;
+            kinds |= nb;
+        } else if (len > max_chars) {
+            max_bytes = len > max_bytes ? len : max_bytes;
+            uint64_t ch = utf8_char_count(v, len);
+            max_chars = ch > max_chars ? ch : max_chars;
+        }
+    }
+    col->nulls = nulls;
+    col->null_kinds = kinds;
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
+#define SHAPE_DOUBLE (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_DATE                                                                           \
+    (CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |                                \
+     CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_TIMESTAMP                                                                      \
+    (CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_UUID (CSVI_BIT(CSVI_TYPE_UUID) | CSVI_BIT(CSVI_TYPE_TEXT))
+#define SHAPE_BOOLEAN (CSVI_BIT(CSVI_TYPE_BOOLEAN) | CSVI_BIT(CSVI_TYPE_TEXT))
+
+/* shape_column_run for one type set known when compiled (expect: a
+ * constant, so classify_expected keeps only its branch and the column's
+ * facts stay in registers): the date and timestamp formats are AND-ed, the
+ * time flags OR-ed over the run and folded in once, as column_add_run would
+ * per value (an AND with all ones and an OR with 0 change nothing, so an
+ * empty run is no special case). */
+static inline __attribute__((always_inline)) size_t
+shape_run_const(struct column_state *col, const struct field_src *s, const struct scan_field *f,
+                size_t r, size_t nrec, const uint32_t expect)
+{
+    uint32_t fmts = ~0u;
+    uint8_t tflags = 0;
+    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+        size_t len;
+        bool quoted;
+        const uint8_t *p = src_value(s, f, &len, &quoted);
+        struct field_class cl;
+        if (expect == SHAPE_DOUBLE && f->nquotes == 0 && f->start + 16 <= s->len &&
+            classify_plain_double16(p, len, s->cc))
+            ; /* a double with an exponent: the same type set, nothing else to note */
+        else if (expect == SHAPE_DATE && f->nquotes == 0 && f->start + 16 <= s->len &&
+                 classify_iso_date16(p, len, s->cc))
+            cl.date_fmts = CSVI_BIT(DF_YMD_DASH), cl.time_flags = 0;
+        else if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
+            break;
+        if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+            fmts &= cl.date_fmts;
+            tflags |= cl.time_flags;
+        }
+        max_bytes = len > max_bytes ? len : max_bytes; /* ASCII: as many chars */
+        max_chars = len > max_chars ? len : max_chars;
+        k++;
+    }
+    col->count += k;
+    col->run_count += k;
+    if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+        if (expect & CSVI_BIT(CSVI_TYPE_DATE))
+            col->fmts[0] &= fmts;
+        if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
+            col->fmts[1] &= fmts;
+        col->fmts[2] &= fmts;
+        col->tflags_ts |= tflags;
+    }
+    col->max_bytes = max_bytes;
+    col->max_chars = max_chars;
+    return r;
+}
+
+
 /* Classify and add nrec records of plan->ncols fields each (fields:
  * [record][column]), a column at a time.  A column whose last values were
  * plain integers or decimals takes the next ones in a loop of its own
@@ -258,7 +375,8 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
 {
     const struct file_plan *plan = c->plan;
     const struct field_src s = {.buf = c->buf, .quote = plan->quote, .scratch = c->scratch,
-                                .cc = &plan->cfg->ccfg, .stride = plan->ncols};
+                                .cc = &plan->cfg->ccfg, .stride = plan->ncols,
+                                .len = c->len};
     for (size_t i = 0; i < plan->ncols; i++) {
         struct column_state *col = &c->v->cols[i];
         const struct scan_field *f0 = fields + i;
@@ -267,10 +385,7 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
             size_t len;
             bool quoted;
             if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                for (const struct scan_field *f = f0 + r * s.stride; r < nrec; r++, f += s.stride) {
-                    const uint8_t *p = src_value(&s, f, &len, &quoted);
-                    column_add_settled(col, classify_null_bits(p, len, quoted, s.cc), p, len);
-                }
+                slice_text_run(col, s.buf, f0, s.stride, r, nrec, s.quote, s.cc, s.scratch);
                 break;
             }
             uint32_t expect = col->run_types;
@@ -279,6 +394,16 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
                     r = int_column_run(col, &s, f0, r, nrec);
                 else if (expect == CSVI_DEC_CHAIN)
                     r = decimal_column_run(col, &s, f0, r, nrec);
+                else if (expect == SHAPE_DATE)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_DATE);
+                else if (expect == SHAPE_TIMESTAMP)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_TIMESTAMP);
+                else if (expect == SHAPE_UUID)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_UUID);
+                else if (expect == SHAPE_BOOLEAN)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_BOOLEAN);
+                else if (expect == SHAPE_DOUBLE)
+                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_DOUBLE);
                 else if (expect)
                     r = shape_column_run(col, &s, f0, r, nrec);
                 if (r == nrec)

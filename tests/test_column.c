@@ -10,6 +10,9 @@
 #include "internal.h"
 
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +183,11 @@ static void random_near_shape(char *s, size_t *n)
 {
     static const char *const seeds[] = {
         "0", "-0", "+7", "42", "9223372036854775807", "-9223372036854775808",
+        "12345678", "-87654321", "100000000", "+999999999999999", "1234567890123456",
+        "-0.123456789012", "12345678901.5", "7.473e+00", "6.02214076E+23", "877e+21",
+        "1.5e-300", "0.5E3", "1.e5", ".5e1", "1.2e-56789", "-9e280", "00e1", "1e",
+        "2.5e+3x", "1.2e-00005", "12.e-00001", "2000-02-29", "1900-02-29", "2024-04-31",
+        "2024-00-10", "2024-10-00", "2024-1-010",
         "9223372036854775808", "12345678901234567890", "007", "1.5", "-0.25", ".5", "3.",
         "00.5", "12345678901234567890123456789.012345678", "1e5", "-3.3110e-107",
         "2024-02-29", "2023-02-29", "2024-13-01", "2024-01-02 10:00:00", "2024-01-02T24:00:00",
@@ -203,10 +211,10 @@ static void random_near_shape(char *s, size_t *n)
 
 Test(column, short_paths_agree_with_classify_field)
 {
-    static const char *const toks2[] = {"0", "-1", "NA"};
-    static const size_t lens2[] = {1, 2, 2};
+    static const char *const toks2[] = {"0", "-1", "NA", "1e5"};
+    static const size_t lens2[] = {1, 2, 2, 3};
     struct classify_cfg numeric_nulls;
-    classify_cfg_init(&numeric_nulls, toks2, lens2, 3, false, false);
+    classify_cfg_init(&numeric_nulls, toks2, lens2, 4, false, false);
     const struct classify_cfg *cfgs[2] = {cfg(), &numeric_nulls};
     const uint32_t T = CSVI_BIT(CSVI_TYPE_TEXT);
     const uint32_t expects[] = {
@@ -215,6 +223,7 @@ Test(column, short_paths_agree_with_classify_field)
         CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T,
         CSVI_BIT(CSVI_TYPE_UUID) | T, CSVI_BIT(CSVI_TYPE_BOOLEAN) | T, T, 0};
     char s[64];
+    int doubles16 = 0;
     for (int round = 0; round < 300000; round++) {
         size_t n;
         random_near_shape(s, &n);
@@ -244,10 +253,276 @@ Test(column, short_paths_agree_with_classify_field)
             cr_assert_eq(ref.types, CSVI_INT_CHAIN, "'%.*s' plain int: %x", (int)n, s, ref.types);
             cr_assert(iv == ref.ival && d == ref.int_digits && ref.scale == 0, "'%.*s'", (int)n, s);
         }
-        if (classify_plain_decimal(p, n, cc, &d, &sc)) {
+        bool dec = classify_plain_decimal(p, n, cc, &d, &sc);
+        if (dec) {
             cr_assert_eq(ref.types, CSVI_DEC_CHAIN, "'%.*s' plain decimal: %x", (int)n, s,
                          ref.types);
             cr_assert(d == ref.int_digits && sc == ref.scale, "'%.*s'", (int)n, s);
         }
+        /* the 16-byte version reads past the value: fill it with digits and points */
+        static const char after[] = "0123456789.-+ ,";
+        for (size_t k = n; k < sizeof s; k++)
+            s[k] = after[rnd() % (sizeof after - 1)];
+        int64_t ivp, iv16 = 99;
+        uint32_t dp, d16 = 99, sc16 = 99;
+        bool plain_int = classify_plain_int(p, n, cc, &ivp, &dp);
+        cr_assert_eq(classify_plain_int16(p, n, cc, &iv16, &d16), plain_int,
+                     "'%.*s' (then '%.*s'): int16 says %d", (int)n, s, (int)(16 - n % 16), s + n,
+                     !plain_int);
+        if (plain_int)
+            cr_assert(iv16 == ivp && d16 == dp, "'%.*s': int16 %lld,%u against %lld,%u", (int)n,
+                      s, (long long)iv16, d16, (long long)ivp, dp);
+        struct field_class dfc;
+        bool iso_date = n == 10 &&
+                        classify_expected(CSVI_BIT(CSVI_TYPE_DATE) | CSVI_BIT(CSVI_TYPE_TIMESTAMP) |
+                                              CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) |
+                                              CSVI_BIT(CSVI_TYPE_TEXT),
+                                          p, n, cc, &dfc) &&
+                        dfc.types == ref.types && ref.date_fmts == CSVI_BIT(DF_YMD_DASH) &&
+                        (ref.types & CSVI_BIT(CSVI_TYPE_DATE));
+        cr_assert_eq(classify_iso_date16(p, n, cc), iso_date, "'%.*s' (then '%.*s'): date16 %d",
+                     (int)n, s, 6, s + n, !iso_date);
+        if (classify_plain_double16(p, n, cc)) {
+            cr_assert_eq(ref.types, CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT),
+                         "'%.*s' (then '%.*s'): double16 says double, classify_field %x", (int)n,
+                         s, (int)(16 - n % 16), s + n, ref.types);
+            doubles16++;
+        }
+        d16 = 99;
+        cr_assert_eq(classify_plain_decimal16(p, n, cc, &d16, &sc16), dec,
+                     "'%.*s' (then '%.*s'): decimal16 says %d", (int)n, s, (int)(16 - n % 16),
+                     s + n, !dec);
+        if (dec)
+            cr_assert(d16 == d && sc16 == sc, "'%.*s': decimal16 %u,%u against %u,%u", (int)n,
+                      s, d16, sc16, d, sc);
     }
+    cr_assert(doubles16 > 10000, "double16 took only %d values", doubles16);
+}
+
+/* slice_text_run decides two shapes of a settled text column's values from
+ * the raw field (plain unquoted values, quoted values no longer than the
+ * longest so far): random raw fields near both shapes and their edges
+ * (quotes, "" pairs, spaces and tabs at either end, null tokens bare,
+ * padded and quoted, empty and quoted-empty values, UTF-8, lengths around
+ * max_chars) must leave the state column_add_settled gives value by value. */
+static size_t random_raw_field(char *s, uint32_t *nquotes)
+{
+    static const char *const parts[] = {"\"", "\"\"", " ", "\t", "NA", "NULL", "null", "N/A",
+                                        "\\N", "x", "hello", "é", "wörld", "7", "-", ",",
+                                        "\"NA\"", "\"\"\"\"", "ab\"c", "\xE2\x82\xAC"};
+    size_t n = 0, k = rnd() % 6;
+    if (rnd() % 2)
+        s[n++] = '"';
+    for (size_t i = 0; i < k; i++) {
+        const char *p = parts[rnd() % (sizeof parts / sizeof *parts)];
+        size_t l = strlen(p);
+        if (n + l + 1 > 60)
+            break;
+        memcpy(s + n, p, l);
+        n += l;
+    }
+    if (rnd() % 2)
+        s[n++] = '"';
+    uint32_t q = 0;
+    for (size_t i = 0; i < n; i++)
+        q += s[i] == '"';
+    *nquotes = q;
+    return n;
+}
+
+Test(column, settled_text_run_agrees_with_column_add_settled)
+{
+    static const char *const toks2[] = {"\"", " x", "\xC3\xA9", "-"};
+    static const size_t lens2[] = {1, 2, 2, 1};
+    struct classify_cfg odd, qe, nt;
+    classify_cfg_init(&odd, toks2, lens2, 4, false, false);
+    static const char *const toks[] = {"NULL", "null", "NA", "N/A", "\\N"};
+    static const size_t lens[] = {4, 4, 2, 3, 2};
+    classify_cfg_init(&qe, toks, lens, 5, true, false);
+    classify_cfg_init(&nt, toks, lens, 5, false, true);
+    const struct classify_cfg *cfgs[4] = {cfg(), &odd, &qe, &nt};
+    enum { NF = 40 };
+    uint8_t buf[NF * 64], scratch[64];
+    struct scan_field f[NF];
+    for (int round = 0; round < 40000; round++) {
+        const struct classify_cfg *cc = cfgs[round & 3];
+        size_t at = 0, nf = 1 + rnd() % NF;
+        for (size_t i = 0; i < nf; i++) {
+            uint32_t nq;
+            size_t n = random_raw_field((char *)buf + at, &nq);
+            f[i] = (struct scan_field){at, at + n, nq};
+            at += n;
+            buf[at++] = ','; /* what follows a field in a slice */
+        }
+        struct column_state a, b;
+        column_init(&a, false);
+        column_init(&b, false);
+        a.max_bytes = b.max_bytes = rnd() % 12; /* start from a longest value */
+        a.max_chars = b.max_chars = a.max_bytes - rnd() % (a.max_bytes + 1);
+        size_t r0 = rnd() % 3 < 2 ? 0 : rnd() % nf;
+        cr_assert_eq(slice_text_run(&a, buf, f, 1, r0, nf, '"', cc, scratch), nf);
+        for (size_t i = r0; i < nf; i++) {
+            size_t len;
+            bool quoted;
+            const uint8_t *v = field_content(buf, &f[i], '"', scratch, &len, &quoted);
+            column_add_settled(&b, classify_null_bits(v, len, quoted, cc), v, len);
+        }
+        cr_assert(a.count == b.count && a.nulls == b.nulls && a.null_kinds == b.null_kinds &&
+                      a.max_bytes == b.max_bytes && a.max_chars == b.max_chars,
+                  "round %d (cfg %d): count %llu/%llu nulls %llu/%llu kinds %x/%x bytes "
+                  "%llu/%llu chars %llu/%llu",
+                  round, round & 3, (unsigned long long)a.count, (unsigned long long)b.count,
+                  (unsigned long long)a.nulls, (unsigned long long)b.nulls, a.null_kinds,
+                  b.null_kinds, (unsigned long long)a.max_bytes, (unsigned long long)b.max_bytes,
+                  (unsigned long long)a.max_chars, (unsigned long long)b.max_chars);
+    }
+}
+
+/* slice_infer's column loops (integer, decimal, the shapes of
+ * classify_expected with their facts in registers, settled text) against
+ * classify_field + column_add value by value (column_add_settled once the
+ * column is settled, as the engine does): random columns that keep one
+ * shape for long runs (so the loops run) and break it now and then with
+ * values near every shape, a few rows to a few batches. */
+static const char *const shape_pools[][6] = {
+    {"0", "42", "-7", "32767", "9223372036854775807", "+15"},
+    {"1.5", "-0.25", ".5", "3.", "99999.99", "-9.9999"},
+    {"1e5", "2.5E-3", "-3.3e-107", "NaN", "6.02E+23", "1.0e0"},
+    {"2024-01-02", "2024-02-29", "1999-12-31", "0001-01-01", "03/04/2024", "2000-02-29"},
+    {"2024-01-02 10:00:00", "2024-01-02T23:59:59", "1999-12-31 24:00:00", "2024/02/29 00:00:00",
+     "2023-06-15 12:30", "2024-01-02T10:00:00"},
+    {"123e4567-e89b-12d3-a456-426614174000", "00000000-0000-0000-0000-000000000000",
+     "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", "aBcDeF01-2345-6789-abcd-ef0123456789",
+     "15780b2e-0c2e-4716-a104-d9866d113a7e", "d9f4b354-ec38-44d4-b521-5f43ed431a77"},
+    {"true", "false", "T", "no", "YES", "n"},
+    {"hello", "héllo", "a b", "x", "zürich street", "NA"},
+};
+
+static void column_state_eq(const struct column_state *a, const struct column_state *b,
+                            int round, size_t col)
+{
+    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
+        cr_assert_eq(a->fit[t], b->fit[t], "round %d col %zu: fit[%d] %llu/%llu", round, col, t,
+                     (unsigned long long)a->fit[t], (unsigned long long)b->fit[t]);
+    cr_assert(a->count == b->count && a->nulls == b->nulls && a->null_kinds == b->null_kinds &&
+                  a->and_types == b->and_types && a->imin == b->imin && a->imax == b->imax &&
+                  a->dec_int_digits == b->dec_int_digits && a->dec_scale == b->dec_scale &&
+                  a->fmts[0] == b->fmts[0] && a->fmts[1] == b->fmts[1] &&
+                  a->fmts[2] == b->fmts[2] && a->tflags_time == b->tflags_time &&
+                  a->tflags_ts == b->tflags_ts && a->max_bytes == b->max_bytes &&
+                  a->max_chars == b->max_chars,
+              "round %d col %zu: states differ (count %llu/%llu, and %x/%x, fmts %x/%x, "
+              "tflags %x/%x, bytes %llu/%llu, chars %llu/%llu)",
+              round, col, (unsigned long long)a->count, (unsigned long long)b->count,
+              a->and_types, b->and_types, a->fmts[1], b->fmts[1], a->tflags_ts, b->tflags_ts,
+              (unsigned long long)a->max_bytes, (unsigned long long)b->max_bytes,
+              (unsigned long long)a->max_chars, (unsigned long long)b->max_chars);
+}
+
+Test(column, slice_loops_agree_with_column_add)
+{
+    enum { NC = 5, MAXR = 700 };
+    static struct engine_cfg ec;
+    csvi_options_init(&ec.opt);
+    static char text[NC * MAXR * 64];
+    static uint8_t scratch[sizeof text];
+    for (int round = 0; round < 1500; round++) {
+        ec.ccfg = *cfg();
+        size_t ncols = 1 + rnd() % NC, rows = 1 + rnd() % MAXR;
+        struct file_plan plan = {.cfg = &ec, .delim = ',', .quote = '"', .ncols = ncols};
+        size_t home[NC];
+        unsigned breaks[NC];
+        struct column_state ref[NC];
+        for (size_t c = 0; c < ncols; c++) {
+            home[c] = rnd() % (sizeof shape_pools / sizeof *shape_pools);
+            breaks[c] = 4 + (unsigned)(rnd() % 400); /* one value in `breaks` is off-shape */
+            column_init(&ref[c], false);
+        }
+        size_t at = 0;
+        for (size_t r = 0; r < rows; r++) {
+            for (size_t c = 0; c < ncols; c++) {
+                char v[64];
+                size_t n;
+                if (rnd() % breaks[c] == 0) {
+                    random_near_shape(v, &n);
+                } else {
+                    const char *s = shape_pools[home[c]][rnd() % 6];
+                    n = strlen(s);
+                    memcpy(v, s, n);
+                }
+                if (n == 0 && ncols == 1) /* a blank line, not a value: not this test's */
+                    v[n++] = 'x';
+                const uint8_t *p = (const uint8_t *)v;
+                if (column_settled(&ref[c])) {
+                    column_add_settled(&ref[c], classify_null_bits(p, n, false, &ec.ccfg), p, n);
+                } else {
+                    struct field_class fc;
+                    classify_field(p, n, false, &ec.ccfg, &fc);
+                    column_add(&ref[c], &fc, p, n, r + 1);
+                }
+                memcpy(text + at, v, n);
+                at += n;
+                text[at++] = c + 1 < ncols ? ',' : '\n';
+            }
+        }
+        struct slice_verdict sv;
+        cr_assert_eq(slice_infer(&plan, (const uint8_t *)text, at, true, false, 1, false, scratch,
+                                 &sv),
+                     0);
+        cr_assert_eq(sv.rows, rows);
+        for (size_t c = 0; c < ncols; c++) {
+            struct column_state got = sv.cols[c];
+            column_canonical(&got);
+            column_canonical(&ref[c]);
+            column_state_eq(&got, &ref[c], round, c);
+        }
+        slice_verdict_free(&sv);
+    }
+}
+
+/* classify_number decides the range of a double with an exponent without
+ * strtod where its decimal exponent is surely inside (exponent_in_range):
+ * mantissas with leading zeros (or all zeros) and exponents around both
+ * edges (overflow past 1.8e308, underflow to zero below 4.9e-324) must give
+ * double exactly when strtod reads a finite value without underflow to 0. */
+Test(column, double_exponent_range_agrees_with_strtod)
+{
+    char s[64];
+    int doubles = 0, texts = 0;
+    for (int round = 0; round < 200000; round++) {
+        size_t n = 0;
+        if (rnd() % 4 == 0)
+            s[n++] = rnd() % 2 ? '-' : '+';
+        size_t il = rnd() % 4, fl = rnd() % 5;
+        bool point = fl || rnd() % 2;
+        if (il + fl == 0)
+            il = 1;
+        if (il && rnd() % 3 == 0) /* "0.000ddd": the leading digit in the fraction */
+            il = 1, s[n++] = '0';
+        else /* no leading zero (a code, never a number) */
+            for (size_t k = 0; k < il; k++)
+                s[n++] = (char)(k ? '0' + rnd() % 10 : '1' + rnd() % 9);
+        if (point)
+            s[n++] = '.';
+        for (size_t k = 0; k < fl; k++)
+            s[n++] = (char)(rnd() % 2 ? '0' : '0' + rnd() % 10);
+        s[n++] = rnd() % 2 ? 'e' : 'E';
+        bool neg = rnd() % 2;
+        if (neg || rnd() % 2)
+            s[n++] = neg ? '-' : '+';
+        n += (size_t)sprintf(s + n, "%d", (int)(rnd() % 2 ? 270 + rnd() % 70 : rnd() % 400));
+        s[n] = '\0';
+        errno = 0;
+        double v = strtod(s, NULL);
+        bool ok = !(errno == ERANGE && (v == 0.0 || isinf(v))) && !isinf(v);
+        struct field_class fc;
+        classify_field((const uint8_t *)s, n, false, cfg(), &fc);
+        bool dbl = fc.types == (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT));
+        cr_assert_eq(dbl, ok, "'%s': classify_field %x, strtod %g (errno %d)", s, fc.types, v,
+                     errno);
+        cr_assert(dbl || fc.types == CSVI_BIT(CSVI_TYPE_TEXT), "'%s': %x", s, fc.types);
+        doubles += dbl;
+        texts += !dbl;
+    }
+    cr_assert(doubles > 1000 && texts > 1000, "both outcomes: %d doubles, %d texts", doubles, texts);
 }
