@@ -190,6 +190,7 @@ static bool classify_number(const uint8_t *p, size_t n, struct field_class *out)
     return true;
 }
 
+#if !defined(__SSE2__) /* the portable uuid check; SSE2 has hex16 below */
 /* SWAR: the high bit of each byte of the result is set where that byte of w
  * is in [lo, hi].  Only for w of ASCII bytes (no byte >= 0x80), so that no
  * addition carries into the next byte; lo >= 0x21 and hi <= 0x7e. */
@@ -210,6 +211,7 @@ static inline bool eight_hex(uint64_t w)
                   bytes_in_range(w | 0x2020202020202020ull, 'a', 'f');
     return ok == 0x8080808080808080ull;
 }
+#endif
 
 #if defined(__SSE2__)
 /* Bit i set: byte i of p[0, 16) is a hexadecimal digit (either case).  As
