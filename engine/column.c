@@ -65,6 +65,32 @@ static void note_misfits(struct column_state *c, uint32_t types, const uint8_t *
     }
 }
 
+/* The facts a value of type set t adds: integer range, decimal shape,
+ * date/timestamp formats and time flags (column_add, column_add_run). */
+static inline void note_facts(struct column_state *c, uint32_t t, const struct field_class *fc)
+{
+    if (t & CSVI_BIT(CSVI_TYPE_INTEGER)) {
+        if (fc->ival < c->imin)
+            c->imin = fc->ival;
+        if (fc->ival > c->imax)
+            c->imax = fc->ival;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_DECIMAL)) {
+        if (fc->int_digits > c->dec_int_digits)
+            c->dec_int_digits = fc->int_digits;
+        if (fc->scale > c->dec_scale)
+            c->dec_scale = fc->scale;
+    }
+    if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
+        if (t & CSVI_BIT(CSVI_TYPE_DATE))
+            c->fmts[0] &= fc->date_fmts;
+        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
+            c->fmts[1] &= fc->date_fmts;
+        c->fmts[2] &= fc->date_fmts;
+        c->tflags_ts |= fc->time_flags;
+    }
+}
+
 void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,
                 size_t n, uint64_t line)
 {
@@ -84,26 +110,7 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
         c->run_types = t;
         c->run_count = 1;
     }
-    if (t & CSVI_BIT(CSVI_TYPE_INTEGER)) {
-        if (fc->ival < c->imin)
-            c->imin = fc->ival;
-        if (fc->ival > c->imax)
-            c->imax = fc->ival;
-    }
-    if (t & CSVI_BIT(CSVI_TYPE_DECIMAL)) {
-        if (fc->int_digits > c->dec_int_digits)
-            c->dec_int_digits = fc->int_digits;
-        if (fc->scale > c->dec_scale)
-            c->dec_scale = fc->scale;
-    }
-    if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
-        if (t & CSVI_BIT(CSVI_TYPE_DATE))
-            c->fmts[0] &= fc->date_fmts;
-        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
-            c->fmts[1] &= fc->date_fmts;
-        c->fmts[2] &= fc->date_fmts;
-        c->tflags_ts |= fc->time_flags;
-    }
+    note_facts(c, t, fc);
     if (t & CSVI_BIT(CSVI_TYPE_TIME))
         c->tflags_time |= fc->time_flags;
     note_length(c, value, n);
@@ -118,26 +125,7 @@ void column_add_run(struct column_state *c, const struct field_class *fc, size_t
     uint32_t t = fc->types;
     c->count++;
     c->run_count++;
-    if (t & CSVI_BIT(CSVI_TYPE_INTEGER)) {
-        if (fc->ival < c->imin)
-            c->imin = fc->ival;
-        if (fc->ival > c->imax)
-            c->imax = fc->ival;
-    }
-    if (t & CSVI_BIT(CSVI_TYPE_DECIMAL)) {
-        if (fc->int_digits > c->dec_int_digits)
-            c->dec_int_digits = fc->int_digits;
-        if (fc->scale > c->dec_scale)
-            c->dec_scale = fc->scale;
-    }
-    if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
-        if (t & CSVI_BIT(CSVI_TYPE_DATE))
-            c->fmts[0] &= fc->date_fmts;
-        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMP))
-            c->fmts[1] &= fc->date_fmts;
-        c->fmts[2] &= fc->date_fmts;
-        c->tflags_ts |= fc->time_flags;
-    }
+    note_facts(c, t, fc);
     if (n > c->max_bytes)
         c->max_bytes = n;
     if (n > c->max_chars)
