@@ -689,7 +689,7 @@ static int split_small_files(struct pipeline *p, struct pipe_file **fs, const in
         bufs[i] = pool_get(p);
         r[i] = (struct read_req){fds[i], bufs[i]->data, (size_t)fs[i]->size, 0, 0};
     }
-    int rc = pipe_read_batch(p, r, n, NULL, NULL);
+    int rc = pipe_read_batch(p->rd, r, n, NULL, NULL);
     for (size_t i = 0; i < n; i++) {
         struct pipe_file *f = fs[i];
         if (rc || r[i].res < 0) {
@@ -772,6 +772,10 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
         atomic_init(&b->refs, 0);
         tqueue_push(&p->pool, b);
     }
+    /* a second reading thread where there are cores for two workers: if it
+     * cannot be had (no second ring), the splitter reads alone, as before */
+    if (p->nworkers >= 2)
+        (void)read_helper_start(&p->helper, rd);
     p->workers = calloc(p->nworkers, sizeof *p->workers);
     if (!p->workers)
         return -ENOMEM;
@@ -787,6 +791,7 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
 static void pipeline_stop(struct pipeline *p)
 {
     /* also after a failed pipeline_start: only what was made is joined */
+    read_helper_stop(&p->helper);
     tqueue_close(&p->work);
     for (unsigned i = 0; i < p->started; i++)
         pthread_join(p->workers[i], NULL);

@@ -90,9 +90,35 @@ struct slice_job {
     struct slice_verdict v;
 };
 
+/* One read of a batch. */
+struct read_req {
+    int fd;
+    uint8_t *dst;
+    size_t len;
+    uint64_t off;
+    int32_t res; /* OUT: bytes read, or -errno */
+};
+
+/* pipeline_helper.c: a thread reading half of each chunk's blocks. */
+struct read_helper {
+    struct reader *rd;         /* its own backend (ring), like the splitter's */
+    pthread_t th;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    /* the job, guarded by mu */
+    struct read_req *r;
+    size_t n;
+    void (*done)(void *ctx, const struct read_req *req);
+    void *ctx;
+    bool has_job, quit;
+    int rc;
+};
+
 struct pipeline {
     const struct engine_cfg *cfg;
     struct reader *rd;
+    struct read_helper helper; /* started when there are two workers or more */
     size_t chunk;
     struct tqueue work, done, pool;
     struct tsem inflight;
@@ -116,14 +142,6 @@ struct pipeline {
     atomic_bool failed;
 };
 
-/* One read of a batch. */
-struct read_req {
-    int fd;
-    uint8_t *dst;
-    size_t len;
-    uint64_t off;
-    int32_t res; /* OUT: bytes read, or -errno */
-};
 
 /* --trust-append: a grown file's record, to go on from its old last slice. */
 struct resume {
@@ -139,7 +157,7 @@ struct resume {
  * reaped in batches; done(ctx, req) runs as each lands, while its bytes are
  * still in cache.  Returns 0, or the ring's own -errno (after draining what
  * was in flight, so no read outlives its buffer). */
-int pipe_read_batch(struct pipeline *p, struct read_req *r, size_t n,
+int pipe_read_batch(struct reader *rd, struct read_req *r, size_t n,
                     void (*done)(void *ctx, const struct read_req *req), void *ctx);
 /* Read file bytes [off, off + len) into dst, counting quotes and newlines
  * (per block into blocks, if not NULL; from the chunk's count record when
@@ -154,6 +172,18 @@ const char *pipe_read_error_text(const struct pipe_file *f, int err);
 void pipe_file_read_error(struct pipe_file *f, int err);
 /* After its last read: did the file change since it was opened?  (f->changed) */
 void pipe_check_changed(struct pipe_file *f, int fd, const char *path);
+
+/* ---- pipeline_helper.c ---- */
+
+/* Start a helper with a backend of the same kind and depth as `like`.
+ * 0, or -errno (no helper: the splitter reads alone). */
+int read_helper_start(struct read_helper *h, const struct reader *like);
+/* Give it the reads r[0, n) (pipe_read_batch with done/ctx on its thread). */
+void read_helper_post(struct read_helper *h, struct read_req *r, size_t n,
+                      void (*done)(void *ctx, const struct read_req *req), void *ctx);
+/* Wait until the posted reads are done: pipe_read_batch's result. */
+int read_helper_wait(struct read_helper *h);
+void read_helper_stop(struct read_helper *h); /* accepts one never started */
 
 /* ---- pipeline_append.c (--trust-append) ---- */
 

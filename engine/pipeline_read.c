@@ -21,27 +21,27 @@
  * reaped in batches; done(ctx, req) runs as each lands, while its bytes are
  * still in cache.  Returns 0, or the ring's own -errno (after draining what
  * was in flight, so no read outlives its buffer). */
-int pipe_read_batch(struct pipeline *p, struct read_req *r, size_t n,
-                      void (*done)(void *ctx, const struct read_req *req), void *ctx)
+int pipe_read_batch(struct reader *rd, struct read_req *r, size_t n,
+                    void (*done)(void *ctx, const struct read_req *req), void *ctx)
 {
     size_t queued = 0, finished = 0;
     int err = 0;
     while (finished < queued || (queued < n && !err)) {
-        while (!err && queued < n && p->rd->pending < p->rd->depth) {
-            int rc = p->rd->ops->queue_read(p->rd, r[queued].fd, r[queued].dst, r[queued].len,
+        while (!err && queued < n && rd->pending < rd->depth) {
+            int rc = rd->ops->queue_read(rd, r[queued].fd, r[queued].dst, r[queued].len,
                                            r[queued].off, queued);
             if (rc)
                 err = rc;
             else
                 queued++;
         }
-        int rc = p->rd->ops->submit(p->rd);
+        int rc = rd->ops->submit(rd);
         if (rc && !err)
             err = rc;
         if (finished == queued)
             break;
         struct reader_cqe cqe[16];
-        int k = p->rd->ops->reap(p->rd, cqe, 16, true);
+        int k = rd->ops->reap(rd, cqe, 16, true);
         if (k < 0)
             return k;
         for (int i = 0; i < k; i++, finished++) {
@@ -146,6 +146,35 @@ static ssize_t read_stream(struct pipe_file *f, int fd, uint8_t *dst, size_t len
     return (ssize_t)have;
 }
 
+/* The reads r[0, n) of one chunk, counted and hashed into c as they land:
+ * with a helper thread, it reads the odd blocks while this thread reads the
+ * even ones (pipeline_helper.c says why); each thread sums its own counts,
+ * and the per-block arrays are written at each block's own index.  Returns
+ * 0 or the first backend error (each read's own result is in r[].res). */
+static int read_blocks(struct pipeline *p, struct read_req *r, size_t n, struct count_ctx *c)
+{
+    if (!p->helper.started || n < 2)
+        return pipe_read_batch(p->rd, r, n, count_block, c);
+    size_t nodd = n / 2, neven = n - nodd;
+    struct read_req *even = malloc(n * sizeof *even);
+    if (!even)
+        return pipe_read_batch(p->rd, r, n, count_block, c);
+    struct read_req *odd = even + neven;
+    for (size_t i = 0; i < n; i++)
+        (i % 2 ? odd : even)[i / 2] = r[i];
+    struct count_ctx c2 = *c;
+    c2.quotes = c2.newlines = 0;
+    read_helper_post(&p->helper, odd, nodd, count_block, &c2);
+    int rc = pipe_read_batch(p->rd, even, neven, count_block, c);
+    int rc2 = read_helper_wait(&p->helper);
+    for (size_t i = 0; i < n; i++)
+        r[i].res = (i % 2 ? odd : even)[i / 2].res;
+    free(even);
+    c->quotes += c2.quotes;
+    c->newlines += c2.newlines;
+    return rc ? rc : rc2;
+}
+
 /* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in
  * flight together, counting quotes and newlines of each block as it lands
  * (a gzip/zstd file: the next len bytes of its stream, counted per block
@@ -187,7 +216,7 @@ ssize_t pipe_read_counted(struct pipeline *p, struct pipe_file *f, int fd, uint8
     struct count_ctx c = {with_record && p->counts_hit, quote, 0, 0, dst,
                           blocks ? blocks->bq : NULL, blocks ? blocks->bn : NULL,
                           blocks && blocks->bh ? blocks->bh : NULL};
-    ssize_t got = pipe_read_batch(p, r, nblocks, count_block, &c);
+    ssize_t got = read_blocks(p, r, nblocks, &c);
     for (size_t b = 0; b < nblocks && got >= 0; b++)
         got = r[b].res < 0 ? r[b].res : got + r[b].res;
     free(r);
