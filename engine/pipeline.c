@@ -12,7 +12,8 @@
  *   after it is; the bytes before it are copied to the end of chunk k, which
  *   is then a slice of whole records, dispatched to the workers with its
  *   file, sequence number and first physical line.  A run of small files has
- *   its reads in flight together.
+ *   its reads in flight together.  With two workers or more a read helper
+ *   thread (pipeline_helper.c) reads the odd blocks of each chunk alongside.
  *   Workers run slice_infer (and, for a file of one slice, file_plan_init)
  *   and give the buffer back to the pool: the pool bounds memory and makes
  *   the splitter wait when workers fall behind (backpressure).
