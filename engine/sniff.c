@@ -6,7 +6,11 @@
  * consistent field count larger than one.  Ties go to the candidate whose
  * fields more often have a type other than text (a semicolon file with
  * decimal commas splits into numbers on ';' and into junk on ','), then to
- * the order above.  Header: see header_detect below and docs/types.md.
+ * the order above.  A quote the sample uses as quoting (every field holding
+ * it quoted as RFC 4180 says, some of them around a delimiter or a line
+ * end) beats reading the same delimiter without quotes, whatever the count
+ * says: unquoted, multi-line fields look like many consistent short lines.
+ * Header: see header_detect below and docs/types.md.
  */
 #include "internal.h"
 
@@ -22,11 +26,74 @@ struct sample_stats {
     bool classify;         /* also compute the typed share (tie-breaks only) */
     size_t counts[SNIFF_MAX_RECORDS];
     size_t n;
+    uint8_t delim;
+    bool unclean;          /* a field holds the quote other than as RFC 4180 quoting */
+    bool needed;           /* a quoted field holds the delimiter or a line end */
     uint64_t typed, cells; /* fields with a type other than text / non-empty fields */
     uint8_t *scratch;
 };
 
 static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
+
+/* A field with quote bytes: quoted as RFC 4180 says (the quote first and
+ * last, inside only doubled), or not; and if so, whether the quoting matters
+ * (it holds the delimiter or a line end, which no quoting would cut). */
+static void note_quoting(struct sample_stats *st, const uint8_t *p, size_t n)
+{
+    uint8_t q = st->quote;
+    if (n < 2 || p[0] != q || p[n - 1] != q) {
+        st->unclean = true;
+        return;
+    }
+    for (size_t i = 1; i + 1 < n; i++) {
+        if (p[i] == q) {
+            if (i + 2 >= n || p[i + 1] != q) {
+                st->unclean = true;
+                return;
+            }
+            i++;
+        } else if (p[i] == st->delim || p[i] == '\n' || p[i] == '\r') {
+            st->needed = true;
+        }
+    }
+}
+
+/* The sample's unfinished last record (the sample ends before it does):
+ * quoting as note_quoting sees it, and if it stops inside a quoted field
+ * that already holds a line end, that field needs its quotes — a quoted
+ * text longer than the sample is no reason to read the file unquoted. */
+static void note_tail(struct sample_stats *st, const uint8_t *p, size_t n)
+{
+    uint8_t q = st->quote;
+    bool inq = false, field_start = true, special = false;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (inq) {
+            if (c == q) {
+                if (i + 1 < n && p[i + 1] == q) {
+                    i++;
+                    continue;
+                }
+                inq = false;
+                if (i + 1 < n && p[i + 1] != st->delim && p[i + 1] != '\n' && p[i + 1] != '\r') {
+                    st->unclean = true;
+                    return;
+                }
+            } else if (c == st->delim || c == '\n' || c == '\r') {
+                special = true;
+            }
+            continue;
+        }
+        if (c == q && !field_start) {
+            st->unclean = true;
+            return;
+        }
+        inq = c == q;
+        field_start = c == st->delim || c == '\n';
+    }
+    if (inq && special)
+        st->needed = true;
+}
 
 static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
                      uint64_t line)
@@ -36,6 +103,9 @@ static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, 
     if (is_blank(f, nf))
         return true;
     st->counts[st->n++] = nf;
+    for (size_t i = 0; i < nf; i++)
+        if (f[i].nquotes)
+            note_quoting(st, buf + f[i].start, f[i].end - f[i].start);
     for (size_t i = 0; st->classify && i < nf; i++) {
         size_t len;
         bool quoted;
@@ -75,6 +145,8 @@ static void modal_count(const size_t *counts, size_t n, size_t *mode, size_t *fr
 
 struct candidate_score {
     uint8_t delim, quote;
+    bool quoting;      /* the quote is used as quoting: every field holding it is
+                          quoted cleanly, and some quoted field needs it */
     size_t consistent; /* records with the modal field count (0 if that count is 1) */
     size_t fields;
     double typed;      /* share of non-empty fields with a type other than text */
@@ -91,16 +163,20 @@ static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool class
     }
     st->cfg = cfg;
     st->quote = out->quote;
+    st->delim = out->delim;
     st->classify = classify;
     st->scratch = classify ? malloc(n + 1) : NULL;
     struct scan_result r;
     int rc = (!classify || st->scratch) ? scan_buffer(&sc, sample, n, eof, 1, stats_cb, st, &r) : -1;
+    if (rc == 0 && out->quote && !eof && !r.stopped && r.consumed < n)
+        note_tail(st, sample + r.consumed, n - r.consumed);
     if (rc == 0) {
         size_t mode, freq;
         modal_count(st->counts, st->n, &mode, &freq);
         out->consistent = mode > 1 ? freq : 0;
         out->fields = mode;
         out->typed = st->cells ? (double)st->typed / (double)st->cells : 0.0;
+        out->quoting = out->quote && st->needed && !st->unclean;
     }
     scanner_free(&sc);
     free(st->scratch);
@@ -300,13 +376,21 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
             cand[nc++] = (struct candidate_score){.delim = d, .quote = q};
         }
     }
-    size_t best = SIZE_MAX;
-    for (size_t i = 0; i < nc; i++) {
+    for (size_t i = 0; i < nc; i++)
         if (score_candidate(sample, n, eof, false, cfg, &cand[i]))
             return -1;
+    /* Quoting used as quoting beats no quoting on the same delimiter: read
+     * without quotes, a quoted field holding line ends makes more (short,
+     * consistent-looking) lines than the file has records, and would win on
+     * the count below (addresses over three lines, a long quoted text). */
+    for (size_t i = 0; i < nc; i++)
+        for (size_t j = 0; j < nc && cand[i].quote == 0; j++)
+            if (cand[j].delim == cand[i].delim && cand[j].quoting && cand[j].consistent > 0)
+                cand[i].consistent = 0;
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < nc; i++)
         if (cand[i].consistent > 0 && (best == SIZE_MAX || cand[i].consistent > cand[best].consistent))
             best = i;
-    }
     if (best != SIZE_MAX) {
         /* ties on consistency: the candidate whose fields look more like data wins */
         size_t ties = 0;

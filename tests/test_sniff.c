@@ -1,7 +1,8 @@
 /*
  * test_sniff.c — dialect sniffing and header detection on small samples:
  * each delimiter (, ; tab |), quoted and unquoted, single-quote quoting,
- * with and without a header, CRLF, and user overrides; wide files whose
+ * with and without a header, CRLF, and user overrides; quoted fields over
+ * several lines (more lines than records) and longer than the sample; wide files whose
  * first lines are longer than the 64 KiB sample (file_plan_init) and their
  * column names.
  */
@@ -53,6 +54,14 @@ static const struct sniff_case cases[] = {
     {"quoted newline", "id,note\n1,\"line one\nline two\"\n2,plain\n", ',', '"', true, false},
     {"single quotes", "id,name\n1,'Smith, John'\n2,'Doe, Jane'\n3,'Roe, R'\n", ',', '\'', true, false},
     {"apostrophes are data", "id,name\n1,O'Brien\n2,D'Arcy\n3,Smith\n", ',', '"', true, false},
+    /* read unquoted, each address makes three lines, most of two fields: more
+     * consistent "records" than the file has, but the quotes are quoting */
+    {"addresses over three lines",
+     "id,address,amount\n1,\"12 Main St, Apt 4\nSpringfield, IL\n62704\",19.99\n"
+     "2,\"9 Elm Rd\nShelbyville, IL\n62565\",5.00\n3,\"1 Oak Ave\nCapital City, IL\n62701\",1.50\n",
+     ',', '"', true, false},
+    {"inch marks are data", "id,size\n1,12\" pipe\n2,3\" bolt\n3,6\" nail\n4,1\" tack\n", ',', 0,
+     true, false},
     {"crlf", "id,v\r\n1,2\r\n3,4\r\n", ',', '"', true, true},
     {"all text: first row is header", "city,country\nOslo,Norway\nLima,Peru\n", ',', '"', true,
      false},
@@ -76,6 +85,31 @@ Test(sniff, table_of_samples)
                      c->header);
         cr_expect_eq(r.crlf, c->crlf, "%s: crlf %d", c->name, r.crlf);
     }
+}
+
+/* A sample that ends inside a quoted field already holding line ends (a
+ * text longer than the sample, early in the file): the quote is quoting,
+ * though the sample has just two whole records and, unquoted, a hundred
+ * lines of two fields. */
+Test(sniff, quoted_text_longer_than_the_sample)
+{
+    char s[8192];
+    size_t n = (size_t)snprintf(s, sizeof s, "id,note,amount\n1,plain,1.5\n2,\"");
+    for (int k = 0; k < 100; k++)
+        n += (size_t)snprintf(s + n, sizeof s - n, "line %d, with \"\"quotes\"\"\n", k);
+    struct csvi_options def;
+    csvi_options_init(&def);
+    struct sniff_result r;
+    cr_assert_eq(sniff_dialect((const uint8_t *)s, n, false, &def, cfg(), &r), 0);
+    cr_expect_eq(r.delim, ',');
+    cr_expect_eq(r.quote, '"', "quote '%c'", r.quote ? r.quote : '0');
+    cr_expect(r.header);
+    /* the same tail with a stray quote in mid-field is not quoting: unquoted wins */
+    n = (size_t)snprintf(s, sizeof s, "id,note,amount\n1,plain,1.5\n2,\"");
+    for (int k = 0; k < 100; k++)
+        n += (size_t)snprintf(s + n, sizeof s - n, "line %d, 12\" long\n", k);
+    cr_assert_eq(sniff_dialect((const uint8_t *)s, n, false, &def, cfg(), &r), 0);
+    cr_expect_eq(r.quote, 0, "quote '%c'", r.quote ? r.quote : '0');
 }
 
 Test(sniff, overrides_win)
