@@ -517,8 +517,13 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     if (c.batch_n)
         flush_batch(&c);
     free(c.batch_line);
-    if (rc == 0 && c.any_cr &&
-        split_count_byte(buf, r.consumed, '\r') > c.crlf_ends + c.quoted_cr) {
+    /* '\r' bytes of the records used, 64 at a time (split_count with '\r' as
+     * its quote byte; split_count_byte's memchr per '\r' was a call per line
+     * of a CRLF file) */
+    uint64_t crs = 0, nls;
+    if (rc == 0 && c.any_cr)
+        split_count(buf, r.consumed, '\r', &crs, &nls);
+    if (crs > c.crlf_ends + c.quoted_cr) {
         struct slice_ctx c2 = {.plan = plan, .v = v, .len = len, .any_cr = true, .find_bare_cr = true};
         struct scan_result r2;
         rc = scan_buffer(&sc, buf, r.consumed, false, first_line, bare_cr_cb, &c2, &r2);
