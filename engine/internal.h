@@ -144,6 +144,53 @@ size_t utf8_first_invalid_scalar(const uint8_t *p, size_t n);
 size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n);
 void utf8_select_kernel(void);
 
+/* Length of the valid UTF-8 character at p[0] (a byte >= 0x80; n >= 1 bytes
+ * readable), or 0 if it is not one: the decoding step of
+ * utf8_first_invalid_scalar, shared with bytecheck_scalar. */
+static inline size_t utf8_char_len(const uint8_t *p, size_t n)
+{
+    uint8_t c = p[0];
+    size_t need;
+    uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        need = 1;
+        cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        cp = c & 0x07;
+    } else {
+        return 0;
+    }
+    if (need >= n)
+        return 0;
+    for (size_t k = 1; k <= need; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[k] & 0x3F);
+    }
+    if ((need == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+        (need == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+        return 0;
+    return need + 1;
+}
+
+/* One pass over p[0, n) for what a slice must know of its bytes besides
+ * their records (bytecheck.c; the AVX2 kernel is in utf8_avx2.c): */
+struct bytecheck {
+    size_t bad_utf8;  /* utf8_first_invalid(p, n): first byte not valid UTF-8, or n */
+    size_t first_nul; /* first 0x00 byte, or n */
+    bool any_cr;      /* a '\r' somewhere */
+};
+void bytecheck(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
+/* The portable version, the reference; the AVX2 one must give the same. */
+void bytecheck_scalar(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
+void bytecheck_avx2(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
+/* Choose the kernel once, before threads start (split_select_kernels). */
+void bytecheck_select_kernel(void);
+
 /* ---- one column: the verdict monoid ------------------------------------ */
 
 struct example_list { /* tolerant mode: first values (by line) not fitting a type */

@@ -34,6 +34,7 @@ void split_select_kernels(void)
 {
     kernel_get();
     utf8_select_kernel();
+    bytecheck_select_kernel();
     uint64_t q, n;
     split_count((const uint8_t *)"", 0, '"', &q, &n); /* picks the counting kernel */
 }

@@ -496,8 +496,12 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
         for (size_t i = 0; i < plan->ncols; i++)
             column_init(&v->cols[i], tolerant);
     }
-    struct slice_ctx c = {.plan = plan, .v = v, .len = len,
-                          .any_cr = memchr(buf, '\r', len) != NULL,
+    /* One pass over the bytes before the scan: whether any '\r' occurs (the
+     * per-record checks need it), and the first NUL and invalid UTF-8 (read
+     * after the scan, for the records used only: see the end). */
+    struct bytecheck bc;
+    bytecheck(buf, len, &bc);
+    struct slice_ctx c = {.plan = plan, .v = v, .len = len, .any_cr = bc.any_cr,
                           .header_pending = header_pending, .scratch = scratch, .buf = buf};
     struct scanner sc;
     struct scan_result r;
@@ -513,8 +517,13 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     if (c.batch_n)
         flush_batch(&c);
     free(c.batch_line);
-    if (rc == 0 && c.any_cr &&
-        split_count_byte(buf, r.consumed, '\r') > c.crlf_ends + c.quoted_cr) {
+    /* '\r' bytes of the records used, 64 at a time (split_count with '\r' as
+     * its quote byte; split_count_byte's memchr per '\r' was a call per line
+     * of a CRLF file) */
+    uint64_t crs = 0, nls;
+    if (rc == 0 && c.any_cr)
+        split_count(buf, r.consumed, '\r', &crs, &nls);
+    if (crs > c.crlf_ends + c.quoted_cr) {
         struct slice_ctx c2 = {.plan = plan, .v = v, .len = len, .any_cr = true, .find_bare_cr = true};
         struct scan_result r2;
         rc = scan_buffer(&sc, buf, r.consumed, false, first_line, bare_cr_cb, &c2, &r2);
@@ -543,13 +552,24 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
                     plan->cfg->opt.max_record);
         v->stop = true;
     }
-    /* encoding: the first NUL and the first invalid UTF-8 of the records used */
-    const uint8_t *z = memchr(buf, 0, r.consumed);
-    if (z)
-        v->nul_line = first_line + split_count_newlines(buf, (size_t)(z - buf));
-    size_t bad = utf8_first_invalid(buf, r.consumed);
-    if (bad < r.consumed)
-        v->utf8_line = first_line + split_count_newlines(buf, bad);
+    /* encoding: the first NUL and the first invalid UTF-8 of the records used,
+     * [0, consumed), from the check of [0, len).  The first NUL of [0, len) is
+     * that of [0, consumed) if it is below consumed; if not, there is none.
+     * For UTF-8 the same holds because consumed is len or just past a '\n'
+     * (a record end).  Both validations walk the same characters from 0 (the
+     * AVX2 kernel returns what the scalar walk does).  A valid character that
+     * starts before consumed also ends before it: its continuation bytes are
+     * >= 0x80 and byte consumed - 1 is '\n'.  A lead byte before consumed
+     * whose sequence would reach byte consumed - 1 is invalid where it starts
+     * in both walks: the one over [0, len) meets the '\n', no continuation
+     * byte; the one over [0, consumed) meets it too, or finds the sequence cut
+     * short.  So the walks agree up to consumed: the same offset when it is
+     * below consumed, and one at or past consumed exactly when [0, consumed)
+     * is valid. */
+    if (bc.first_nul < r.consumed)
+        v->nul_line = first_line + split_count_newlines(buf, bc.first_nul);
+    if (bc.bad_utf8 < r.consumed)
+        v->utf8_line = first_line + split_count_newlines(buf, bc.bad_utf8);
     return 0;
 }
 

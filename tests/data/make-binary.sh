@@ -21,6 +21,11 @@ printf 'id,city,country\n1,Oslo,Norway\n2,Montr\351al,Canada\n3,Los Angeles,USA\
 # nul_byte.csv: NUL bytes on line 3 and line 4.
 printf 'id,qty,note\n1,10,first\n2,2\000,second\n3,30,third\000x\n4,40,the fourth note\n' > nul_byte.csv
 
+# crlf_nul_utf8.csv: CRLF records, a NUL on line 3 and latin-1 0xFC on line 4
+# (after '\r' bytes: the slice's one byte-check pass finds all three), and a
+# quoted CRLF in the last record (lines 5-6).
+printf 'id,name,note\r\n1,Ann,ok\r\n2,B\000b,nul\r\n3,Z\374rich,latin\r\n4,Dee,"two\r\nlines"\r\n' > crlf_nul_utf8.csv
+
 # empty.csv: zero bytes.
 : > empty.csv
 
