@@ -774,9 +774,9 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
         tqueue_push(&p->pool, b);
     }
     /* a second reading thread where there are cores for two workers: if it
-     * cannot be had (no second ring), the splitter reads alone, as before */
+     * cannot be had, the splitter reads alone, as before */
     if (p->nworkers >= 2)
-        (void)read_helper_start(&p->helper, rd);
+        (void)read_helper_start(&p->helper);
     p->workers = calloc(p->nworkers, sizeof *p->workers);
     if (!p->workers)
         return -ENOMEM;

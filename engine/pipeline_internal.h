@@ -99,9 +99,10 @@ struct read_req {
     int32_t res; /* OUT: bytes read, or -errno */
 };
 
-/* pipeline_helper.c: a thread reading half of each chunk's blocks. */
+/* pipeline_helper.c: a thread copying the cached half of each chunk's blocks. */
+#define HELPER_LEFT INT32_MIN /* a read_req's res: not copied, the splitter reads it */
+#define HELPER_PROBE 8        /* after a chunk with a block left, chunks read alone */
 struct read_helper {
-    struct reader *rd;         /* its own backend (ring), like the splitter's */
     pthread_t th;
     bool started;
     pthread_mutex_t mu;
@@ -112,7 +113,7 @@ struct read_helper {
     void (*done)(void *ctx, const struct read_req *req);
     void *ctx;
     bool has_job, quit;
-    int rc;
+    unsigned skip;             /* splitter only: chunks still to read without the helper */
 };
 
 struct pipeline {
@@ -175,14 +176,15 @@ void pipe_check_changed(struct pipe_file *f, int fd, const char *path);
 
 /* ---- pipeline_helper.c ---- */
 
-/* Start a helper with a backend of the same kind and depth as `like`.
- * 0, or -errno (no helper: the splitter reads alone). */
-int read_helper_start(struct read_helper *h, const struct reader *like);
-/* Give it the reads r[0, n) (pipe_read_batch with done/ctx on its thread). */
+/* Start the helper thread.  0, or -errno (no helper: the splitter reads alone). */
+int read_helper_start(struct read_helper *h);
+/* Give it the reads r[0, n): it copies each block that is wholly in the page
+ * cache (preadv2 RWF_NOWAIT) and calls done(ctx, req) for it on its thread;
+ * any other gets res = HELPER_LEFT. */
 void read_helper_post(struct read_helper *h, struct read_req *r, size_t n,
                       void (*done)(void *ctx, const struct read_req *req), void *ctx);
-/* Wait until the posted reads are done: pipe_read_batch's result. */
-int read_helper_wait(struct read_helper *h);
+/* Wait until the posted reads are done. */
+void read_helper_wait(struct read_helper *h);
 void read_helper_stop(struct read_helper *h); /* accepts one never started */
 
 /* ---- pipeline_append.c (--trust-append) ---- */

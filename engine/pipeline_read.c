@@ -147,32 +147,50 @@ static ssize_t read_stream(struct pipe_file *f, int fd, uint8_t *dst, size_t len
 }
 
 /* The reads r[0, n) of one chunk, counted and hashed into c as they land:
- * with a helper thread, it reads the odd blocks while this thread reads the
- * even ones (pipeline_helper.c says why); each thread sums its own counts,
- * and the per-block arrays are written at each block's own index.  Returns
- * 0 or the first backend error (each read's own result is in r[].res). */
+ * with the helper thread, it copies the odd blocks that are in the page
+ * cache while this thread reads the even ones, then this thread reads what
+ * the helper left (pipeline_helper.c says why).  Each thread sums its own
+ * counts; the per-block arrays are written at each block's own index.
+ * Returns 0 or the first backend error (each read's result is in r[].res). */
 static int read_blocks(struct pipeline *p, struct read_req *r, size_t n, struct count_ctx *c)
 {
-    if (!p->helper.started || n < 2)
+    struct read_helper *h = &p->helper;
+    if (!h->started || n < 2 || (h->skip && h->skip--))
         return pipe_read_batch(p->rd, r, n, count_block, c);
     size_t nodd = n / 2, neven = n - nodd;
-    struct read_req *even = malloc(n * sizeof *even);
+    struct read_req *even = malloc(n * (sizeof *even + sizeof(size_t)));
     if (!even)
         return pipe_read_batch(p->rd, r, n, count_block, c);
     struct read_req *odd = even + neven;
+    size_t *at = (size_t *)(even + n);
     for (size_t i = 0; i < n; i++)
         (i % 2 ? odd : even)[i / 2] = r[i];
     struct count_ctx c2 = *c;
     c2.quotes = c2.newlines = 0;
-    read_helper_post(&p->helper, odd, nodd, count_block, &c2);
+    read_helper_post(h, odd, nodd, count_block, &c2);
     int rc = pipe_read_batch(p->rd, even, neven, count_block, c);
-    int rc2 = read_helper_wait(&p->helper);
-    for (size_t i = 0; i < n; i++)
+    read_helper_wait(h);
+    size_t nleft = 0;
+    for (size_t i = 0; i < n; i++) {
         r[i].res = (i % 2 ? odd : even)[i / 2].res;
-    free(even);
+        if (r[i].res == HELPER_LEFT)
+            at[nleft++] = i;
+    }
     c->quotes += c2.quotes;
     c->newlines += c2.newlines;
-    return rc ? rc : rc2;
+    if (nleft) { /* not cached: read here, and the next chunks without the helper */
+        h->skip = HELPER_PROBE;
+        for (size_t k = 0; k < nleft; k++) {
+            even[k] = r[at[k]];
+            even[k].res = 0;
+        }
+        int rc2 = rc ? 0 : pipe_read_batch(p->rd, even, nleft, count_block, c);
+        for (size_t k = 0; k < nleft; k++)
+            r[at[k]].res = rc ? 0 : even[k].res;
+        rc = rc ? rc : rc2;
+    }
+    free(even);
+    return rc;
 }
 
 /* Read file bytes [off, off + len) into dst in blocks of BLOCK bytes in

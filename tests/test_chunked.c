@@ -7,8 +7,9 @@
  * blocks and chunks, with CRLF records, bad values and a ragged row, gives
  * the sequential engine's verdict (--threads 1 --no-cache) through the
  * pipeline at 2 and 3 threads, chunk sizes of an even and an odd number of
- * blocks, both io backends, and with the cache cold and then warm (every
- * slice a hit).
+ * blocks, both io backends, with blocks dropped from the page cache (the
+ * helper copies only cached ones and leaves the rest to the splitter), and
+ * with the verdict cache cold and then warm (every slice a hit).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -18,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +104,20 @@ static json_int_t cache_field(const struct run *r, const char *key)
     return json_integer_value(json_object_get(json_object_get(f, "cache"), key));
 }
 
+/* Drop every third 256 KiB block (from block `first`) of the file from the
+ * page cache (written back first: dirty pages cannot be dropped). */
+static void evict_every_third_block(const char *path, int first)
+{
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(fsync(fd), 0);
+    struct stat sb;
+    cr_assert_eq(fstat(fd, &sb), 0);
+    for (off_t off = (off_t)first * 262144; off < sb.st_size; off += 3 * 262144)
+        cr_assert_eq(posix_fadvise(fd, off, 262144, POSIX_FADV_DONTNEED), 0);
+    close(fd);
+}
+
 /* Can --io uring run here?  (It exits 2 where io_uring cannot be set up.) */
 static bool uring_ok(const char *dir)
 {
@@ -141,6 +158,15 @@ Test(chunked, helper_read_blocks_give_the_sequential_verdict, .timeout = 300)
                          variants[i]);
         cr_expect_eq(r.status, ref.status, "`%s`: exit %d, reference %d", variants[i], r.status,
                      ref.status);
+        free(r.verdict);
+        json_decref(r.doc);
+    }
+    /* blocks out of the page cache (every third 256 KiB block dropped): the
+     * helper copies only cached blocks and leaves the others to the splitter */
+    for (int round = 0; round < 3; round++) {
+        evict_every_third_block(path, round);
+        struct run r = run(dir, "--threads 2 --no-cache --chunk-size 1M", path);
+        cr_expect_str_eq(r.verdict, ref.verdict, "partly evicted file (round %d) differs", round);
         free(r.verdict);
         json_decref(r.doc);
     }
