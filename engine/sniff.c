@@ -27,6 +27,7 @@ struct sample_stats {
     size_t counts[SNIFF_MAX_RECORDS];
     size_t n;
     uint8_t delim;
+    bool check_quoting;    /* is the quote used as quoting? (only asked when it matters) */
     bool unclean;          /* a field holds the quote other than as RFC 4180 quoting */
     bool needed;           /* a quoted field holds the delimiter or a line end */
     uint64_t typed, cells; /* fields with a type other than text / non-empty fields */
@@ -103,7 +104,7 @@ static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, 
     if (is_blank(f, nf))
         return true;
     st->counts[st->n++] = nf;
-    for (size_t i = 0; i < nf; i++)
+    for (size_t i = 0; st->check_quoting && !st->unclean && i < nf; i++)
         if (f[i].nquotes)
             note_quoting(st, buf + f[i].start, f[i].end - f[i].start);
     for (size_t i = 0; st->classify && i < nf; i++) {
@@ -117,7 +118,7 @@ static bool stats_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, 
         st->cells++;
         st->typed += fc.types != CSVI_BIT(CSVI_TYPE_TEXT);
     }
-    return st->n < SNIFF_MAX_RECORDS;
+    return st->n < SNIFF_MAX_RECORDS && !(st->check_quoting && st->unclean);
 }
 
 /* Most frequent field count (the larger on a tie) and how many records have it. */
@@ -152,8 +153,12 @@ struct candidate_score {
     double typed;      /* share of non-empty fields with a type other than text */
 };
 
+/* Parse the sample as out's dialect: its counts (and with classify, the
+ * typed share) into out; or with check_quoting only out->quoting, the scan
+ * stopping at the first field that is not quoted cleanly. */
 static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool classify,
-                           const struct classify_cfg *cfg, struct candidate_score *out)
+                           bool check_quoting, const struct classify_cfg *cfg,
+                           struct candidate_score *out)
 {
     struct sample_stats *st = calloc(1, sizeof *st);
     struct scanner sc;
@@ -165,18 +170,20 @@ static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool class
     st->quote = out->quote;
     st->delim = out->delim;
     st->classify = classify;
+    st->check_quoting = check_quoting && out->quote;
     st->scratch = classify ? malloc(n + 1) : NULL;
     struct scan_result r;
     int rc = (!classify || st->scratch) ? scan_buffer(&sc, sample, n, eof, 1, stats_cb, st, &r) : -1;
-    if (rc == 0 && out->quote && !eof && !r.stopped && r.consumed < n)
+    if (rc == 0 && st->check_quoting && !eof && !r.stopped && r.consumed < n)
         note_tail(st, sample + r.consumed, n - r.consumed);
-    if (rc == 0) {
+    if (rc == 0 && check_quoting) { /* (a second look: the counts are kept as they were) */
+        out->quoting = st->check_quoting && st->needed && !st->unclean;
+    } else if (rc == 0) {
         size_t mode, freq;
         modal_count(st->counts, st->n, &mode, &freq);
         out->consistent = mode > 1 ? freq : 0;
         out->fields = mode;
         out->typed = st->cells ? (double)st->typed / (double)st->cells : 0.0;
-        out->quoting = out->quote && st->needed && !st->unclean;
     }
     scanner_free(&sc);
     free(st->scratch);
@@ -377,16 +384,28 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
         }
     }
     for (size_t i = 0; i < nc; i++)
-        if (score_candidate(sample, n, eof, false, cfg, &cand[i]))
+        if (score_candidate(sample, n, eof, false, false, cfg, &cand[i]))
             return -1;
     /* Quoting used as quoting beats no quoting on the same delimiter: read
      * without quotes, a quoted field holding line ends makes more (short,
      * consistent-looking) lines than the file has records, and would win on
-     * the count below (addresses over three lines, a long quoted text). */
-    for (size_t i = 0; i < nc; i++)
-        for (size_t j = 0; j < nc && cand[i].quote == 0; j++)
-            if (cand[j].delim == cand[i].delim && cand[j].quoting && cand[j].consistent > 0)
+     * the count below (addresses over three lines, a long quoted text).  The
+     * quoted fields are looked at only where no quoting counts more records
+     * than every other candidate (it would win). */
+    for (size_t i = 0; i < nc; i++) {
+        bool leads = cand[i].quote == 0 && cand[i].consistent > 0; /* and alone */
+        for (size_t k = 0; k < nc && leads; k++)
+            leads = k == i || cand[k].consistent < cand[i].consistent;
+        for (size_t j = 0; j < nc && leads; j++) {
+            if (cand[j].delim != cand[i].delim || !cand[j].quote || !cand[j].consistent ||
+                cand[j].consistent >= cand[i].consistent)
+                continue;
+            if (score_candidate(sample, n, eof, false, true, cfg, &cand[j]))
+                return -1;
+            if (cand[j].quoting)
                 cand[i].consistent = 0;
+        }
+    }
     size_t best = SIZE_MAX;
     for (size_t i = 0; i < nc; i++)
         if (cand[i].consistent > 0 && (best == SIZE_MAX || cand[i].consistent > cand[best].consistent))
@@ -401,7 +420,7 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
             for (size_t i = 0; i < nc; i++) {
                 if (cand[i].consistent != cand[best].consistent)
                     continue;
-                if (score_candidate(sample, n, eof, true, cfg, &cand[i]))
+                if (score_candidate(sample, n, eof, true, false, cfg, &cand[i]))
                     return -1;
                 if (top == SIZE_MAX || cand[i].typed > cand[top].typed + 1e-9)
                     top = i;
