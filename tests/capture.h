@@ -76,4 +76,24 @@ static inline void normalize_verdict(json_t *doc)
     }
 }
 
+/* Run cmd and parse its standard output as JSON (asserting it is JSON):
+ * the document as printed into *doc if doc is not NULL (the caller's to
+ * json_decref), the exit status into *status, and the verdict normalised
+ * (normalize_verdict, keys sorted) as a string the caller frees. */
+static inline char *capture_verdict(const char *cmd, int *status, json_t **doc)
+{
+    size_t len;
+    char *out = capture(cmd, &len, status);
+    json_error_t jerr;
+    json_t *d = json_loadb(out, len, 0, &jerr);
+    free(out);
+    cr_assert_not_null(d, "no JSON from: %s", cmd);
+    if (doc)
+        *doc = json_deep_copy(d);
+    normalize_verdict(d);
+    char *verdict = json_dumps(d, JSON_SORT_KEYS);
+    json_decref(d);
+    return verdict;
+}
+
 #endif

@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <criterion/criterion.h>
+#include "utf8_encode.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,22 +92,7 @@ static size_t put_char(uint8_t *o)
                      : 0x80 + (uint32_t)(rnd() % (0x110000 - 0x80));
     if (cp >= 0xD800 && cp <= 0xDFFF)
         cp = 0xE9;
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xC0 | cp >> 6);
-        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xE0 | cp >> 12);
-        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xF0 | cp >> 18);
-    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
+    return utf8_encode(cp, o);
 }
 
 /* Where to plant a byte in [0, n): anywhere, in the last 3 bytes, or within

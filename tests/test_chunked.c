@@ -84,17 +84,8 @@ static struct run run(const char *dir, const char *args, const char *path)
     snprintf(cmd, sizeof cmd,
              "XDG_CACHE_HOME='%s/x' XDG_STATE_HOME='%s/x' '%s' --format json --no-ledger %s '%s' 2>/dev/null",
              dir, dir, CSVI_BIN_PATH, args, path);
-    size_t len;
-    int st;
-    char *out = capture(cmd, &len, &st);
-    json_error_t jerr;
-    json_t *doc = json_loadb(out, len, 0, &jerr);
-    free(out);
-    cr_assert_not_null(doc, "no JSON from: %s", cmd);
-    json_t *copy = json_deep_copy(doc);
-    normalize_verdict(doc);
-    struct run r = {st, json_dumps(doc, JSON_SORT_KEYS), copy};
-    json_decref(doc);
+    struct run r;
+    r.verdict = capture_verdict(cmd, &r.status, &r.doc);
     return r;
 }
 

@@ -13,6 +13,7 @@
 #include "internal.h"
 
 #include <criterion/criterion.h>
+#include "utf8_encode.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -381,26 +382,7 @@ static size_t put_utf8_char(uint8_t *o)
         cp = 'x';
     if ((rnd() & 1) == 0)
         cp = 'a' + (uint32_t)(rnd() % 26);
-    if (cp < 0x80) {
-        o[0] = (uint8_t)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (uint8_t)(0xC0 | cp >> 6);
-        o[1] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (uint8_t)(0xE0 | cp >> 12);
-        o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (uint8_t)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (uint8_t)(0xF0 | cp >> 18);
-    o[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (uint8_t)(0x80 | (cp & 0x3F));
-    return 4;
+    return utf8_encode(cp, o);
 }
 
 Test(scan, avx2_utf8_validator_equals_scalar)

@@ -32,16 +32,8 @@ static struct run run_sh(const char *dir, const char *shell_cmd)
              "cd '%s' && BIN='%s' XDG_CACHE_HOME='%s/x' XDG_STATE_HOME='%s/x' sh -c \"%s\" "
              "2>/dev/null",
              dir, CSVI_BIN_PATH, dir, dir, shell_cmd);
-    size_t len;
-    int st;
-    char *out = capture(cmd, &len, &st);
-    json_error_t jerr;
-    json_t *doc = json_loadb(out, len, 0, &jerr);
-    free(out);
-    cr_assert_not_null(doc, "no JSON from: %s", shell_cmd);
-    normalize_verdict(doc);
-    struct run r = {st, json_dumps(doc, JSON_SORT_KEYS)};
-    json_decref(doc);
+    struct run r;
+    r.verdict = capture_verdict(cmd, &r.status, NULL);
     return r;
 }
 
