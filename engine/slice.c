@@ -526,7 +526,9 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     if (crs > c.crlf_ends + c.quoted_cr) {
         struct slice_ctx c2 = {.plan = plan, .v = v, .len = len, .any_cr = true, .find_bare_cr = true};
         struct scan_result r2;
-        rc = scan_buffer(&sc, buf, r.consumed, false, first_line, bare_cr_cb, &c2, &r2);
+        /* (the last record of the input, without its '\n', is looked at too) */
+        rc = scan_buffer(&sc, buf, r.consumed, eof && r.consumed == len, first_line, bare_cr_cb,
+                         &c2, &r2);
     }
     scanner_free(&sc);
     if (rc)

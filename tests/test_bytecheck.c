@@ -294,28 +294,27 @@ Test(bytecheck, slice_ignores_bytes_after_the_records_used)
 /* Line of the first record in t[0, used) with a bare '\r' as slice_infer
  * defines it: in a field without any quote byte (a field with one counts as
  * quoted, as COPY reads it), not the '\r' of a CRLF record end; 0 if none.
- * A quote toggles quoting, only a '\n' outside quotes ends a record.  Only
- * records ended by a '\n' are looked at: slice_infer's second pass (the one
- * that finds the line) stops there, so a bare '\r' in the last record of a
- * file without a final newline is not reported (as before this test). */
-static uint64_t bare_cr_line(const char *t, size_t used)
+ * A quote toggles quoting, only a '\n' outside quotes ends a record, or the
+ * end of the input (final: eof and every byte used) the last one — whose
+ * bare '\r' COPY rejects too (it was missed before 2026-11-28). */
+static uint64_t bare_cr_line(const char *t, size_t used, bool final)
 {
     uint64_t line = 1;
     size_t i = 0;
     while (i < used) {
         uint64_t rec_line = line;
         bool inq = false, quoted = false, bare = false;
-        size_t start = i; /* of the field */
+        size_t start = i, start0 = i; /* of the field, of the record */
         for (;; i++) {
-            if (i == used) /* a record without its '\n' */
-                return 0;
-            char ch = t[i];
+            if (i == used && (!final || inq || i == start0))
+                return 0; /* a record without its '\n', not the input's last */
+            char ch = i == used ? '\n' : t[i]; /* the last record ends at the end */
             if (ch == '"') {
                 inq = !inq;
                 quoted = true;
                 continue;
             }
-            if (ch == '\n')
+            if (ch == '\n' && i < used)
                 line++; /* physical lines: quoted '\n' too */
             if ((ch != ',' && ch != '\n') || inq)
                 continue;
@@ -409,7 +408,7 @@ Test(bytecheck, slice_lines_agree_with_the_records_used)
         cr_assert_eq(v.utf8_line, want_utf8, "round %d (len %zu, consumed %zu, eof %d): utf8 "
                      "line %llu, want %llu", round, len, used, eof,
                      (unsigned long long)v.utf8_line, (unsigned long long)want_utf8);
-        uint64_t want_cr = bare_cr_line(t, used);
+        uint64_t want_cr = bare_cr_line(t, used, eof && used == len);
         cr_assert_eq(v.bare_cr_line, want_cr, "round %d (len %zu, consumed %zu, eof %d): bare CR "
                      "line %llu, want %llu", round, len, used, eof,
                      (unsigned long long)v.bare_cr_line, (unsigned long long)want_cr);
