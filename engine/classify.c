@@ -452,18 +452,27 @@ void classify_field(const uint8_t *p, size_t n, bool quoted, const struct classi
         classify_temporal(v, len, out);
 }
 
-/* The calendar check of "YYYY-MM-DD" whose eight digits are known digits. */
-static inline bool ymd_valid(const uint8_t *p)
+/* Is the year of "YYYY..." (four digits) a leap year?  (Out of line: rare.) */
+__attribute__((noinline, cold)) static bool leap_year(const uint8_t *p)
 {
     unsigned y = (p[0] - '0') * 1000u + (p[1] - '0') * 100u + (p[2] - '0') * 10u + (p[3] - '0');
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The calendar check of "YYYY-MM-DD" whose eight digits are known digits:
+ * month 1-12, day 1 to the month's length (February 29 only in a leap year),
+ * year not 0000.  The year's value is needed for February 29 alone. */
+static inline bool ymd_valid(const uint8_t *p)
+{
+    static const uint8_t mdays[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     unsigned m = (p[5] - '0') * 10u + (p[6] - '0'), d = (p[8] - '0') * 10u + (p[9] - '0');
-    static const uint8_t mdays[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1 || m < 1 || m > 12 || d < 1)
+    if (m - 1u > 11u || d - 1u >= mdays[m])
         return false;
-    unsigned lim = mdays[m];
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-        lim = 29;
-    return d <= lim;
+    uint32_t y4;
+    memcpy(&y4, p, 4);
+    if (y4 == 0x30303030u) /* "0000" */
+        return false;
+    return m != 2 || d != 29 || leap_year(p);
 }
 
 /* "YYYY-MM-DD" (n >= 10): the first ten bytes, as dt_parse_date's fast

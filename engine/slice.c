@@ -168,6 +168,34 @@ static inline const uint8_t *src_value(const struct field_src *s, const struct s
     return field_content(s->buf, f, s->quote, s->scratch, len, quoted);
 }
 
+/* The longest of a run of ASCII values (bytes = chars). */
+static inline void column_note_len(struct column_state *col, uint64_t len)
+{
+    col->max_bytes = len > col->max_bytes ? len : col->max_bytes;
+    col->max_chars = len > col->max_chars ? len : col->max_chars;
+}
+
+/* A value as the column loops below take it, from the slice without a copy:
+ * unquoted, or quoted once around all of it ("...", two quotes).  false for
+ * anything else (a doubled quote inside): the general path copies it out.
+ * (No write to scratch here, so the loops keep the slice in registers.)
+ * *wide: 16 bytes can be read at *p (the 16-byte classifiers' condition). */
+static inline __attribute__((always_inline)) bool
+run_value(const struct field_src *s, const struct scan_field *f, const uint8_t **p, size_t *n,
+          bool *wide)
+{
+    size_t a = f->start, e = f->end;
+    if (f->nquotes) {
+        if (f->nquotes != 2 || e - a < 2 || s->buf[a] != s->quote || s->buf[e - 1] != s->quote)
+            return false;
+        a++, e--;
+    }
+    *p = s->buf + a;
+    *n = e - a;
+    *wide = a + 16 <= s->len;
+    return true;
+}
+
 /* An integer column (strict) takes values while they are plain integers:
  * its facts are kept in registers.  Returns the first record not taken. */
 static size_t int_column_run(struct column_state *col, const struct field_src *s,
@@ -175,22 +203,21 @@ static size_t int_column_run(struct column_state *col, const struct field_src *s
 {
     int64_t imin = col->imin, imax = col->imax;
     uint32_t digits = col->dec_int_digits;
-    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
     for (f += r * s->stride; r < nrec; r++, f += s->stride) {
         size_t len;
-        bool quoted;
-        const uint8_t *p = src_value(s, f, &len, &quoted);
+        bool wide;
+        const uint8_t *p;
         int64_t v;
         uint32_t d;
-        if (!(f->nquotes == 0 && f->start + 16 <= s->len /* 16 bytes of the slice at p */
-                  ? classify_plain_int16(p, len, s->cc, &v, &d)
-                  : classify_plain_int(p, len, s->cc, &v, &d)))
+        if (!run_value(s, f, &p, &len, &wide) ||
+            !(wide ? classify_plain_int16(p, len, s->cc, &v, &d)
+                   : classify_plain_int(p, len, s->cc, &v, &d)))
             break;
         imin = v < imin ? v : imin;
         imax = v > imax ? v : imax;
         digits = d > digits ? d : digits;
-        max_bytes = len > max_bytes ? len : max_bytes; /* ASCII: as many chars */
-        max_chars = len > max_chars ? len : max_chars;
+        max_len = len > max_len ? len : max_len;
         k++;
     }
     col->count += k;
@@ -198,8 +225,7 @@ static size_t int_column_run(struct column_state *col, const struct field_src *s
     col->imin = imin;
     col->imax = imax;
     col->dec_int_digits = digits;
-    col->max_bytes = max_bytes;
-    col->max_chars = max_chars;
+    column_note_len(col, max_len);
     return r;
 }
 
@@ -208,28 +234,26 @@ static size_t decimal_column_run(struct column_state *col, const struct field_sr
                                  const struct scan_field *f, size_t r, size_t nrec)
 {
     uint32_t digits = col->dec_int_digits, scale = col->dec_scale;
-    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
     for (f += r * s->stride; r < nrec; r++, f += s->stride) {
         size_t len;
-        bool quoted;
-        const uint8_t *p = src_value(s, f, &len, &quoted);
+        bool wide;
+        const uint8_t *p;
         uint32_t d, sc;
-        if (!(f->nquotes == 0 && f->start + 16 <= s->len /* 16 bytes of the slice at p */
-                  ? classify_plain_decimal16(p, len, s->cc, &d, &sc)
-                  : classify_plain_decimal(p, len, s->cc, &d, &sc)))
+        if (!run_value(s, f, &p, &len, &wide) ||
+            !(wide ? classify_plain_decimal16(p, len, s->cc, &d, &sc)
+                   : classify_plain_decimal(p, len, s->cc, &d, &sc)))
             break;
         digits = d > digits ? d : digits;
         scale = sc > scale ? sc : scale;
-        max_bytes = len > max_bytes ? len : max_bytes;
-        max_chars = len > max_chars ? len : max_chars;
+        max_len = len > max_len ? len : max_len;
         k++;
     }
     col->count += k;
     col->run_count += k;
     col->dec_int_digits = digits;
     col->dec_scale = scale;
-    col->max_bytes = max_bytes;
-    col->max_chars = max_chars;
+    column_note_len(col, max_len);
     return r;
 }
 
@@ -326,17 +350,17 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
 {
     uint32_t fmts = ~0u;
     uint8_t tflags = 0;
-    uint64_t max_bytes = col->max_bytes, max_chars = col->max_chars, k = 0;
+    uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
     for (f += r * s->stride; r < nrec; r++, f += s->stride) {
         size_t len;
-        bool quoted;
-        const uint8_t *p = src_value(s, f, &len, &quoted);
+        bool wide;
+        const uint8_t *p;
         struct field_class cl;
-        if (expect == SHAPE_DOUBLE && f->nquotes == 0 && f->start + 16 <= s->len &&
-            classify_plain_double16(p, len, s->cc))
+        if (!run_value(s, f, &p, &len, &wide))
+            break;
+        if (expect == SHAPE_DOUBLE && wide && classify_plain_double16(p, len, s->cc))
             ; /* a double with an exponent: the same type set, nothing else to note */
-        else if (expect == SHAPE_DATE && f->nquotes == 0 && f->start + 16 <= s->len &&
-                 classify_iso_date16(p, len, s->cc))
+        else if (expect == SHAPE_DATE && wide && classify_iso_date16(p, len, s->cc))
             cl.date_fmts = CSVI_BIT(DF_YMD_DASH), cl.time_flags = 0;
         else if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
             break;
@@ -344,8 +368,7 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
             fmts &= cl.date_fmts;
             tflags |= cl.time_flags;
         }
-        max_bytes = len > max_bytes ? len : max_bytes; /* ASCII: as many chars */
-        max_chars = len > max_chars ? len : max_chars;
+        max_len = len > max_len ? len : max_len;
         k++;
     }
     col->count += k;
@@ -358,8 +381,7 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
         col->fmts[2] &= fmts;
         col->tflags_ts |= tflags;
     }
-    col->max_bytes = max_bytes;
-    col->max_chars = max_chars;
+    column_note_len(col, max_len);
     return r;
 }
 
