@@ -141,7 +141,7 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
         for (size_t bi = 0; bi < nb; bi++) {
             size_t base = base0 + bi * 64;
             uint64_t q = qm[bi];
-            uint64_t inq = prefix_xor(q) ^ inq_carry;
+            uint64_t inq = (q ? prefix_xor(q) : 0) ^ inq_carry; /* most blocks: no quote */
             inq_carry = (uint64_t)((int64_t)inq >> 63);
             uint64_t st = (dm[bi] | nm[bi]) & ~inq;
             /* Quotes and quoted newlines are rare: count them only where present,
