@@ -289,7 +289,10 @@ void split_masks_scalar(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t
 void split_masks_avx2(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
                       uint64_t *qm, uint64_t *dm, uint64_t *nm);
 bool split_have_avx2(void);
-/* Choose the AVX2 or scalar kernels once, before threads start. */
+void split_masks_avx512(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                        uint64_t *qm, uint64_t *dm, uint64_t *nm);
+bool split_have_avx512bw(void);
+/* Choose the AVX-512, AVX2 or scalar kernels once, before threads start. */
 void split_select_kernels(void);
 /* Which kernel scan_buffer uses (tests force the scalar one). */
 void split_set_kernel(split_masks_fn fn);

@@ -26,7 +26,9 @@ void split_set_kernel(split_masks_fn fn) { scan_kernel = fn; }
 static split_masks_fn kernel_get(void)
 {
     if (!scan_kernel)
-        scan_kernel = split_have_avx2() ? split_masks_avx2 : split_masks_scalar;
+        scan_kernel = split_have_avx512bw() ? split_masks_avx512
+                      : split_have_avx2()   ? split_masks_avx2
+                                            : split_masks_scalar;
     return scan_kernel;
 }
 
@@ -278,7 +280,7 @@ int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uin
 {
     split_masks_fn kernel = kernel_get();
 #if defined(__x86_64__) || defined(__i386__)
-    if (kernel == split_masks_avx2) /* AVX2 implies POPCNT and BMI1 */
+    if (kernel == split_masks_avx2 || kernel == split_masks_avx512) /* both imply POPCNT, BMI1 */
         return scan_buffer_popcnt(s, kernel, buf, len, eof, first_line, fn, ctx, res);
 #endif
     return scan_buffer_base(s, kernel, buf, len, eof, first_line, fn, ctx, res);

@@ -1,9 +1,11 @@
 /*
- * scan_avx2.c — the AVX2 mask kernel of the structural scanner.
+ * scan_avx2.c — the AVX2 and AVX-512 mask kernels of the structural scanner,
+ * and the splitter's AVX2 counter.
  *
- * Built without global AVX flags: the function carries
- * __attribute__((target("avx2"))) and scan.c calls it only when cpuid says
- * the CPU has AVX2 (split_have_avx2).  It must give exactly the masks of
+ * Built without global AVX flags: each function carries its
+ * __attribute__((target(...))) and scan.c calls it only when cpuid says the
+ * CPU (and the OS, for the AVX-512 registers) has it (split_have_avx2,
+ * split_have_avx512bw).  They must give exactly the masks of
  * split_masks_scalar, the reference (tests/test_scan.c compares them).
  */
 #include "internal.h"
@@ -37,9 +39,39 @@ __attribute__((target("avx2"))) void split_masks_avx2(const uint8_t *p, size_t n
     }
 }
 
+bool split_have_avx512bw(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw");
+}
+
+/* One 64-byte load, three compares straight into 64-bit masks. */
+__attribute__((target("avx512bw"))) void split_masks_avx512(const uint8_t *p, size_t nblocks,
+                                                            uint8_t quote, uint8_t delim,
+                                                            uint64_t *qm, uint64_t *dm,
+                                                            uint64_t *nm)
+{
+    const __m512i vq = _mm512_set1_epi8((char)quote);
+    const __m512i vd = _mm512_set1_epi8((char)delim);
+    const __m512i vn = _mm512_set1_epi8('\n');
+    for (size_t b = 0; b < nblocks; b++, p += 64) {
+        __m512i v = _mm512_loadu_si512((const void *)p);
+        qm[b] = quote ? (uint64_t)_mm512_cmpeq_epi8_mask(v, vq) : 0;
+        dm[b] = (uint64_t)_mm512_cmpeq_epi8_mask(v, vd);
+        nm[b] = (uint64_t)_mm512_cmpeq_epi8_mask(v, vn);
+    }
+}
+
 #else /* not x86: the scalar kernel is the only one */
 
 bool split_have_avx2(void) { return false; }
+bool split_have_avx512bw(void) { return false; }
+
+void split_masks_avx512(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
+                        uint64_t *qm, uint64_t *dm, uint64_t *nm)
+{
+    split_masks_scalar(p, nblocks, quote, delim, qm, dm, nm);
+}
 
 void split_masks_avx2(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
                       uint64_t *qm, uint64_t *dm, uint64_t *nm)

@@ -232,10 +232,9 @@ Test(scan, round_trip_avx2)
     round_trip(split_masks_avx2);
 }
 
-Test(scan, avx2_kernel_equals_scalar_at_every_alignment)
+/* A mask kernel against the scalar one on random bytes at every alignment. */
+static void kernel_equals_scalar(split_masks_fn kernel)
 {
-    if (!split_have_avx2())
-        cr_skip_test("no AVX2 on this CPU");
     enum { N = 64 * 9 };
     uint8_t raw[N + 64];
     static const uint8_t pick[] = {',', '"', '\n', '\r', 'a', 0, 0xff, ';', '\'', '|', '\t'};
@@ -247,7 +246,7 @@ Test(scan, avx2_kernel_equals_scalar_at_every_alignment)
             uint8_t quote = (iter % 3 == 0) ? 0 : pick[rnd() % 2] == '"' ? '"' : '\'';
             uint8_t delim = pick[(iter + align) % 4 == 0 ? 7 : 0];
             split_masks_scalar(raw + align, 8, quote, delim, q1, d1, n1);
-            split_masks_avx2(raw + align, 8, quote, delim, q2, d2, n2);
+            kernel(raw + align, 8, quote, delim, q2, d2, n2);
             for (int b = 0; b < 8; b++) {
                 cr_assert_eq(q1[b], q2[b], "quote mask, alignment %zu block %d", align, b);
                 cr_assert_eq(d1[b], d2[b], "delimiter mask, alignment %zu block %d", align, b);
@@ -255,6 +254,27 @@ Test(scan, avx2_kernel_equals_scalar_at_every_alignment)
             }
         }
     }
+}
+
+Test(scan, avx2_kernel_equals_scalar_at_every_alignment)
+{
+    if (!split_have_avx2())
+        cr_skip_test("no AVX2 on this CPU");
+    kernel_equals_scalar(split_masks_avx2);
+}
+
+Test(scan, avx512_kernel_equals_scalar_at_every_alignment)
+{
+    if (!split_have_avx512bw())
+        cr_skip_test("no AVX-512BW on this CPU");
+    kernel_equals_scalar(split_masks_avx512);
+}
+
+Test(scan, round_trip_avx512)
+{
+    if (!split_have_avx512bw())
+        cr_skip_test("no AVX-512BW on this CPU");
+    round_trip(split_masks_avx512);
 }
 
 struct count_ctx {
