@@ -564,6 +564,15 @@ static inline uint64_t first_digits_value(const uint8_t *p, unsigned k)
 bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                           int64_t *ival, uint32_t *digits)
 {
+    /* the usual integer first: 1 to 8 digits, the first not 0 (no sign, no
+     * leading zero: what the general branch below gives it, shorter) */
+    if (n - 1u < 8u && (unsigned)(p[0] - '1') < 9u && !cfg->null_first[p[0]]) {
+        if (nondigit16(p) & ((1u << n) - 1u))
+            return false;
+        *ival = (int64_t)first_digits_value(p, (unsigned)n);
+        *digits = (uint32_t)n;
+        return true;
+    }
     if (n == 0 || n > 16 || cfg->null_first[p[0]])
         return classify_plain_int(p, n, cfg, ival, digits);
     unsigned s = p[0] == '-' || p[0] == '+';
@@ -623,6 +632,44 @@ bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *
     return ymd_valid(p);
 }
 
+/* Bit i set: byte i of v is in [lo[i], hi[i]] (unsigned). */
+static inline unsigned bytes_within16(__m128i v, const uint8_t *lo, const uint8_t *hi)
+{
+    __m128i l = _mm_loadu_si128((const __m128i *)(const void *)lo);
+    __m128i h = _mm_loadu_si128((const __m128i *)(const void *)hi);
+    __m128i ok = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, l), v),
+                               _mm_cmpeq_epi8(_mm_min_epu8(v, h), v));
+    return (unsigned)_mm_movemask_epi8(ok);
+}
+
+bool classify_iso_ts19(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                       uint8_t *time_flags)
+{
+    /* bytes 0-15 and 3-18 in their ranges: the digits (the tens of month,
+     * day, hour, minute and second no higher than they can be), '-' and ':';
+     * byte 10 (' ' or 'T') is let through here and looked at after */
+    static const uint8_t lo_a[16] = {'0', '0', '0', '0', '-', '0', '0', '-',
+                                     '0', '0', 0,   '0', '0', ':', '0', '0'};
+    static const uint8_t hi_a[16] = {'9', '9', '9', '9', '-', '1', '9', '-',
+                                     '3', '9', 255, '2', '9', ':', '5', '9'};
+    static const uint8_t lo_b[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ':', '0', '0'};
+    static const uint8_t hi_b[16] = {255, 255, 255, 255, 255, 255, 255, 255,
+                                     255, 255, 255, 255, 255, ':', '5', '9'};
+    if (n != 19 || cfg->null_first[p[0]])
+        return false;
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(p + 3));
+    if ((bytes_within16(a, lo_a, hi_a) & bytes_within16(b, lo_b, hi_b)) != 0xFFFFu ||
+        (p[10] != ' ' && p[10] != 'T') || !ymd_valid(p))
+        return false;
+    /* hours 20-23, or 24:00:00 */
+    if (p[11] == '2' && p[12] > '3' &&
+        (p[12] != '4' || p[14] != '0' || p[15] != '0' || p[17] != '0' || p[18] != '0'))
+        return false;
+    *time_flags = TF_SECONDS | (p[10] == 'T' ? TF_SEP_T : TF_SEP_SPACE);
+    return true;
+}
+
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits, uint32_t *scale)
 {
@@ -641,6 +688,19 @@ bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_
     return true;
 }
 #else
+bool classify_iso_ts19(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                       uint8_t *time_flags)
+{
+    struct field_class fc;
+    if (n != 19 ||
+        !classify_expected(CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T_TEXT,
+                           p, n, cfg, &fc) ||
+        fc.types != T_TS_CHAIN)
+        return false;
+    *time_flags = fc.time_flags;
+    return true;
+}
+
 bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg)
 {
     return n == 10 && !cfg->null_first[p[0]] && iso_date10(p);

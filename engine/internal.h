@@ -120,6 +120,11 @@ bool classify_plain_double16(const uint8_t *p, size_t n, const struct classify_c
 /* true exactly when classify_expected gives p[0, n) (16 bytes readable)
  * the date type set, an ISO "YYYY-MM-DD" (format DF_YMD_DASH, no time flags). */
 bool classify_iso_date16(const uint8_t *p, size_t n, const struct classify_cfg *cfg);
+/* true exactly when classify_expected gives p[0, n) the timestamp type set
+ * as "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" (n = 19: format
+ * DF_YMD_DASH, *time_flags as it gives them). */
+bool classify_iso_ts19(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
+                       uint8_t *time_flags /* OUT */);
 bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                           int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,

@@ -362,6 +362,8 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
             ; /* a double with an exponent: the same type set, nothing else to note */
         else if (expect == SHAPE_DATE && wide && classify_iso_date16(p, len, s->cc))
             cl.date_fmts = CSVI_BIT(DF_YMD_DASH), cl.time_flags = 0;
+        else if (expect == SHAPE_TIMESTAMP && classify_iso_ts19(p, len, s->cc, &cl.time_flags))
+            cl.date_fmts = CSVI_BIT(DF_YMD_DASH);
         else if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
             break;
         if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {

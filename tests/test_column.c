@@ -192,6 +192,8 @@ static void random_near_shape(char *s, size_t *n)
         "00.5", "12345678901234567890123456789.012345678", "1e5", "-3.3110e-107",
         "2024-02-29", "2023-02-29", "2024-13-01", "2024-01-02 10:00:00", "2024-01-02T24:00:00",
         "2024-01-02 24:00:01", "2024-01-02 10:60:00", "0001-01-01", "0000-01-01",
+        "1999-12-31 23:59:59", "2024-02-29 00:00:00", "2023-02-29T12:00:00", "2024-01-02 20:00:00",
+        "0000-01-01 00:00:00", "2024-01-02 25:00:00", "2024-01-02T19:59:59", "2024-12-31 23:59:60",
         "123e4567-e89b-12d3-a456-426614174000", "true", "FALSE", "y", "no", "-1", "NA", "-",
         "+", ".", "1234-56-78", " 42", "42 "};
     const char *b = seeds[rnd() % (sizeof seeds / sizeof *seeds)];
@@ -223,7 +225,7 @@ Test(column, short_paths_agree_with_classify_field)
         CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | T,
         CSVI_BIT(CSVI_TYPE_UUID) | T, CSVI_BIT(CSVI_TYPE_BOOLEAN) | T, T, 0};
     char s[64];
-    int doubles16 = 0;
+    int doubles16 = 0, timestamps19 = 0;
     for (int round = 0; round < 300000; round++) {
         size_t n;
         random_near_shape(s, &n);
@@ -282,6 +284,20 @@ Test(column, short_paths_agree_with_classify_field)
                         (ref.types & CSVI_BIT(CSVI_TYPE_DATE));
         cr_assert_eq(classify_iso_date16(p, n, cc), iso_date, "'%.*s' (then '%.*s'): date16 %d",
                      (int)n, s, 6, s + n, !iso_date);
+        uint8_t tf19 = 0xEE;
+        bool iso_ts = n == 19 &&
+                      classify_expected(CSVI_BIT(CSVI_TYPE_TIMESTAMP) |
+                                            CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT),
+                                        p, n, cc, &dfc) &&
+                      dfc.types == ref.types && ref.date_fmts == CSVI_BIT(DF_YMD_DASH) &&
+                      ref.types == (CSVI_BIT(CSVI_TYPE_TIMESTAMP) |
+                                    CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ) | CSVI_BIT(CSVI_TYPE_TEXT));
+        cr_assert_eq(classify_iso_ts19(p, n, cc, &tf19), iso_ts, "'%.*s': ts19 %d", (int)n, s,
+                     !iso_ts);
+        if (iso_ts) {
+            cr_assert_eq(tf19, ref.time_flags, "'%.*s': ts19 time flags", (int)n, s);
+            timestamps19++;
+        }
         if (classify_plain_double16(p, n, cc)) {
             cr_assert_eq(ref.types, CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT),
                          "'%.*s' (then '%.*s'): double16 says double, classify_field %x", (int)n,
@@ -297,6 +313,7 @@ Test(column, short_paths_agree_with_classify_field)
                       s, d16, sc16, d, sc);
     }
     cr_assert(doubles16 > 10000, "double16 took only %d values", doubles16);
+    cr_assert(timestamps19 > 5000, "ts19 took only %d values", timestamps19);
 }
 
 /* slice_text_run decides two shapes of a settled text column's values from
