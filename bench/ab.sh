@@ -29,7 +29,7 @@ trap 'rm -rf "$tmp"' EXIT
 "$a" "${args[@]}" -o "$tmp/a.out" "$file" 2>"$tmp/a.err" || true
 "$b" "${args[@]}" -o "$tmp/b.out" "$file" 2>"$tmp/b.err" || true
 # timing fields differ run to run; everything else must not
-strip() { sed -E 's/"seconds": [0-9.]+//' "$1"; }
+strip() { sed -E 's/"seconds": [0-9.]+//; s/"slices": [0-9]+//' "$1"; } # (the slice count follows --chunk-size)
 if ! diff <(strip "$tmp/a.out") <(strip "$tmp/b.out") >/dev/null; then
     echo "ab.sh: the two binaries give different output on $file; not timing them" >&2
     diff <(strip "$tmp/a.out") <(strip "$tmp/b.out") | head -20 >&2

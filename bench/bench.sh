@@ -8,6 +8,7 @@
 #   CSVI_BENCH_DIR   generated data              (default bench/data, git-ignored)
 #   CSVI_BENCH_SIZE  size of each profile's file (default 1G; K/M/G are powers of 1024)
 #   CSVI_ARGS        extra csvinfer arguments, split on spaces (default none)
+#   CSVI_BENCH_RUNS  rounds of each measurement (default 5)
 #   CSVI_BENCH_MAIN, CSVI_BENCH_4G, CSVI_BENCH_CACHE, CSVI_BENCH_COMPRESSED
 #                    0 skips that part (default 1 each): the profiles + small files table,
 #                    the 4 GiB RSS run, the cache table, the compressed table.  A run
@@ -15,7 +16,10 @@
 #
 # Method: data files are generated once (seed 42) and reused. Before each profile the
 # file is read once to warm the page cache; then wc -l, cat and csvinfer run in turn,
-# three rounds, and the best (minimum) wall time of each is kept. Each command runs under
+# five rounds, and the best (minimum) wall time of each is kept.  This machine's speed
+# drifts by 30 % within a minute, so the two ratios that matter are also given as the
+# median over the rounds of each round's own ratio (its csvinfer run against its own
+# wc -l run, its 1-thread run against its all-cores run): "med" columns. Each command runs under
 # GNU time (-f "%e %M"): peak RSS is its %M (the largest of the csvinfer runs); wall
 # seconds are taken around it with bash's $EPOCHREALTIME (1 ms, where %e has only 10 ms:
 # wc -l reads 1 GB in ~0.15 s here), falling back to %e on bash < 5. Every csvinfer run
@@ -41,7 +45,7 @@ DATA="${CSVI_BENCH_DIR:-bench/data}"
 SIZE="${CSVI_BENCH_SIZE:-1G}"
 read -r -a EXTRA <<<"${CSVI_ARGS:-}"
 SEED=42
-RUNS=3
+RUNS="${CSVI_BENCH_RUNS:-5}"
 NPROC="$(nproc)"
 PROFILES=(mixed numeric text)
 SMALL_N=10000
@@ -158,6 +162,8 @@ fresh_xdg() {
     export XDG_CACHE_HOME="$WORK/xdg/cache" XDG_STATE_HOME="$WORK/xdg/state"
 }
 
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    print ((NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 max() { awk -v a="$1" -v b="$2" 'BEGIN { print (b + 0 > a + 0) ? b : a }'; }
 
@@ -170,7 +176,8 @@ measure() {
     local name="$1" csvi_target="$2"
     shift 2
     local files=("$@") i failed=0
-    BEST_WC="" BEST_CAT="" BEST_C1="" BEST_CN="" PEAK_KIB=0
+    BEST_WC="" BEST_CAT="" BEST_C1="" BEST_CN="" PEAK_KIB=0 MED_RW="" MED_SP=""
+    local rw=() sp=() wc c1s
     local tail=(--format json -o /dev/null --no-cache ${EXTRA[@]+"${EXTRA[@]}"} "$csvi_target")
     local c1=("$BIN" --threads 1 "${tail[@]}") cn=("$BIN" --threads "$NPROC" "${tail[@]}")
 
@@ -180,37 +187,44 @@ measure() {
         note "$name: round $i/$RUNS"
         timed "wc -l" wc -l "${files[@]}"
         BEST_WC="$(min "$BEST_WC" "$T_SECS")"
+        wc="$T_SECS"
         timed "cat" cat "${files[@]}"
         BEST_CAT="$(min "$BEST_CAT" "$T_SECS")"
         fresh_xdg
         timed "csvinfer 1 thread ($name)" "${c1[@]}"
         BEST_C1="$(min "$BEST_C1" "$T_SECS")"
+        c1s="$T_SECS"
         [[ "$T_RC" -eq 0 || "$failed" -ne 0 ]] || { CSVI_FAILED+=("$name (status $T_RC)"); failed=1; }
         fresh_xdg
         timed "csvinfer $NPROC threads ($name)" "${cn[@]}"
         [[ -c /dev/null ]] || die "csvinfer replaced /dev/null with a regular file" \
             "(does -o write a temp file and rename it over the target?); $NULL_FIX"
         BEST_CN="$(min "$BEST_CN" "$T_SECS")"
+        rw+=("$(awk -v a="$T_SECS" -v b="$wc" 'BEGIN { print (b > 0 ? a / b : 0) }')")
+        sp+=("$(awk -v a="$c1s" -v b="$T_SECS" 'BEGIN { print (b > 0 ? a / b : 0) }')")
         PEAK_KIB="$(max "$PEAK_KIB" "$T_KIB")"
         [[ "$T_RC" -eq 0 || "$failed" -ne 0 ]] || { CSVI_FAILED+=("$name (status $T_RC)"); failed=1; }
     done
+    MED_RW="$(median "${rw[@]}")"
+    MED_SP="$(median "${sp[@]}")"
 }
 
 # ---- table --------------------------------------------------------------------------
 
-FMT='%-18s %12s %7s %7s %8s %8s %9s %9s %8s %8s %9s\n'
+FMT='%-18s %12s %7s %7s %8s %8s %9s %9s %9s %8s %8s %9s %9s\n'
 # shellcheck disable=SC2059  # FMT is our own format string
 TABLE="$(printf "$FMT" profile bytes 'wc-l s' 'cat s' '1thr s' "${NPROC}thr s" "${NPROC}thr MB/s" \
-    "${NPROC}thr/wc-l" "${NPROC}thr/cat" '1thr/Nthr' 'RSS MiB')"$'\n'
+    "${NPROC}thr/wc-l" "(med)" "${NPROC}thr/cat" '1thr/Nthr' "(med)" 'RSS MiB')"$'\n'
 
-add_row() { # add_row PROFILE BYTES — uses BEST_* and PEAK_KIB
+add_row() { # add_row PROFILE BYTES — uses BEST_*, MED_* and PEAK_KIB
     TABLE+="$(awk -v fmt="$FMT" -v p="$1" -v b="$2" -v w="$BEST_WC" -v c="$BEST_CAT" \
-        -v x1="$BEST_C1" -v xn="$BEST_CN" -v k="$PEAK_KIB" 'BEGIN {
+        -v x1="$BEST_C1" -v xn="$BEST_CN" -v k="$PEAK_KIB" -v mrw="$MED_RW" -v msp="$MED_SP" 'BEGIN {
         mbs = xn > 0 ? sprintf("%.0f", b / 1e6 / xn) : "-"
         rw  = w > 0 ? sprintf("%.2f", xn / w) : "-"
         rc  = c > 0 ? sprintf("%.2f", xn / c) : "-"
         sp  = xn > 0 ? sprintf("%.2f", x1 / xn) : "-"
-        printf fmt, p, b, w, c, x1, xn, mbs, rw, rc, sp, sprintf("%.1f", k / 1024)
+        printf fmt, p, b, w, c, x1, xn, mbs, rw, sprintf("%.2f", mrw), rc, sp,
+               sprintf("%.2f", msp), sprintf("%.1f", k / 1024)
     }')"$'\n'
 }
 
@@ -363,7 +377,8 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
     echo "# csvinfer: $BIN --threads 1|$NPROC --format json -o /dev/null" \
         "${EXTRA[*]+${EXTRA[*]} }FILE (small files: the directory as one argument)"
     echo "# data: $DATA, $SIZE per profile, seed $SEED; best of $RUNS, warm page cache;" \
-        "csvi/wc-l and csvi/cat are ratios of wall times; MB = 10^6 bytes"
+        "csvi/wc-l and csvi/cat are ratios of wall times (best to best; (med): the median" \
+        "of the rounds' own ratios); MB = 10^6 bytes"
     echo
     printf '%s' "$TABLE"
     if [[ -n "$COMP_TABLE" ]]; then
