@@ -313,8 +313,25 @@ void split_count_avx2(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quote
 uint64_t split_count_newlines(const uint8_t *p, size_t n);
 uint64_t split_count_byte(const uint8_t *p, size_t n, uint8_t byte);
 /* Offset just past the first '\n' outside quotes in p[0, n), the state at
- * p[0] being `inside` quotes or not; SIZE_MAX if there is none. */
+ * p[0] being `inside` quotes or not; SIZE_MAX if there is none.  64 bytes at
+ * a time with the scanner's mask kernel; the _scalar one is the reference. */
 size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside);
+size_t split_next_record_scalar(const uint8_t *p, size_t n, uint8_t quote, bool inside);
+/* The mask kernel scan_buffer uses (chosen on first use). */
+split_masks_fn split_masks_kernel(void);
+
+/* Bit i of the result: XOR of bits 0..i of x (with a quote mask: the bytes
+ * inside quotes, each opening quote included, no closing one). */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
 
 /* Content of a field: strips the quoting as PostgreSQL's COPY does.  Returns a
  * pointer into buf, or into scratch (cap >= field length) when quotes had to

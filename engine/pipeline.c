@@ -364,7 +364,14 @@ static int dispatch_units(struct pipeline *p, struct pipe_file *f, struct pbuf *
                 break;
             at = m + r;
         }
-        if (at <= cuts[n - 1] || at >= end)
+        /* the first record start after m is at: after any later boundary
+         * (all before at, inside the same record) it is at again, so a
+         * record reaching the end leaves no cut to find (searching again
+         * from each boundary rescanned the rest of a record longer than a
+         * unit once a unit: quadratic) */
+        if (at >= end)
+            break;
+        if (at <= cuts[n - 1])
             continue;
         cuts[n] = at;
         lines[n++] = 1 + nl + split_count_newlines(b->data + m, at - m);

@@ -32,6 +32,8 @@ static split_masks_fn kernel_get(void)
     return scan_kernel;
 }
 
+split_masks_fn split_masks_kernel(void) { return kernel_get(); }
+
 void split_select_kernels(void)
 {
     kernel_get();
@@ -58,17 +60,6 @@ void split_masks_scalar(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t
     }
 }
 
-/* Bit i of the result: XOR of bits 0..i of x (inside-quotes mask). */
-static inline uint64_t prefix_xor(uint64_t x)
-{
-    x ^= x << 1;
-    x ^= x << 2;
-    x ^= x << 4;
-    x ^= x << 8;
-    x ^= x << 16;
-    x ^= x << 32;
-    return x;
-}
 
 int scanner_init(struct scanner *s, uint8_t delim, uint8_t quote)
 {

@@ -48,6 +48,35 @@ size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside)
         const uint8_t *nl = memchr(p, '\n', n);
         return nl ? (size_t)(nl - p) + 1 : SIZE_MAX;
     }
+    /* as the scanner: quote and newline masks 64 bytes at a time, their
+     * prefix-XOR the bytes inside quotes (a record longer than a chunk is
+     * searched once a chunk: a byte loop was ~1 byte a cycle) */
+    split_masks_fn kernel = split_masks_kernel();
+    uint64_t qm[64], dm[64], nm[64];
+    uint64_t carry = inside ? ~0ull : 0; /* all ones: inside quotes at the block's start */
+    size_t i = 0;
+    while (n - i >= 64) {
+        size_t nb = (n - i) / 64 < 64 ? (n - i) / 64 : 64;
+        kernel(p + i, nb, quote, '\n', qm, dm, nm);
+        for (size_t b = 0; b < nb; b++) {
+            uint64_t inq = (qm[b] ? prefix_xor(qm[b]) : 0) ^ carry;
+            uint64_t ends = nm[b] & ~inq;
+            if (ends)
+                return i + b * 64 + (size_t)__builtin_ctzll(ends) + 1;
+            carry = (uint64_t)((int64_t)inq >> 63);
+        }
+        i += nb * 64;
+    }
+    size_t r = split_next_record_scalar(p + i, n - i, quote, carry != 0);
+    return r == SIZE_MAX ? SIZE_MAX : i + r;
+}
+
+size_t split_next_record_scalar(const uint8_t *p, size_t n, uint8_t quote, bool inside)
+{
+    if (!quote) {
+        const uint8_t *nl = memchr(p, '\n', n);
+        return nl ? (size_t)(nl - p) + 1 : SIZE_MAX;
+    }
     for (size_t i = 0; i < n; i++) {
         if (p[i] == quote)
             inside = !inside;

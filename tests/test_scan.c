@@ -353,6 +353,33 @@ Test(scan, avx2_counter_equals_scalar_at_every_alignment_and_length)
     }
 }
 
+/* split_next_record (64 bytes at a time) against the byte loop it replaced,
+ * on random quotes, newlines and other bytes at every alignment, lengths
+ * across several 64-byte blocks and batches of them, both starting states;
+ * half the buffers have their quotes and newlines rare (long searches). */
+Test(scan, next_record_equals_the_byte_loop)
+{
+    enum { N = 9000 };
+    uint8_t *raw = malloc(N + 64);
+    cr_assert_not_null(raw);
+    static const uint8_t pick[] = {'"', '\n', '\'', 'a', ',', '\r', 0xC3};
+    for (int iter = 0; iter < 60; iter++) {
+        unsigned rare = iter % 2 ? 400 : 4;
+        for (size_t i = 0; i < N + 64; i++)
+            raw[i] = rnd() % rare == 0 ? pick[rnd() % 3] : pick[3 + rnd() % 4];
+        uint8_t quote = iter % 3 == 0 ? '\'' : '"';
+        for (size_t align = 0; align < 64; align += 1 + rnd() % 5)
+            for (size_t len = 0; len <= N; len += 1 + rnd() % (len < 300 ? 7 : 600))
+                for (int in = 0; in < 2; in++) {
+                    size_t want = split_next_record_scalar(raw + align, len, quote, in);
+                    size_t got = split_next_record(raw + align, len, quote, in);
+                    cr_assert_eq(got, want, "alignment %zu length %zu inside %d: %zu, byte loop %zu",
+                                 align, len, in, got, want);
+                }
+    }
+    free(raw);
+}
+
 Test(scan, next_record_start_honours_the_quote_state)
 {
     const uint8_t *s = (const uint8_t *)"ab\"c\nd\"\nxy\n";
