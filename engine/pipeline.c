@@ -500,7 +500,15 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
             f->res->seconds = now_seconds() - f->t0;
             return 0;
         }
-        size_t want = S - raw_end < C ? (size_t)(S - raw_end) : C;
+        /* read as much again as there is (whole chunks: raw_end stays at a
+         * chunk edge), up to what passes --max-record: each try rescans the
+         * bytes read, so a sample or first record of many chunks costs a
+         * few passes, not one a chunk */
+        size_t step = cur_len > C ? cur_len / C * C : C;
+        size_t room = opt->max_record + 3 > cur_len ? opt->max_record + 3 - cur_len : 0;
+        if (step > room)
+            step = room > C ? (room + C - 1) / C * C : C;
+        size_t want = S - raw_end < step ? (size_t)(S - raw_end) : step;
         if (pbuf_reserve(cur, cur_len + want))
             return -ENOMEM;
         got = pipe_read_counted(p, f, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);

@@ -11,7 +11,9 @@
  * The sniffer's sample is the first CSVI_SNIFF_BYTES of the file, extended to
  * the end of its third line when those bytes hold fewer than three (a file of
  * 100,000 columns has a header line of ~1 MB: without it the sniffer sees no
- * whole record and cannot find the header).  It depends only on the file's
+ * whole record and cannot find the header), and on to the end of a record
+ * quoted with '"' that it ends inside (a multi-line text of megabytes in the
+ * first rows: the same).  It depends only on the file's
  * bytes and --max-record, so every path (sequential, pipeline, any chunk size)
  * sniffs the same sample.
  */
@@ -141,7 +143,8 @@ static bool first_record_cb(void *ctx, const uint8_t *buf, const struct scan_fie
 }
 
 /* Bytes of buf[0, len) the sniffer reads: CSVI_SNIFF_BYTES, or up to the end
- * of line PLAN_SNIFF_LINES when those hold fewer line ends (at most
+ * of line PLAN_SNIFF_LINES when those hold fewer line ends, then to the end of
+ * the '"'-quoted record it ends inside, if it does (at most
  * PLAN_SNIFF_MAX, or --max-record if that is less: the callers stop reading
  * there).  *more: the wanted bytes are not all in buf yet, or buf holds no
  * line end (and !eof): read more before sniffing. */
@@ -159,6 +162,28 @@ static size_t sniff_sample_len(const uint8_t *buf, size_t len, bool eof, size_t 
         pos = (size_t)(nl - buf) + 1;
         if (k + 1 == PLAN_SNIFF_LINES)
             want = pos < CSVI_SNIFF_BYTES ? CSVI_SNIFF_BYTES : pos;
+    }
+    /* A sample that ends inside a field quoted with '"' (an odd count of
+     * them before its end) runs on to that record's end: a quoted text of
+     * many lines or longer than CSVI_SNIFF_BYTES in the first records would
+     * otherwise leave the sniffer no whole record after the header to tell
+     * a header by.  ('"' only: the quote is what is being sniffed, and
+     * RFC 4180's is the one long multi-line fields come in.) */
+    if (want <= len) {
+        uint64_t quotes, nls;
+        split_count(buf, want, '"', &quotes, &nls);
+        if (quotes & 1u) {
+            size_t stop = len < limit ? len : limit;
+            size_t r = want < stop ? split_next_record(buf + want, stop - want, '"', true) : SIZE_MAX;
+            if (r != SIZE_MAX) {
+                want += r;
+            } else if (!eof && len < limit) {
+                *more = true; /* that record's end is not read yet */
+                return len;
+            } else {
+                want = stop; /* longer than the limit, or the input's end */
+            }
+        }
     }
     /* no line end at all: the first record is not whole yet, and sniffing
      * again each time the caller reads more would cost more than memchr */

@@ -222,6 +222,42 @@ Test(sniff, wide_repeated_name_means_no_header_and_distinct_names)
     free(w.text);
 }
 
+/* A quoted text of many lines in the first data row, longer than the 64 KiB
+ * sample: the sample runs on to that record's end, so the sniffer sees a
+ * whole data record after the header (before, the header went unseen: every
+ * column text, the header counted as a row). */
+Test(sniff, long_quoted_text_in_the_first_row)
+{
+    size_t cap = 400000;
+    char *text = malloc(cap);
+    cr_assert(text);
+    char *p = text;
+    p += sprintf(p, "id,note,n\n1,\"");
+    for (int i = 0; i < 4000; i++) /* ~160 KB of lines, a comma and a quoted quote in each */
+        p += sprintf(p, "line %d of the note, said \"\"so\"\"\n", i);
+    p += sprintf(p, "end\",7\n");
+    size_t first_end = (size_t)(p - text);
+    for (int r = 2; r < 50; r++)
+        p += sprintf(p, "%d,short,%d\n", r, r * 3);
+    size_t len = (size_t)(p - text);
+    cr_assert_gt(first_end, 2 * 64 * 1024);
+    struct wide w = {.text = text, .len = len};
+    struct file_plan plan;
+    /* the 64 KiB sample ends inside the quoted text: read on to its end */
+    cr_expect_eq(plan_wide(&w, 64 * 1024 + 100, false, &plan), 1);
+    file_plan_free(&plan);
+    cr_expect_eq(plan_wide(&w, first_end - 1, false, &plan), 1);
+    file_plan_free(&plan);
+    cr_assert_eq(plan_wide(&w, len, false, &plan), 0);
+    cr_expect_eq(plan.delim, ',');
+    cr_expect_eq(plan.quote, '"');
+    cr_expect(plan.header, "the header is found past a first row longer than the sample");
+    cr_assert_eq(plan.ncols, 3);
+    cr_expect_str_eq(plan.names[1], "note");
+    file_plan_free(&plan);
+    free(text);
+}
+
 Test(sniff, repeated_names_get_suffixes_in_order)
 {
     static struct engine_cfg ec;
