@@ -67,6 +67,16 @@ if [[ -z "$BIN" || ! -x "$BIN" || -d "$BIN" ]]; then
   or point CSVI_BIN at a binary."
 fi
 
+# A binary older than a source file it is built from measures other code than
+# the commit the table names (an experiment's build left in build/, say).
+STALE=""
+newer="$(find engine io cache CMakeLists.txt -newer "$BIN" -type f -print -quit 2>/dev/null || true)"
+if [[ -n "$newer" ]]; then
+    STALE="$newer"
+    note "warning: $BIN is older than $newer: rebuild (cmake --build build -j) or the" \
+        "table measures another build than commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+fi
+
 have_gnu_time() {
     [[ -x /usr/bin/time ]] || return 1
     local v
@@ -374,6 +384,7 @@ commit="$(git rev-parse --short HEAD 2>/dev/null || echo none)"
 {
     echo "# csvinfer bench — $(date '+%Y-%m-%d %H:%M:%S %z')"
     echo "# nproc: $(nproc)   cpu: ${cpu:-unknown}   commit: $commit"
+    [[ -z "$STALE" ]] || echo "# WARNING: the binary is older than $STALE: not a build of this commit"
     echo "# csvinfer: $BIN --threads 1|$NPROC --format json -o /dev/null" \
         "${EXTRA[*]+${EXTRA[*]} }FILE (small files: the directory as one argument)"
     echo "# data: $DATA, $SIZE per profile, seed $SEED; best of $RUNS, warm page cache;" \
