@@ -44,10 +44,8 @@ uint64_t split_count_newlines(const uint8_t *p, size_t n) { return split_count_b
 
 size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside)
 {
-    if (!quote) {
-        const uint8_t *nl = memchr(p, '\n', n);
-        return nl ? (size_t)(nl - p) + 1 : SIZE_MAX;
-    }
+    if (!quote) /* no quoting: the byte loop is a memchr */
+        return split_next_record_scalar(p, n, quote, inside);
     /* as the scanner: quote and newline masks 64 bytes at a time, their
      * prefix-XOR the bytes inside quotes (a record longer than a chunk is
      * searched once a chunk: a byte loop was ~1 byte a cycle) */
