@@ -285,6 +285,35 @@ void scanner_free(struct scanner *s);
 int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
                 scan_record_fn fn, void *ctx, struct scan_result *res /* OUT */);
 
+/* The structural index of a buffer (scan_index.c), a window of blocks at a
+ * time, for slice_infer's record walk.  Offsets are uint32_t: buffers of
+ * 4 GiB or more use scan_buffer. */
+#define SCAN_INDEX_WINDOW 256 /* blocks of 64 bytes indexed per call: 16 KiB */
+struct scan_index {
+    uint8_t delim, quote;
+    void (*kernel)(const uint8_t *, size_t, uint8_t, uint8_t, uint64_t *, uint64_t *,
+                   uint64_t *);
+    uint32_t *pos;      /* [np]: offsets of the delimiters and newlines outside
+                           quotes (field ends); pos[-1]: the offset before the
+                           waiting record's first field (UINT32_MAX at 0) */
+    uint32_t *qcum;     /* [np], and [-1]: quote bytes before pos[i] (from the
+                           buffer's start, modulo 2^32: only differences count) */
+    uint32_t *ends;     /* [ne]: indices in pos of the newlines (record ends) */
+    uint32_t *qnl;      /* [nqn]: offsets of the newlines inside quotes */
+    size_t np, ne, nqn, pcap, ecap, qncap;
+    uint32_t quotes;    /* quote bytes before the next block */
+    uint64_t inq;       /* all ones: inside quotes at the next block */
+    size_t block;       /* the next block to index */
+};
+int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote);
+void scan_index_free(struct scan_index *ix);
+/* Index the next window (up to SCAN_INDEX_WINDOW blocks) of buf[0, len),
+ * appending to the arrays.  0, or -ENOMEM. */
+int scan_index_more(struct scan_index *ix, const uint8_t *buf, size_t len);
+/* Forget the first `records` records (their field ends) and `quoted_nls`
+ * quoted newlines: what the walk has used. */
+void scan_index_drop(struct scan_index *ix, size_t records, size_t quoted_nls);
+
 /* Mask kernels: for nblocks blocks of 64 bytes at p, bit i of qm/dm/nm tells
  * whether byte i of the block is the quote, the delimiter, '\n'. */
 typedef void (*split_masks_fn)(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
@@ -410,12 +439,27 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
                 bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
                 struct slice_verdict *out /* OUT */);
 void slice_verdict_free(struct slice_verdict *v);
+/* Tests: false makes slice_infer use scan_buffer and on_record (the
+ * reference, and the path of slices of 4 GiB or more) instead of the walk
+ * over the structural index.  Not thread-safe: set before any slice. */
+void slice_set_walk(bool on);
+/* Records for slice_infer's column loops, [record][column], as the index
+ * (scan_index.c) holds them: field i of record r, at k = r * stride + i, is
+ * [pos[k - 1] + 1, pos[k]) (pos[-1] is read: UINT32_MAX + 1 is 0), with
+ * qcum[k] - qcum[k - 1] quote bytes; in column strip_col (SIZE_MAX: none) a
+ * '\r' that ends a field of at least one byte is not part of it (the CR of
+ * a CRLF record end, as scan_buffer drops it). */
+struct field_batch {
+    const uint32_t *pos, *qcum;
+    size_t stride, strip_col;
+};
 /* Add the values of records [r, nrec) of a settled text column (strict,
- * already text: column_settled) to it: fields f[i * stride], content as
- * field_content gives it (scratch: >= the longest field).  The same state as
- * column_add_settled of classify_null_bits per value; returns nrec. */
-size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct scan_field *f,
-                      size_t stride, size_t r, size_t nrec, uint8_t quote,
+ * already text: column_settled) to it: fields k = r * b->stride + column,
+ * content as field_content gives it (scratch: >= the longest field).  The
+ * same state as column_add_settled of classify_null_bits per value; returns
+ * nrec. */
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct field_batch *b,
+                      size_t column, size_t r, size_t nrec, uint8_t quote,
                       const struct classify_cfg *cc, uint8_t *scratch);
 
 /* Fold slices of one file, strictly in order, into its result. */

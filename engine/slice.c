@@ -15,6 +15,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 struct slice_ctx {
     const struct file_plan *plan;
@@ -27,22 +30,24 @@ struct slice_ctx {
     uint64_t blank, blank_line;  /* blank run since the last record */
     uint8_t *scratch;
     bool nomem;
-    /* records of the right width wait here, [record][column], and are
-     * inferred a column at a time (infer_fields): the same column's values
+    /* Runs of records of the right width are inferred a column at a time
+     * (infer_fields), read in place from the index: the same column's values
      * one after the other keep its state in registers and its branches
      * predictable.  A column state does not depend on the order of values. */
     const uint8_t *buf;          /* the slice (field offsets are into it) */
-    struct scanner *sc;          /* the waiting records are its first fields
-                                    (sc->keep of them): the scanner cuts the
-                                    next record after them, so nothing is copied */
-    uint64_t *batch_line;        /* [batch_cap]: each record's line; NULL: no batching */
-    size_t batch_n, batch_cap;   /* records waiting, room */
+    uint64_t *run_line;          /* [RUN_MAX]: the line of each record of a run */
+    bool fast;                   /* the next record of the right width needs none
+                                    of on_record's cases: a file started, no
+                                    header, no blank lines waiting */
+    struct scan_field *rec;      /* [rec_cap]: a record on_record gets */
+    size_t rec_cap;
+    uint32_t *one;               /* [2 * (one_cap + 1)]: on_record's record as a batch */
+    size_t one_cap;
 };
 
-/* At most this many fields wait (64 KiB of spans in the scanner's array);
- * wider files are not batched. */
-#define SLICE_BATCH_FIELDS 2730u
-#define SLICE_BATCH_RECORDS 256u
+/* A window's records: at most one per '\n' of its blocks. */
+#define RUN_MAX (SCAN_INDEX_WINDOW * 64u)
+
 
 static bool is_blank(const struct scan_field *f, size_t nf) { return nf == 1 && f[0].start == f[0].end; }
 
@@ -158,14 +163,28 @@ struct field_src {
     uint8_t quote;
     uint8_t *scratch;
     const struct classify_cfg *cc;
-    size_t stride; /* fields between two values of a column */
-    size_t len;    /* bytes of buf */
+    const uint32_t *pos, *qcum; /* the records (struct field_batch) */
+    size_t stride;       /* entries between two values of a column */
+    size_t len;          /* bytes of buf */
 };
 
-static inline const uint8_t *src_value(const struct field_src *s, const struct scan_field *f,
+/* Field k of the records (k: record * stride + column); strip: the column
+ * whose final '\r' is dropped. */
+static inline __attribute__((always_inline)) struct scan_field
+src_field(const struct field_src *s, size_t k, bool strip)
+{
+    const uint32_t *p = s->pos + k, *q = s->qcum + k;
+    size_t a = (uint32_t)(p[-1] + 1u), e = p[0];
+    if (strip && e > a && s->buf[e - 1] == '\r')
+        e--;
+    return (struct scan_field){a, e, q[0] - q[-1]};
+}
+
+static inline const uint8_t *src_value(const struct field_src *s, size_t k, bool strip,
                                        size_t *len, bool *quoted)
 {
-    return field_content(s->buf, f, s->quote, s->scratch, len, quoted);
+    struct scan_field f = src_field(s, k, strip);
+    return field_content(s->buf, &f, s->quote, s->scratch, len, quoted);
 }
 
 /* The longest of a run of ASCII values (bytes = chars). */
@@ -181,12 +200,14 @@ static inline void column_note_len(struct column_state *col, uint64_t len)
  * (No write to scratch here, so the loops keep the slice in registers.)
  * *wide: 16 bytes can be read at *p (the 16-byte classifiers' condition). */
 static inline __attribute__((always_inline)) bool
-run_value(const struct field_src *s, const struct scan_field *f, const uint8_t **p, size_t *n,
+run_value(const struct field_src *s, size_t k, bool strip, const uint8_t **p, size_t *n,
           bool *wide)
 {
-    size_t a = f->start, e = f->end;
-    if (f->nquotes) {
-        if (f->nquotes != 2 || e - a < 2 || s->buf[a] != s->quote || s->buf[e - 1] != s->quote)
+    struct scan_field f = src_field(s, k, strip);
+    size_t a = f.start, e = f.end;
+    uint32_t nq = f.nquotes;
+    if (nq) {
+        if (nq != 2 || e - a < 2 || s->buf[a] != s->quote || s->buf[e - 1] != s->quote)
             return false;
         a++, e--;
     }
@@ -199,18 +220,18 @@ run_value(const struct field_src *s, const struct scan_field *f, const uint8_t *
 /* An integer column (strict) takes values while they are plain integers:
  * its facts are kept in registers.  Returns the first record not taken. */
 static size_t int_column_run(struct column_state *col, const struct field_src *s,
-                             const struct scan_field *f, size_t r, size_t nrec)
+                             size_t fk, bool strip, size_t r, size_t nrec)
 {
     int64_t imin = col->imin, imax = col->imax;
     uint32_t digits = col->dec_int_digits;
     uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
-    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+    for (fk += r * s->stride; r < nrec; r++, fk += s->stride) {
         size_t len;
         bool wide;
         const uint8_t *p;
         int64_t v;
         uint32_t d;
-        if (!run_value(s, f, &p, &len, &wide) ||
+        if (!run_value(s, fk, strip, &p, &len, &wide) ||
             !(wide ? classify_plain_int16(p, len, s->cc, &v, &d)
                    : classify_plain_int(p, len, s->cc, &v, &d)))
             break;
@@ -231,16 +252,16 @@ static size_t int_column_run(struct column_state *col, const struct field_src *s
 
 /* The same for a decimal column and plain decimals. */
 static size_t decimal_column_run(struct column_state *col, const struct field_src *s,
-                                 const struct scan_field *f, size_t r, size_t nrec)
+                                 size_t fk, bool strip, size_t r, size_t nrec)
 {
     uint32_t digits = col->dec_int_digits, scale = col->dec_scale;
     uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
-    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+    for (fk += r * s->stride; r < nrec; r++, fk += s->stride) {
         size_t len;
         bool wide;
         const uint8_t *p;
         uint32_t d, sc;
-        if (!run_value(s, f, &p, &len, &wide) ||
+        if (!run_value(s, fk, strip, &p, &len, &wide) ||
             !(wide ? classify_plain_decimal16(p, len, s->cc, &d, &sc)
                    : classify_plain_decimal(p, len, s->cc, &d, &sc)))
             break;
@@ -261,13 +282,13 @@ static size_t decimal_column_run(struct column_state *col, const struct field_sr
  * (classify_expected's shapes: doubles, ISO dates and timestamps, uuids,
  * booleans).  Returns the first record not taken. */
 static size_t shape_column_run(struct column_state *col, const struct field_src *s,
-                               const struct scan_field *f, size_t r, size_t nrec)
+                               size_t fk, bool strip, size_t r, size_t nrec)
 {
     uint32_t expect = col->run_types;
-    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+    for (fk += r * s->stride; r < nrec; r++, fk += s->stride) {
         size_t len;
         bool quoted;
-        const uint8_t *p = src_value(s, f, &len, &quoted);
+        const uint8_t *p = src_value(s, fk, strip, &len, &quoted);
         struct field_class cl;
         if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
             break;
@@ -285,18 +306,24 @@ static size_t shape_column_run(struct column_state *col, const struct field_src 
  * that byte, so it is no null) and is no longer than max_chars (its content,
  * shorter still, changes no length).  Anything else goes through
  * field_content and classify_null_bits, as column_add_settled would. */
-size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct scan_field *f,
-                      size_t stride, size_t r, size_t nrec, uint8_t quote,
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct field_batch *b,
+                      size_t column, size_t r, size_t nrec, uint8_t quote,
                       const struct classify_cfg *cc, uint8_t *scratch)
 {
     uint64_t nulls = col->nulls, max_bytes = col->max_bytes, max_chars = col->max_chars;
     uint32_t kinds = col->null_kinds;
     const uint8_t *first = cc->null_first;
+    const size_t stride = b->stride;
+    const bool strip = column == b->strip_col;
+    struct field_src s = {.buf = buf, .pos = b->pos, .qcum = b->qcum};
     col->count += nrec - r;
-    for (f += r * stride; r < nrec; r++, f += stride) {
-        const uint8_t *p = buf + f->start;
-        size_t n = f->end - f->start;
-        if (f->nquotes == 0) {
+    for (size_t k = r * stride + column; r < nrec; r++, k += stride) {
+        struct scan_field f = src_field(&s, k, strip);
+        size_t a = f.start;
+        const uint8_t *p = buf + a;
+        size_t n = f.end - a;
+        uint32_t nquotes = f.nquotes;
+        if (nquotes == 0) {
             if (n && p[0] > ' ' && !first[p[0]]) { /* trimmed, it still starts with p[0] */
                 if (n > max_chars) { /* max_chars <= max_bytes */
                     max_bytes = n > max_bytes ? n : max_bytes;
@@ -311,7 +338,7 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
         }
         size_t len;
         bool quoted;
-        const uint8_t *v = field_content(buf, f, quote, scratch, &len, &quoted);
+        const uint8_t *v = field_content(buf, &f, quote, scratch, &len, &quoted);
         uint32_t nb = classify_null_bits(v, len, quoted, cc);
         if (nb) {
             nulls++;
@@ -345,18 +372,18 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
  * per value (an AND with all ones and an OR with 0 change nothing, so an
  * empty run is no special case). */
 static inline __attribute__((always_inline)) size_t
-shape_run_const(struct column_state *col, const struct field_src *s, const struct scan_field *f,
+shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, bool strip,
                 size_t r, size_t nrec, const uint32_t expect)
 {
     uint32_t fmts = ~0u;
     uint8_t tflags = 0;
     uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
-    for (f += r * s->stride; r < nrec; r++, f += s->stride) {
+    for (fk += r * s->stride; r < nrec; r++, fk += s->stride) {
         size_t len;
         bool wide;
         const uint8_t *p;
         struct field_class cl;
-        if (!run_value(s, f, &p, &len, &wide))
+        if (!run_value(s, fk, strip, &p, &len, &wide))
             break;
         if (expect == SHAPE_DOUBLE && wide && classify_plain_double16(p, len, s->cc))
             ; /* a double with an exponent: the same type set, nothing else to note */
@@ -394,47 +421,48 @@ shape_run_const(struct column_state *col, const struct field_src *s, const struc
  * (strict mode: column_add_run's conditions); a column settled as text needs
  * only null checks and lengths; anything else goes value by value. */
 __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
-                                                  const struct scan_field *fields,
+                                                  const struct field_batch *b,
                                                   const uint64_t *lines, size_t nrec)
 {
     const struct file_plan *plan = c->plan;
     const struct field_src s = {.buf = c->buf, .quote = plan->quote, .scratch = c->scratch,
-                                .cc = &plan->cfg->ccfg, .stride = plan->ncols,
-                                .len = c->len};
+                                .cc = &plan->cfg->ccfg, .pos = b->pos, .qcum = b->qcum,
+                                .stride = b->stride, .len = c->len};
     for (size_t i = 0; i < plan->ncols; i++) {
         struct column_state *col = &c->v->cols[i];
-        const struct scan_field *f0 = fields + i;
+        const size_t f0 = i;
+        const bool strip = i == b->strip_col;
         size_t r = 0;
         while (r < nrec) {
             size_t len;
             bool quoted;
             if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                slice_text_run(col, s.buf, f0, s.stride, r, nrec, s.quote, s.cc, s.scratch);
+                slice_text_run(col, s.buf, b, i, r, nrec, s.quote, s.cc, s.scratch);
                 break;
             }
             uint32_t expect = col->run_types;
             if (!col->misfits) {
                 if (expect == CSVI_INT_CHAIN)
-                    r = int_column_run(col, &s, f0, r, nrec);
+                    r = int_column_run(col, &s, f0, strip, r, nrec);
                 else if (expect == CSVI_DEC_CHAIN)
-                    r = decimal_column_run(col, &s, f0, r, nrec);
+                    r = decimal_column_run(col, &s, f0, strip, r, nrec);
                 else if (expect == SHAPE_DATE)
-                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_DATE);
+                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DATE);
                 else if (expect == SHAPE_TIMESTAMP)
-                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_TIMESTAMP);
+                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_TIMESTAMP);
                 else if (expect == SHAPE_UUID)
-                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_UUID);
+                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_UUID);
                 else if (expect == SHAPE_BOOLEAN)
-                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_BOOLEAN);
+                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_BOOLEAN);
                 else if (expect == SHAPE_DOUBLE)
-                    r = shape_run_const(col, &s, f0, r, nrec, SHAPE_DOUBLE);
+                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DOUBLE);
                 else if (expect)
-                    r = shape_column_run(col, &s, f0, r, nrec);
+                    r = shape_column_run(col, &s, f0, strip, r, nrec);
                 if (r == nrec)
                     break;
             }
             /* one value the general way */
-            const uint8_t *p = src_value(&s, f0 + r * s.stride, &len, &quoted);
+            const uint8_t *p = src_value(&s, f0 + r * s.stride, strip, &len, &quoted);
             struct field_class cl;
             if (classify_expected(expect, p, len, s.cc, &cl)) {
                 if (cl.types == expect && !col->misfits) {
@@ -451,11 +479,36 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
     }
 }
 
-static void flush_batch(struct slice_ctx *c)
+/* Infer one record of the file's width (fields f[nf]) at once.  Its offsets
+ * are made relative to its start (32 bits: a record is no longer than
+ * --max-record, at most 1 GiB). */
+static void infer_record(struct slice_ctx *c, const struct scan_field *f, size_t nf, uint64_t line)
 {
-    infer_fields(c, c->sc->fields, c->batch_line, c->batch_n);
-    c->batch_n = 0;
-    c->sc->keep = 0;
+    if (nf > c->one_cap) {
+        uint32_t *one = realloc(c->one, 2 * (nf + 1) * sizeof *one);
+        if (!one) {
+            c->nomem = true;
+            return;
+        }
+        c->one = one;
+        c->one_cap = nf;
+    }
+    uint32_t *pos = c->one, *qcum = c->one + nf + 1;
+    size_t at = f[0].start;
+    pos[0] = UINT32_MAX; /* + 1: 0, the record's start */
+    qcum[0] = 0;
+    for (size_t i = 0; i < nf; i++) {
+        pos[i + 1] = (uint32_t)(f[i].end - at);
+        qcum[i + 1] = qcum[i] + f[i].nquotes;
+    }
+    struct field_batch b = {pos + 1, qcum + 1, nf, SIZE_MAX};
+    const uint8_t *buf = c->buf;
+    size_t len = c->len;
+    c->buf += at;
+    c->len -= at;
+    infer_fields(c, &b, &line, 1);
+    c->buf = buf;
+    c->len = len;
 }
 
 static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
@@ -495,16 +548,170 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
     if (nf != plan->ncols) {
         SLICE_ERROR(v, line, CSVI_EK_RAGGED_ROW,
                     "expected %zu fields, found %zu; row not used for types", plan->ncols, nf);
-    } else if (c->batch_line) { /* f is c->sc->fields + c->sc->keep: keep it */
-        c->sc->keep += nf;
-        c->batch_line[c->batch_n] = line;
-        if (++c->batch_n == c->batch_cap)
-            flush_batch(c);
     } else {
-        infer_fields(c, f, &line, 1);
+        infer_record(c, f, nf, line);
     }
     return true;
 }
+
+/* The fields of a record from the index: field ends pos[f0..e] (pos[e] its
+ * newline, or the buffer's end); cr: its last field ends in a '\r' the
+ * record end drops (as scan_buffer does). */
+static void index_fields(const struct scan_index *ix, size_t f0, size_t e, bool cr,
+                         struct scan_field *out)
+{
+    const uint32_t *pos = ix->pos + f0, *qcum = ix->qcum + f0; /* [-1]: before the record */
+    for (ptrdiff_t j = 0; j <= (ptrdiff_t)(e - f0); j++, out++)
+        *out = (struct scan_field){(uint32_t)(pos[j - 1] + 1u), /* UINT32_MAX + 1: 0 */
+                                   pos[j], qcum[j] - qcum[j - 1]};
+    out[-1].end -= cr;
+}
+
+/* Hand a record on_record (nf fields: field ends pos[f0..e]). */
+static int walk_slow(struct slice_ctx *c, const struct scan_index *ix, size_t f0, size_t e,
+                     bool cr, uint64_t line, bool *go_on)
+{
+    size_t nf = e - f0 + 1;
+    if (nf > c->rec_cap) {
+        size_t cap = c->rec_cap ? c->rec_cap : 64;
+        while (cap < nf)
+            cap *= 2;
+        struct scan_field *r = realloc(c->rec, cap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        c->rec = r;
+        c->rec_cap = cap;
+    }
+    index_fields(ix, f0, e, cr, c->rec);
+    *go_on = on_record(c, c->buf, c->rec, nf, line);
+    c->fast = c->v->has_record && !c->header_pending && !c->blank;
+    return 0;
+}
+
+/* Infer a run of n records of the file's width from the index, in place:
+ * their fields from index f0 on. */
+static void infer_run(struct slice_ctx *c, const struct scan_index *ix, size_t f0, size_t n)
+{
+    if (!n)
+        return;
+    size_t ncols = c->plan->ncols;
+    struct field_batch b = {ix->pos + f0, ix->qcum + f0, ncols, c->any_cr ? ncols - 1 : SIZE_MAX};
+    infer_fields(c, &b, c->run_line, n);
+    c->v->rows += n;
+}
+
+/* The '\r' bytes of a record's quoted fields (field ends pos[f0..e]; cr: the
+ * record ends in CRLF), as copy_checks counts them. */
+static uint64_t quoted_crs(const struct slice_ctx *c, const struct scan_index *ix, size_t f0,
+                           size_t e, bool cr)
+{
+    const uint32_t *pos = ix->pos + f0, *qcum = ix->qcum + f0;
+    uint64_t n = 0;
+    for (ptrdiff_t j = 0; j <= (ptrdiff_t)(e - f0); j++) {
+        if (qcum[j] == qcum[j - 1])
+            continue;
+        size_t a = (uint32_t)(pos[j - 1] + 1u), end = pos[j] - (j == (ptrdiff_t)(e - f0) && cr);
+        n += split_count_byte(c->buf + a, end - a, '\r');
+    }
+    return n;
+}
+
+/* scan_buffer + on_record, the same records with the same lines, for a
+ * slice of less than 4 GiB: the index (scan_index.c) a window at a time,
+ * each record looked at once.  Records of the file's width that need none of
+ * on_record's cases (the usual ones) make runs, inferred from the index in
+ * place; what on_record would do for each is done here in a few
+ * instructions.  Any other record goes to on_record. */
+static int slice_walk(struct slice_ctx *c, struct scan_index *ix, size_t len, bool eof,
+                      uint64_t first_line, struct scan_result *res)
+{
+    struct slice_verdict *v = c->v;
+    const uint8_t *buf = c->buf;
+    const size_t ncols = c->plan->ncols;
+    const uint64_t max_record = c->plan->cfg->opt.max_record;
+    const bool any_cr = c->any_cr;
+    uint64_t rec_line = first_line;
+    size_t nblocks = (len + 63) / 64;
+    bool go_on = true;
+    memset(res, 0, sizeof *res);
+    while (ix->block < nblocks) {
+        if (scan_index_more(ix, buf, len))
+            return -ENOMEM;
+        const uint32_t *pos = ix->pos, *before = ix->pos - 1, *qcum = ix->qcum;
+        const uint32_t *qbefore = ix->qcum - 1;
+        size_t f0 = 0, qni = 0, k, run_f0 = 0, run_n = 0;
+        for (k = 0; k < ix->ne; k++) {
+            size_t e = ix->ends[k];
+            uint32_t nl = pos[e];
+            uint64_t line = rec_line++;
+            while (qni < ix->nqn && ix->qnl[qni] < nl)
+                qni++, rec_line++;
+            uint32_t start = before[f0] + 1u, last = before[e] + 1u;
+            bool cr = any_cr && nl > last && buf[nl - 1] == '\r';
+            if (e - f0 + 1 == ncols && c->fast && nl - cr - start <= max_record &&
+                (ncols > 1 || (nl - cr > start && /* one column: no blank, no "\." */
+                               !(nl - cr - start == 2 && buf[start] == '\\' && buf[start + 1] == '.')))) {
+                /* on_record's path for it: copy_checks, the run */
+                if (any_cr) {
+                    if (cr) {
+                        c->crlf_ends++;
+                        if (!v->crlf_line)
+                            v->crlf_line = line;
+                    } else if (!v->lf_line) {
+                        v->lf_line = line;
+                    }
+                    if (qcum[e] != qbefore[f0])
+                        c->quoted_cr += quoted_crs(c, ix, f0, e, cr);
+                } else if (!v->lf_line) {
+                    v->lf_line = line;
+                }
+                if (!run_n)
+                    run_f0 = f0;
+                c->run_line[run_n++] = line;
+            } else {
+                infer_run(c, ix, run_f0, run_n);
+                run_n = 0;
+                if (walk_slow(c, ix, f0, e, cr, line, &go_on))
+                    return -ENOMEM;
+                if (!go_on) {
+                    res->consumed = (size_t)nl + 1;
+                    res->lines = rec_line - first_line;
+                    res->stopped = true;
+                    return 0;
+                }
+            }
+            f0 = e + 1;
+        }
+        infer_run(c, ix, run_f0, run_n);
+        scan_index_drop(ix, k, qni);
+    }
+    size_t rec_start = (uint32_t)(ix->pos[-1] + 1u);
+    res->consumed = rec_start;
+    res->lines = rec_line - first_line;
+    if (!eof || rec_start >= len)
+        return 0;
+    /* the last record, without a newline after it: any '\n' in it is quoted */
+    uint64_t tail_nl = split_count_newlines(buf + rec_start, len - rec_start);
+    if (ix->inq) { /* eof inside quotes: the record never ended */
+        res->unterminated = true;
+        return 0;
+    }
+    size_t e = ix->np;
+    ix->pos[e] = (uint32_t)len; /* its last field ends at the end (the arrays have slack) */
+    ix->qcum[e] = ix->quotes;
+    uint32_t last = ix->pos[(ptrdiff_t)e - 1] + 1u;
+    bool cr = len > last && buf[len - 1] == '\r';
+    if (walk_slow(c, ix, 0, e, cr, rec_line, &go_on))
+        return -ENOMEM;
+    res->stopped = !go_on;
+    res->consumed = len;
+    res->lines = rec_line - first_line + tail_nl;
+    return 0;
+}
+
+static bool walk_off; /* tests: scan_buffer and on_record for every slice */
+
+void slice_set_walk(bool on) { walk_off = !on; }
 
 int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bool eof,
                 bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
@@ -531,16 +738,25 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     struct scan_result r;
     if (scanner_init(&sc, plan->delim, plan->quote))
         return -ENOMEM;
-    if (plan->ncols && plan->ncols <= SLICE_BATCH_FIELDS) {
-        size_t cap = SLICE_BATCH_FIELDS / plan->ncols;
-        c.batch_cap = cap < SLICE_BATCH_RECORDS ? cap : SLICE_BATCH_RECORDS;
-        c.batch_line = malloc(c.batch_cap * sizeof *c.batch_line);
-        c.sc = &sc; /* no batch_line: not needed, infer each record at once */
+    int rc;
+    struct scan_index ix;
+    if (len < UINT32_MAX - 128 && !walk_off) { /* the index's offsets are 32 bits */
+        c.run_line = malloc(RUN_MAX * sizeof *c.run_line);
+        if (!c.run_line || scan_index_init(&ix, plan->delim, plan->quote)) {
+            free(c.run_line);
+            scanner_free(&sc);
+            return -ENOMEM;
+        }
+        rc = slice_walk(&c, &ix, len, eof, first_line, &r);
+        scan_index_free(&ix);
+    } else { /* (--chunk-size of 4 GiB or more) records one at a time */
+        rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
     }
-    int rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
-    if (c.batch_n)
-        flush_batch(&c);
-    free(c.batch_line);
+    if (rc == 0 && c.nomem)
+        rc = -ENOMEM;
+    free(c.run_line);
+    free(c.rec);
+    free(c.one);
     /* '\r' bytes of the records used, 64 at a time (split_count with '\r' as
      * its quote byte; split_count_byte's memchr per '\r' was a call per line
      * of a CRLF file) */

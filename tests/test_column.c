@@ -377,7 +377,18 @@ Test(column, settled_text_run_agrees_with_column_add_settled)
         a.max_bytes = b.max_bytes = rnd() % 12; /* start from a longest value */
         a.max_chars = b.max_chars = a.max_bytes - rnd() % (a.max_bytes + 1);
         size_t r0 = rnd() % 3 < 2 ? 0 : rnd() % nf;
-        cr_assert_eq(slice_text_run(&a, buf, f, 1, r0, nf, '"', cc, scratch), nf);
+        /* as slice_infer reads them from its index: field ends (a ',' after
+         * each field, so the next starts one past it; the entry before the
+         * first is UINT32_MAX), quote bytes before each */
+        uint32_t pos[NF + 1], qcum[NF + 1];
+        pos[0] = UINT32_MAX;
+        qcum[0] = 0;
+        for (size_t i = 0; i < nf; i++) {
+            pos[i + 1] = (uint32_t)f[i].end;
+            qcum[i + 1] = qcum[i] + f[i].nquotes;
+        }
+        struct field_batch fb = {pos + 1, qcum + 1, 1, SIZE_MAX};
+        cr_assert_eq(slice_text_run(&a, buf, &fb, 0, r0, nf, '"', cc, scratch), nf);
         for (size_t i = r0; i < nf; i++) {
             size_t len;
             bool quoted;

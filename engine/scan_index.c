@@ -1,0 +1,226 @@
+/*
+ * scan_index.c — the structural index slice_infer walks: for a window of a
+ * slice's 64-byte blocks, the offsets of its delimiters and newlines outside
+ * quotes (field ends, in order), which of them end records, how many quote
+ * bytes come before each (a field's quotes: the difference of two), and
+ * its quoted newlines.
+ *
+ * The same masks and prefix-XOR as the scanner (scan.c), but no record is
+ * cut here and no callback made: each block's field ends are written eight
+ * at a time without a branch per field (as simdjson writes its structural
+ * indexes), so the common record of the right width costs the walk in
+ * slice.c a few instructions, not a call and a branch per field.  scan.c
+ * stays the reference (the sniffer, the plan and the bare-CR pass use it);
+ * test_scan_index compares the two on random inputs.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INDEX_SLACK 16u /* entries a flatten may write past the last one */
+
+int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->delim = delim;
+    ix->quote = quote;
+    ix->kernel = split_masks_kernel();
+    size_t cap = 2 * SCAN_INDEX_WINDOW * 64 + INDEX_SLACK; /* a window, and what waits */
+    uint32_t *pos = malloc((cap + 1) * sizeof *pos), *qcum = malloc((cap + 1) * sizeof *qcum);
+    ix->ends = malloc(cap * sizeof *ix->ends);
+    ix->qnl = malloc(cap * sizeof *ix->qnl);
+    if (pos)
+        ix->pos = pos + 1;
+    if (qcum)
+        ix->qcum = qcum + 1;
+    if (!pos || !qcum || !ix->ends || !ix->qnl) {
+        scan_index_free(ix);
+        return -ENOMEM;
+    }
+    ix->pos[-1] = UINT32_MAX; /* the buffer starts a record: its first field at 0 */
+    ix->qcum[-1] = 0;
+    ix->pcap = ix->ecap = ix->qncap = cap;
+    return 0;
+}
+
+void scan_index_free(struct scan_index *ix)
+{
+    free(ix->pos ? ix->pos - 1 : NULL);
+    free(ix->qcum ? ix->qcum - 1 : NULL);
+    free(ix->ends);
+    free(ix->qnl);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Room for `more` entries after the first n of *a (capacity *cap). */
+static int reserve(uint32_t **a, size_t *cap, size_t n, size_t more, bool one_before)
+{
+    if (n + more <= *cap)
+        return 0;
+    size_t ncap = *cap * 2;
+    while (ncap < n + more)
+        ncap *= 2;
+    uint32_t *p = realloc(*a - one_before, (ncap + one_before) * sizeof *p);
+    if (!p)
+        return -ENOMEM;
+    *a = p + one_before;
+    *cap = ncap;
+    return 0;
+}
+
+static int reserve_window(struct scan_index *ix, size_t nb)
+{
+    size_t more = nb * 64 + INDEX_SLACK, pcap = ix->pcap;
+    int rc = reserve(&ix->pos, &ix->pcap, ix->np, more, true);
+    if (!rc)
+        rc = reserve(&ix->qcum, &pcap, ix->np, more, true);
+    if (!rc)
+        rc = reserve(&ix->ends, &ix->ecap, ix->ne, more, false);
+    if (!rc)
+        rc = reserve(&ix->qnl, &ix->qncap, ix->nqn, more, false);
+    return rc;
+}
+
+/* The offsets of bits's set bits (+ base) at o, in order, four at a time
+ * (a block holds ~2-5 field ends in the usual file; eight at a time wasted
+ * half the stores of a text file): up to 3 entries past them are written
+ * with garbage.  Returns the end of the real ones.  (Bit 63 set for the
+ * count of trailing zeros: defined for 0, and no branch.) */
+static inline __attribute__((always_inline)) uint32_t *flatten(uint32_t *o, uint32_t base,
+                                                               uint64_t bits)
+{
+    uint32_t *end = o + __builtin_popcountll(bits);
+    do {
+        for (unsigned i = 0; i < 4; i++) {
+            o[i] = base + (uint32_t)__builtin_ctzll(bits | 1ull << 63);
+            bits &= bits - 1;
+        }
+        o += 4;
+    } while (o < end);
+    return end;
+}
+
+/* flatten for the field ends, with the quote bytes before each at c:
+ * qbase, plus those of the block below the field end (q: the block's
+ * quote mask; a block without quotes, the usual one, only copies qbase). */
+static inline __attribute__((always_inline)) uint32_t *
+flatten_ends(uint32_t *o, uint32_t *c, uint32_t base, uint64_t bits, uint64_t q, uint32_t qbase)
+{
+    uint32_t *end = o + __builtin_popcountll(bits);
+    if (!q) {
+        do {
+            for (unsigned i = 0; i < 4; i++) {
+                o[i] = base + (uint32_t)__builtin_ctzll(bits | 1ull << 63);
+                c[i] = qbase;
+                bits &= bits - 1;
+            }
+            o += 4, c += 4;
+        } while (o < end);
+    } else {
+        do {
+            for (unsigned i = 0; i < 4; i++) {
+                o[i] = base + (uint32_t)__builtin_ctzll(bits | 1ull << 63);
+                c[i] = qbase + (uint32_t)__builtin_popcountll(q & ((bits & (0 - bits)) - 1));
+                bits &= bits - 1;
+            }
+            o += 4, c += 4;
+        } while (o < end);
+    }
+    return end;
+}
+
+static inline __attribute__((always_inline)) int index_body(struct scan_index *ix,
+                                                            const uint8_t *buf, size_t len,
+                                                            size_t max_blocks)
+{
+    uint64_t qm[SCAN_INDEX_WINDOW], dm[SCAN_INDEX_WINDOW], nm[SCAN_INDEX_WINDOW];
+    size_t nblocks = (len + 63) / 64;
+    size_t b0 = ix->block;
+    size_t nb = nblocks - b0 < max_blocks ? nblocks - b0 : max_blocks;
+    if (nb > SCAN_INDEX_WINDOW)
+        nb = SCAN_INDEX_WINDOW;
+    if (nb == 0)
+        return 0;
+    if (reserve_window(ix, nb))
+        return -ENOMEM;
+    size_t base0 = b0 * 64;
+    size_t full = (len - base0) / 64 < nb ? (len - base0) / 64 : nb;
+    ix->kernel(buf + base0, full, ix->quote, ix->delim, qm, dm, nm);
+    if (full < nb) { /* the last, partial block: zero padding matches nothing */
+        uint8_t pad[64] = {0};
+        memcpy(pad, buf + base0 + full * 64, len - base0 - full * 64);
+        ix->kernel(pad, 1, ix->quote, ix->delim, qm + full, dm + full, nm + full);
+    }
+    uint32_t *pos = ix->pos, *ends = ix->ends, *qcum = ix->qcum, *qnlp = ix->qnl;
+    size_t np = ix->np, ne = ix->ne, nqn = ix->nqn;
+    uint32_t quotes = ix->quotes;
+    uint64_t inq_carry = ix->inq;
+    for (size_t bi = 0; bi < nb; bi++) {
+        uint32_t base = (uint32_t)(base0 + bi * 64);
+        uint64_t q = qm[bi];
+        uint64_t inq = (q ? prefix_xor(q) : 0) ^ inq_carry; /* most blocks: no quote */
+        inq_carry = (uint64_t)((int64_t)inq >> 63);
+        uint64_t st = (dm[bi] | nm[bi]) & ~inq;
+        uint64_t nl = nm[bi] & ~inq;
+        if (st) {
+            /* each record end's index: the field ends before it in the block */
+            for (uint64_t m = nl; m; m &= m - 1)
+                ends[ne++] = (uint32_t)(np + (size_t)__builtin_popcountll(st & ((m & (0 - m)) - 1)));
+            np = (size_t)(flatten_ends(pos + np, qcum + np, base, st, q, quotes) - pos);
+        }
+        quotes += (uint32_t)__builtin_popcountll(q);
+        uint64_t qnl = nm[bi] & inq;
+        if (__builtin_expect(qnl != 0, 0))
+            nqn = (size_t)(flatten(qnlp + nqn, base, qnl) - qnlp);
+    }
+    ix->np = np;
+    ix->ne = ne;
+    ix->quotes = quotes;
+    ix->nqn = nqn;
+    ix->inq = inq_carry;
+    ix->block = b0 + nb;
+    return 0;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("popcnt,bmi"))) static int index_popcnt(struct scan_index *ix,
+                                                               const uint8_t *buf, size_t len,
+                                                               size_t max_blocks)
+{
+    return index_body(ix, buf, len, max_blocks);
+}
+#endif
+
+static int index_base(struct scan_index *ix, const uint8_t *buf, size_t len, size_t max_blocks)
+{
+    return index_body(ix, buf, len, max_blocks);
+}
+
+int scan_index_more(struct scan_index *ix, const uint8_t *buf, size_t len)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    if (ix->kernel == split_masks_avx2 || ix->kernel == split_masks_avx512)
+        return index_popcnt(ix, buf, len, SCAN_INDEX_WINDOW); /* both imply POPCNT, BMI1 */
+#endif
+    return index_base(ix, buf, len, SCAN_INDEX_WINDOW);
+}
+
+void scan_index_drop(struct scan_index *ix, size_t records, size_t quoted_nls)
+{
+    if (records) {
+        size_t first = ix->ends[records - 1] + 1; /* the waiting record's first field end */
+        ix->pos[-1] = ix->pos[first - 1];
+        ix->qcum[-1] = ix->qcum[first - 1];
+        memmove(ix->pos, ix->pos + first, (ix->np - first) * sizeof *ix->pos);
+        memmove(ix->qcum, ix->qcum + first, (ix->np - first) * sizeof *ix->qcum);
+        ix->np -= first;
+        memmove(ix->ends, ix->ends + records, (ix->ne - records) * sizeof *ix->ends);
+        ix->ne -= records;
+        for (size_t i = 0; i < ix->ne; i++)
+            ix->ends[i] -= (uint32_t)first;
+    }
+    memmove(ix->qnl, ix->qnl + quoted_nls, (ix->nqn - quoted_nls) * sizeof *ix->qnl);
+    ix->nqn -= quoted_nls;
+}

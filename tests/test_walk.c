@@ -1,0 +1,217 @@
+/*
+ * test_walk.c — slice_infer's record walk over the structural index
+ * (engine/scan_index.c, slice_walk in engine/slice.c) against the reference
+ * it replaced: scan_buffer delivering each record to on_record
+ * (slice_set_walk(false)).  The two must give the same partial verdict,
+ * byte for byte as the cache stores it (codec_put_unit: rows, columns with
+ * their facts, errors with lines and messages, blank lines at the edges,
+ * the first NUL / bad UTF-8 / bare CR / "\." / CRLF / LF lines, bytes and
+ * lines consumed), on:
+ *   - byte soup from the structural alphabet (delimiters, quotes, CR, LF,
+ *     backslash, dot, NUL, UTF-8 and a stray 0xFF), short and across the
+ *     walk's 16 KiB windows;
+ *   - CSV-like records: right and wrong widths, blank lines, CRLF and LF,
+ *     quoted fields holding delimiters, quotes, CR and LF, "\." lines,
+ *     values of every shape the column loops take, fields of kilobytes;
+ * with plans of 0..6 columns, ',' or ';', quote '"' or none, strict and
+ * tolerant thresholds, with and without a header pending, eof or not,
+ * truncated or not, any first line.
+ */
+#include "internal.h"
+#include "verdict_codec.h"
+
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static uint64_t rnd(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+struct buf {
+    uint8_t *p;
+    size_t n, cap;
+};
+
+static void put(struct buf *b, const void *s, size_t n)
+{
+    if (!n)
+        return;
+    if (b->n + n > b->cap) {
+        b->cap = (b->n + n) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+}
+
+static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
+
+static void soup(struct buf *b, size_t n, uint8_t delim)
+{
+    static const char alpha[] = "aa11 .\\\"\"\n\n\r,;";
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = rnd() % 100;
+        uint8_t c = r < 2    ? 0
+                    : r < 4  ? 0xFF
+                    : r < 8  ? 0xC3
+                    : r < 12 ? 0xA9
+                    : r < 20 ? delim
+                             : (uint8_t)alpha[rnd() % (sizeof alpha - 1)];
+        put(b, &c, 1);
+    }
+}
+
+static const char *const values[] = {
+    "1", "42", "-7", "32767", "9223372036854775808", "1.5", "-0.25", "99999.99", "1e5",
+    "2.5E-3", "2024-01-02", "2024-02-30", "2024-01-02 10:00:00", "2024-01-02T23:59:59",
+    "123e4567-e89b-12d3-a456-426614174000", "true", "no", "hello", "h\xC3\xA9llo", "NULL",
+    "", " x ", "\\.", "a\rb", "z"};
+
+static void value(struct buf *b, uint8_t delim, uint8_t quote)
+{
+    uint64_t r = rnd() % 100;
+    if (r < 2) { /* a long field */
+        size_t n = 1000 + rnd() % 20000;
+        for (size_t i = 0; i < n; i++)
+            put(b, i % 7 ? "x" : "1", 1);
+        return;
+    }
+    const char *v = values[rnd() % (sizeof values / sizeof *values)];
+    if (quote && r < 30) {
+        put(b, &quote, 1);
+        puts_(b, v);
+        uint64_t k = rnd() % 10;
+        if (k == 0)
+            put(b, &delim, 1);
+        else if (k == 1)
+            puts_(b, "\n");
+        else if (k == 2)
+            puts_(b, "\r\n");
+        else if (k == 3)
+            put(b, &quote, 1), put(b, &quote, 1);
+        put(b, &quote, 1);
+    } else {
+        puts_(b, v);
+    }
+}
+
+static void records(struct buf *b, size_t nrec, size_t ncols, uint8_t delim, uint8_t quote)
+{
+    bool crlf = rnd() % 3 == 0;
+    for (size_t r = 0; r < nrec; r++) {
+        uint64_t k = rnd() % 100;
+        if (k < 3) { /* a blank line */
+            puts_(b, crlf && rnd() % 2 ? "\r\n" : "\n");
+            continue;
+        }
+        if (k < 4) {
+            puts_(b, "\\.\n");
+            continue;
+        }
+        size_t nf = k < 8 ? 1 + rnd() % (ncols + 2) : (ncols ? ncols : 1);
+        for (size_t i = 0; i < nf; i++) {
+            if (i)
+                put(b, &delim, 1);
+            value(b, delim, quote);
+        }
+        puts_(b, crlf || rnd() % 50 == 0 ? "\r\n" : "\n");
+    }
+    if (rnd() % 3 == 0 && b->n) /* no line end after the last record */
+        b->n--;
+}
+
+static void encode(const struct slice_verdict *v, struct codec_buf *out)
+{
+    memset(out, 0, sizeof *out);
+    codec_put_unit(out, v, 1, 1);
+    cr_assert(!out->failed);
+}
+
+static void compare(const struct file_plan *plan, const struct buf *b, int round)
+{
+    bool eof = rnd() % 4 != 0, truncated = !eof && rnd() % 4 == 0, header = rnd() % 3 == 0;
+    uint64_t first = 1 + rnd() % 1000000;
+    uint8_t *scratch = malloc(b->n + 1);
+    uint8_t *data = malloc(b->n + 1); /* exactly the bytes: reads past them are caught by ASan */
+    cr_assert(scratch && data);
+    if (b->n)
+        memcpy(data, b->p, b->n);
+    struct slice_verdict vw, vs;
+    slice_set_walk(true);
+    int rw = slice_infer(plan, data, b->n, eof, truncated, first, header, scratch, &vw);
+    slice_set_walk(false);
+    int rs = slice_infer(plan, data, b->n, eof, truncated, first, header, scratch, &vs);
+    slice_set_walk(true);
+    cr_assert_eq(rw, 0);
+    cr_assert_eq(rs, 0);
+    struct codec_buf ew, es;
+    encode(&vw, &ew);
+    encode(&vs, &es);
+    if (ew.len != es.len || memcmp(ew.data, es.data, ew.len)) {
+        FILE *f = fopen("/tmp/test_walk_failure.csv", "wb");
+        if (f) {
+            fwrite(b->p, 1, b->n, f);
+            fclose(f);
+        }
+    }
+    cr_assert(ew.len == es.len && !memcmp(ew.data, es.data, ew.len),
+              "round %d: walk and scan_buffer differ (%zu bytes, %zu columns, delim '%c', "
+              "quote %d, eof %d, truncated %d, header %d; rows %llu/%llu, consumed %zu/%zu, "
+              "errors %zu/%zu; input in /tmp/test_walk_failure.csv)",
+              round, b->n, plan->ncols, plan->delim, plan->quote, eof, truncated, header,
+              (unsigned long long)vw.rows, (unsigned long long)vs.rows, vw.consumed,
+              vs.consumed, vw.n_errors, vs.n_errors);
+    free(ew.data);
+    free(es.data);
+    slice_verdict_free(&vw);
+    slice_verdict_free(&vs);
+    free(scratch);
+    free(data);
+}
+
+static struct file_plan random_plan(struct engine_cfg *ec)
+{
+    static const char *const toks[] = {"NULL", "", "NA"};
+    static const size_t lens[] = {4, 0, 2};
+    csvi_options_init(&ec->opt);
+    ec->opt.threshold = rnd() % 4 == 0 ? 0.9 : 1.0;
+    ec->opt.max_record = rnd() % 4 == 0 ? 1 + rnd() % 200 : 64u << 20;
+    classify_cfg_init(&ec->ccfg, toks, lens, 3, false, false);
+    return (struct file_plan){.cfg = ec,
+                              .delim = rnd() % 4 == 0 ? ';' : ',',
+                              .quote = rnd() % 5 == 0 ? 0 : '"',
+                              .ncols = rnd() % 7};
+}
+
+Test(walk, byte_soup_equals_scan_buffer)
+{
+    for (int round = 0; round < 3000; round++) {
+        struct engine_cfg ec;
+        struct file_plan plan = random_plan(&ec);
+        struct buf b = {0};
+        size_t n = round % 50 == 0 ? 16000 + rnd() % 60000 : rnd() % 400;
+        soup(&b, n, plan.delim);
+        compare(&plan, &b, round);
+        free(b.p);
+    }
+}
+
+Test(walk, records_equal_scan_buffer)
+{
+    for (int round = 0; round < 1500; round++) {
+        struct engine_cfg ec;
+        struct file_plan plan = random_plan(&ec);
+        struct buf b = {0};
+        size_t nrec = round % 20 == 0 ? 2000 + rnd() % 3000 : rnd() % 60;
+        records(&b, nrec, plan.ncols, plan.delim, plan.quote);
+        compare(&plan, &b, round);
+        free(b.p);
+    }
+}
