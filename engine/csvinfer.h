@@ -68,6 +68,10 @@ const char *csvi_type_name(enum csvi_type t);
 
 enum csvi_io_mode { CSVI_IO_AUTO = 0, CSVI_IO_URING, CSVI_IO_PREAD };
 
+/* The largest max_record: 1 GiB, PostgreSQL's limit for a field and for
+ * COPY's line buffer (a longer record cannot be loaded anyway). */
+#define CSVI_MAX_RECORD_LIMIT ((size_t)1 << 30)
+
 struct csvi_options {
     int delimiter;              /* CSVI_AUTO, or the byte */
     int quote;                  /* CSVI_AUTO, 0 for none, or the byte */
@@ -81,7 +85,8 @@ struct csvi_options {
     double threshold;           /* 1.0 = strict; < 1.0 = tolerant */
     uint64_t sample_rows;       /* 0 = every row (the default) */
     size_t chunk_size;          /* read unit, bytes (default 8 MiB) */
-    size_t max_record;          /* longest record accepted (default 64 MiB) */
+    size_t max_record;          /* longest record accepted (default 64 MiB, at most
+                                   CSVI_MAX_RECORD_LIMIT) */
     unsigned threads;           /* 0 = online cores */
     enum csvi_io_mode io;
     const char *const *include; /* directory walk globs; NULL = defaults */

@@ -145,7 +145,7 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
                       o->delimiter == '\r' || o->delimiter == o->quote);
     bool bad_quote = o->quote != CSVI_AUTO &&
                      (o->quote < 0 || o->quote > 255 || o->quote == '\n' || o->quote == '\r');
-    if (o->threshold <= 0.0 || o->threshold > 1.0 || o->max_record < 1 || o->chunk_size < 1 ||
+    if (o->threshold <= 0.0 || o->threshold > 1.0 || o->max_record < 1 || o->max_record > CSVI_MAX_RECORD_LIMIT || o->chunk_size < 1 ||
         bad_delim || bad_quote) {
         free(e);
         if (st)

@@ -490,6 +490,21 @@ Test(cli, missing_path_is_not_found, .timeout = 60)
     free(r.out);
 }
 
+/* --max-record is at most 1 GiB (PostgreSQL's limit for a field and a COPY
+ * line; the engine's per-record offsets are 32 bits): more is a usage error. */
+Test(cli, max_record_above_1g_is_a_usage_error, .timeout = 60)
+{
+    const char *big[] = {"--max-record", "2G", "crlf.csv"};
+    struct run_result r;
+    run_cli(CSVI_TEST_DATA_DIR, big, 3, &r);
+    cr_expect_eq(r.status, 2, "exit status %d for --max-record 2G, expected 2 (usage)", r.status);
+    free(r.out);
+    const char *ok[] = {"--max-record", "1G", "crlf.csv"};
+    run_cli(CSVI_TEST_DATA_DIR, ok, 3, &r);
+    cr_expect_eq(r.status, 0, "exit status %d for --max-record 1G, expected 0", r.status);
+    free(r.out);
+}
+
 Test(cli, output_file_gets_the_same_json, .timeout = 60)
 {
     char tmpl[] = "/tmp/csvi-out-XXXXXX";

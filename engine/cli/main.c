@@ -628,8 +628,9 @@ int main(int argc, char **argv)
                 return usage_error("--chunk-size wants a size like 8M, not '%s'", optarg);
             break;
         case OPT_MAXREC:
-            if (!parse_size(optarg, &sz))
-                return usage_error("--max-record wants a size like 64M, not '%s'", optarg);
+            if (!parse_size(optarg, &sz) || sz > CSVI_MAX_RECORD_LIMIT)
+                return usage_error("--max-record wants a size from 1 to 1G, like 64M, not '%s'",
+                                   optarg);
             opt.max_record = sz;
             break;
         case OPT_IO:
