@@ -304,8 +304,13 @@ struct scan_index {
     uint32_t quotes;    /* quote bytes before the next block */
     uint64_t inq;       /* all ones: inside quotes at the next block */
     size_t block;       /* the next block to index */
+    bool avx512;        /* index with AVX-512 (the mask kernel is the AVX-512 one
+                           and the CPU has VBMI2, BMI2 and PCLMUL) */
 };
-int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote);
+/* The CPU can run the AVX-512 index (AVX-512BW and VBMI2, BMI2, PCLMUL). */
+bool scan_index_have_avx512(void);
+/* len: the buffer's length (sizes the arrays; they grow as needed). */
+int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len);
 void scan_index_free(struct scan_index *ix);
 /* Index the next window (up to SCAN_INDEX_WINDOW blocks) of buf[0, len),
  * appending to the arrays.  0, or -ENOMEM. */

@@ -18,16 +18,25 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #define INDEX_SLACK 16u /* entries a flatten may write past the last one */
 
-int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote)
+int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len)
 {
     memset(ix, 0, sizeof *ix);
     ix->delim = delim;
     ix->quote = quote;
     ix->kernel = split_masks_kernel();
-    size_t cap = 2 * SCAN_INDEX_WINDOW * 64 + INDEX_SLACK; /* a window, and what waits */
+#if defined(__x86_64__)
+    ix->avx512 = ix->kernel == split_masks_avx512 && scan_index_have_avx512();
+#endif
+    /* a window and what waits, or the whole buffer (a small file's slice
+     * stays below malloc's mmap threshold) */
+    size_t cap = (len < SCAN_INDEX_WINDOW * 64 ? (len + 63) / 64 * 64 + 64 : 2 * SCAN_INDEX_WINDOW * 64) +
+                 INDEX_SLACK;
     uint32_t *pos = malloc((cap + 1) * sizeof *pos), *qcum = malloc((cap + 1) * sizeof *qcum);
     ix->ends = malloc(cap * sizeof *ix->ends);
     ix->qnl = malloc(cap * sizeof *ix->qnl);
@@ -193,6 +202,117 @@ __attribute__((target("popcnt,bmi"))) static int index_popcnt(struct scan_index 
 }
 #endif
 
+#if defined(__x86_64__)
+#define INDEX_AVX512 "avx512f,avx512bw,avx512vbmi2,bmi,bmi2,popcnt,pclmul"
+
+bool scan_index_have_avx512(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
+           __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("pclmul");
+}
+
+/* index_body with AVX-512 (Ice Lake and later): the masks straight from one
+ * 64-byte load (the last, partial block by a masked load: zeros past the
+ * end), the prefix-XOR by a carry-less multiply, and a block's field ends
+ * without a quote by one compress of the byte offsets 0..63 under the mask,
+ * widened 16 at a time: no branch per field end, and none per block for the
+ * usual count (at most 16).  A record end's index is its rank among the
+ * block's field ends (PEXT).  Blocks with quotes count them per field end as
+ * index_body does. */
+__attribute__((target(INDEX_AVX512))) static int index_avx512(struct scan_index *ix,
+                                                               const uint8_t *buf, size_t len,
+                                                               size_t max_blocks)
+{
+    static const uint8_t offsets[64] = {
+        0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+        22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
+        44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
+    size_t nblocks = (len + 63) / 64;
+    size_t b0 = ix->block;
+    size_t nb = nblocks - b0 < max_blocks ? nblocks - b0 : max_blocks;
+    if (nb > SCAN_INDEX_WINDOW)
+        nb = SCAN_INDEX_WINDOW;
+    if (nb == 0)
+        return 0;
+    if (reserve_window(ix, nb))
+        return -ENOMEM;
+    const __m512i vq = _mm512_set1_epi8((char)ix->quote), vd = _mm512_set1_epi8((char)ix->delim),
+                  vn = _mm512_set1_epi8('\n');
+    const __m512i iota = _mm512_loadu_si512((const void *)offsets);
+    const __m128i ones = _mm_set1_epi8(-1);
+    const bool quoting = ix->quote != 0;
+    uint32_t *pos = ix->pos, *ends = ix->ends, *qcum = ix->qcum, *qnlp = ix->qnl;
+    size_t np = ix->np, ne = ix->ne, nqn = ix->nqn;
+    uint32_t quotes = ix->quotes;
+    uint64_t inq_carry = ix->inq;
+    for (size_t bi = 0; bi < nb; bi++) {
+        size_t off = (b0 + bi) * 64;
+        uint32_t base = (uint32_t)off;
+        __m512i v = off + 64 <= len
+                        ? _mm512_loadu_si512((const void *)(buf + off))
+                        : _mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)(len - off)),
+                                                  (const void *)(buf + off));
+        uint64_t q = quoting ? _mm512_cmpeq_epi8_mask(v, vq) : 0;
+        uint64_t d = _mm512_cmpeq_epi8_mask(v, vd), n = _mm512_cmpeq_epi8_mask(v, vn);
+        uint64_t inq = inq_carry;
+        if (q)
+            inq ^= (uint64_t)_mm_cvtsi128_si64(
+                _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)q), ones, 0));
+        inq_carry = (uint64_t)((int64_t)inq >> 63);
+        uint64_t st = (d | n) & ~inq;
+        uint64_t nl = n & ~inq;
+        if (st) {
+            /* record ends: their ranks among the block's field ends */
+            uint64_t rank = _pext_u64(nl, st);
+            ends[ne] = (uint32_t)(np + _tzcnt_u64(rank)); /* (kept only if rank != 0) */
+            if (__builtin_expect(rank & (rank - 1), 0)) {
+                size_t k = ne + 1;
+                for (uint64_t m = rank & (rank - 1); m; m &= m - 1)
+                    ends[k++] = (uint32_t)(np + _tzcnt_u64(m));
+            }
+            ne += (size_t)_mm_popcnt_u64(rank);
+            size_t cnt = (size_t)_mm_popcnt_u64(st);
+            if (!q) {
+                __m512i idx = _mm512_maskz_compress_epi8(st, iota);
+                __m512i vb = _mm512_set1_epi32((int)base), vc = _mm512_set1_epi32((int)quotes);
+                uint32_t *o = pos + np, *c = qcum + np;
+                _mm512_storeu_si512((void *)o,
+                                    _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(idx)), vb));
+                _mm512_storeu_si512((void *)c, vc);
+                if (__builtin_expect(cnt > 16, 0)) {
+                    _mm512_storeu_si512((void *)(o + 16),
+                                        _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(idx, 1)), vb));
+                    _mm512_storeu_si512((void *)(c + 16), vc);
+                    if (cnt > 32) {
+                        _mm512_storeu_si512((void *)(o + 32),
+                                            _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(idx, 2)), vb));
+                        _mm512_storeu_si512((void *)(c + 32), vc);
+                        _mm512_storeu_si512((void *)(o + 48),
+                                            _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(idx, 3)), vb));
+                        _mm512_storeu_si512((void *)(c + 48), vc);
+                    }
+                }
+            } else {
+                flatten_ends(pos + np, qcum + np, base, st, q, quotes);
+            }
+            np += cnt;
+        }
+        quotes += (uint32_t)_mm_popcnt_u64(q);
+        uint64_t qnl = n & inq;
+        if (__builtin_expect(qnl != 0, 0))
+            nqn = (size_t)(flatten(qnlp + nqn, base, qnl) - qnlp);
+    }
+    ix->np = np;
+    ix->ne = ne;
+    ix->quotes = quotes;
+    ix->nqn = nqn;
+    ix->inq = inq_carry;
+    ix->block = b0 + nb;
+    return 0;
+}
+#endif
+
 static int index_base(struct scan_index *ix, const uint8_t *buf, size_t len, size_t max_blocks)
 {
     return index_body(ix, buf, len, max_blocks);
@@ -200,6 +320,10 @@ static int index_base(struct scan_index *ix, const uint8_t *buf, size_t len, siz
 
 int scan_index_more(struct scan_index *ix, const uint8_t *buf, size_t len)
 {
+#if defined(__x86_64__)
+    if (ix->avx512)
+        return index_avx512(ix, buf, len, SCAN_INDEX_WINDOW);
+#endif
 #if defined(__x86_64__) || defined(__i386__)
     if (ix->kernel == split_masks_avx2 || ix->kernel == split_masks_avx512)
         return index_popcnt(ix, buf, len, SCAN_INDEX_WINDOW); /* both imply POPCNT, BMI1 */

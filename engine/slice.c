@@ -219,7 +219,7 @@ run_value(const struct field_src *s, size_t k, bool strip, const uint8_t **p, si
 
 /* An integer column (strict) takes values while they are plain integers:
  * its facts are kept in registers.  Returns the first record not taken. */
-static size_t int_column_run(struct column_state *col, const struct field_src *s,
+static inline __attribute__((always_inline)) size_t int_column_run(struct column_state *col, const struct field_src *s,
                              size_t fk, bool strip, size_t r, size_t nrec)
 {
     int64_t imin = col->imin, imax = col->imax;
@@ -251,7 +251,7 @@ static size_t int_column_run(struct column_state *col, const struct field_src *s
 }
 
 /* The same for a decimal column and plain decimals. */
-static size_t decimal_column_run(struct column_state *col, const struct field_src *s,
+static inline __attribute__((always_inline)) size_t decimal_column_run(struct column_state *col, const struct field_src *s,
                                  size_t fk, bool strip, size_t r, size_t nrec)
 {
     uint32_t digits = col->dec_int_digits, scale = col->dec_scale;
@@ -281,7 +281,7 @@ static size_t decimal_column_run(struct column_state *col, const struct field_sr
 /* Any other column (strict) whose values keep the type set of its last one
  * (classify_expected's shapes: doubles, ISO dates and timestamps, uuids,
  * booleans).  Returns the first record not taken. */
-static size_t shape_column_run(struct column_state *col, const struct field_src *s,
+static inline __attribute__((always_inline)) size_t shape_column_run(struct column_state *col, const struct field_src *s,
                                size_t fk, bool strip, size_t r, size_t nrec)
 {
     uint32_t expect = col->run_types;
@@ -420,6 +420,61 @@ shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, 
  * plain integers or decimals takes the next ones in a loop of its own
  * (strict mode: column_add_run's conditions); a column settled as text needs
  * only null checks and lengths; anything else goes value by value. */
+/* Column i of infer_fields; strip: it is b->strip_col (a constant where
+ * inlined, so the loops drop the check of a final '\r' everywhere else). */
+static inline __attribute__((always_inline)) void
+infer_column(struct slice_ctx *c, const struct field_src *sp, const struct field_batch *b,
+             size_t i, const uint64_t *lines, size_t nrec, const bool strip)
+{
+    const struct field_src s = *sp;
+    struct column_state *col = &c->v->cols[i];
+    const size_t f0 = i;
+    size_t r = 0;
+    while (r < nrec) {
+        size_t len;
+        bool quoted;
+        if (column_settled(col)) { /* already text: only nulls and lengths matter */
+            slice_text_run(col, s.buf, b, i, r, nrec, s.quote, s.cc, s.scratch);
+            break;
+        }
+        uint32_t expect = col->run_types;
+        if (!col->misfits) {
+            if (expect == CSVI_INT_CHAIN)
+                r = int_column_run(col, &s, f0, strip, r, nrec);
+            else if (expect == CSVI_DEC_CHAIN)
+                r = decimal_column_run(col, &s, f0, strip, r, nrec);
+            else if (expect == SHAPE_DATE)
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DATE);
+            else if (expect == SHAPE_TIMESTAMP)
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_TIMESTAMP);
+            else if (expect == SHAPE_UUID)
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_UUID);
+            else if (expect == SHAPE_BOOLEAN)
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_BOOLEAN);
+            else if (expect == SHAPE_DOUBLE)
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DOUBLE);
+            else if (expect)
+                r = shape_column_run(col, &s, f0, strip, r, nrec);
+            if (r == nrec)
+                break;
+        }
+        /* one value the general way */
+        const uint8_t *p = src_value(&s, f0 + r * s.stride, strip, &len, &quoted);
+        struct field_class cl;
+        if (classify_expected(expect, p, len, s.cc, &cl)) {
+            if (cl.types == expect && !col->misfits) {
+                column_add_run(col, &cl, len);
+                r++;
+                continue;
+            }
+        } else {
+            classify_field(p, len, quoted, s.cc, &cl);
+        }
+        column_add(col, &cl, p, len, lines[r]);
+        r++;
+    }
+}
+
 __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
                                                   const struct field_batch *b,
                                                   const uint64_t *lines, size_t nrec)
@@ -429,53 +484,10 @@ __attribute__((flatten)) static void infer_fields(struct slice_ctx *c,
                                 .cc = &plan->cfg->ccfg, .pos = b->pos, .qcum = b->qcum,
                                 .stride = b->stride, .len = c->len};
     for (size_t i = 0; i < plan->ncols; i++) {
-        struct column_state *col = &c->v->cols[i];
-        const size_t f0 = i;
-        const bool strip = i == b->strip_col;
-        size_t r = 0;
-        while (r < nrec) {
-            size_t len;
-            bool quoted;
-            if (column_settled(col)) { /* already text: only nulls and lengths matter */
-                slice_text_run(col, s.buf, b, i, r, nrec, s.quote, s.cc, s.scratch);
-                break;
-            }
-            uint32_t expect = col->run_types;
-            if (!col->misfits) {
-                if (expect == CSVI_INT_CHAIN)
-                    r = int_column_run(col, &s, f0, strip, r, nrec);
-                else if (expect == CSVI_DEC_CHAIN)
-                    r = decimal_column_run(col, &s, f0, strip, r, nrec);
-                else if (expect == SHAPE_DATE)
-                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DATE);
-                else if (expect == SHAPE_TIMESTAMP)
-                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_TIMESTAMP);
-                else if (expect == SHAPE_UUID)
-                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_UUID);
-                else if (expect == SHAPE_BOOLEAN)
-                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_BOOLEAN);
-                else if (expect == SHAPE_DOUBLE)
-                    r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DOUBLE);
-                else if (expect)
-                    r = shape_column_run(col, &s, f0, strip, r, nrec);
-                if (r == nrec)
-                    break;
-            }
-            /* one value the general way */
-            const uint8_t *p = src_value(&s, f0 + r * s.stride, strip, &len, &quoted);
-            struct field_class cl;
-            if (classify_expected(expect, p, len, s.cc, &cl)) {
-                if (cl.types == expect && !col->misfits) {
-                    column_add_run(col, &cl, len);
-                    r++;
-                    continue;
-                }
-            } else {
-                classify_field(p, len, quoted, s.cc, &cl);
-            }
-            column_add(col, &cl, p, len, lines[r]);
-            r++;
-        }
+        if (i == b->strip_col)
+            infer_column(c, &s, b, i, lines, nrec, true);
+        else
+            infer_column(c, &s, b, i, lines, nrec, false);
     }
 }
 
@@ -741,8 +753,8 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     int rc;
     struct scan_index ix;
     if (len < UINT32_MAX - 128 && !walk_off) { /* the index's offsets are 32 bits */
-        c.run_line = malloc(RUN_MAX * sizeof *c.run_line);
-        if (!c.run_line || scan_index_init(&ix, plan->delim, plan->quote)) {
+        c.run_line = malloc((len < RUN_MAX ? len + 1 : RUN_MAX) * sizeof *c.run_line);
+        if (!c.run_line || scan_index_init(&ix, plan->delim, plan->quote, len)) {
             free(c.run_line);
             scanner_free(&sc);
             return -ENOMEM;

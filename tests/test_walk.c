@@ -15,7 +15,10 @@
  *     values of every shape the column loops take, fields of kilobytes;
  * with plans of 0..6 columns, ',' or ';', quote '"' or none, strict and
  * tolerant thresholds, with and without a header pending, eof or not,
- * truncated or not, any first line.
+ * truncated or not, any first line; under each mask kernel the CPU has (the
+ * index follows it: scalar, POPCNT/BMI, AVX-512).
+ * And the index itself: the AVX-512 one (when the CPU has it) and the
+ * scalar one give the same arrays, window by window, on the same inputs.
  */
 #include "internal.h"
 #include "verdict_codec.h"
@@ -56,13 +59,14 @@ static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 static void soup(struct buf *b, size_t n, uint8_t delim)
 {
     static const char alpha[] = "aa11 .\\\"\"\n\n\r,;";
+    uint64_t dense = 20 + rnd() % 75; /* up to 19 % .. 94 % delimiters: blocks of 64 field ends */
     for (size_t i = 0; i < n; i++) {
         uint64_t r = rnd() % 100;
         uint8_t c = r < 2    ? 0
                     : r < 4  ? 0xFF
                     : r < 8  ? 0xC3
                     : r < 12 ? 0xA9
-                    : r < 20 ? delim
+                    : r < dense ? delim
                              : (uint8_t)alpha[rnd() % (sizeof alpha - 1)];
         put(b, &c, 1);
     }
@@ -190,9 +194,25 @@ static struct file_plan random_plan(struct engine_cfg *ec)
                               .ncols = rnd() % 7};
 }
 
+/* The mask kernels this CPU runs; round r uses kernels[r % n]. */
+static split_masks_fn kernels[3];
+static size_t n_kernels;
+
+static void pick_kernels(void)
+{
+    n_kernels = 0;
+    kernels[n_kernels++] = split_masks_scalar;
+    if (split_have_avx2())
+        kernels[n_kernels++] = split_masks_avx2;
+    if (split_have_avx512bw())
+        kernels[n_kernels++] = split_masks_avx512;
+}
+
 Test(walk, byte_soup_equals_scan_buffer)
 {
+    pick_kernels();
     for (int round = 0; round < 3000; round++) {
+        split_set_kernel(kernels[round % n_kernels]);
         struct engine_cfg ec;
         struct file_plan plan = random_plan(&ec);
         struct buf b = {0};
@@ -205,13 +225,71 @@ Test(walk, byte_soup_equals_scan_buffer)
 
 Test(walk, records_equal_scan_buffer)
 {
+    pick_kernels();
     for (int round = 0; round < 1500; round++) {
+        split_set_kernel(kernels[round % n_kernels]);
         struct engine_cfg ec;
         struct file_plan plan = random_plan(&ec);
         struct buf b = {0};
         size_t nrec = round % 20 == 0 ? 2000 + rnd() % 3000 : rnd() % 60;
         records(&b, nrec, plan.ncols, plan.delim, plan.quote);
         compare(&plan, &b, round);
+        free(b.p);
+    }
+}
+
+/* One index's arrays after each window, as a byte string to compare. */
+static void index_all(const uint8_t *p, size_t n, uint8_t delim, uint8_t quote,
+                      struct buf *out)
+{
+    struct scan_index ix;
+    cr_assert_eq(scan_index_init(&ix, delim, quote, n), 0);
+    size_t nblocks = (n + 63) / 64;
+    for (unsigned w = 0; ix.block < nblocks; w++) {
+        cr_assert_eq(scan_index_more(&ix, p, n), 0);
+        put(out, &ix.np, sizeof ix.np);
+        put(out, &ix.ne, sizeof ix.ne);
+        put(out, &ix.nqn, sizeof ix.nqn);
+        put(out, &ix.quotes, sizeof ix.quotes);
+        put(out, &ix.inq, sizeof ix.inq);
+        put(out, ix.pos - 1, (ix.np + 1) * sizeof *ix.pos);
+        put(out, ix.qcum - 1, (ix.np + 1) * sizeof *ix.qcum);
+        put(out, ix.ends, ix.ne * sizeof *ix.ends);
+        put(out, ix.qnl, ix.nqn * sizeof *ix.qnl);
+        /* the walk drops what it used: here, every other window, all records */
+        if (ix.ne && w % 2)
+            scan_index_drop(&ix, ix.ne, ix.nqn);
+    }
+    scan_index_free(&ix);
+}
+
+Test(walk, avx512_index_equals_scalar)
+{
+    if (!split_have_avx512bw() || !scan_index_have_avx512()) {
+        cr_log_warn("no AVX-512 (VBMI2) here: only the portable index runs");
+        return;
+    }
+    for (int round = 0; round < 2000; round++) {
+        uint8_t delim = rnd() % 4 == 0 ? ';' : ',', quote = rnd() % 5 == 0 ? 0 : '"';
+        struct buf in = {0}, a = {0}, b = {0};
+        if (rnd() % 2)
+            soup(&in, round % 40 == 0 ? 20000 + rnd() % 50000 : rnd() % 300, delim);
+        else
+            records(&in, round % 40 == 0 ? 3000 : rnd() % 30, 1 + rnd() % 40, delim, quote);
+        uint8_t *data = malloc(in.n + 1); /* exactly the bytes, for ASan */
+        cr_assert(data);
+        if (in.n)
+            memcpy(data, in.p, in.n);
+        split_set_kernel(split_masks_scalar);
+        index_all(data, in.n, delim, quote, &a);
+        split_set_kernel(split_masks_avx512);
+        index_all(data, in.n, delim, quote, &b);
+        cr_assert(a.n == b.n && (a.n == 0 || !memcmp(a.p, b.p, a.n)),
+                  "round %d: the AVX-512 index differs from the scalar one (%zu bytes in)",
+                  round, in.n);
+        free(data);
+        free(in.p);
+        free(a.p);
         free(b.p);
     }
 }
