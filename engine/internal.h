@@ -11,6 +11,9 @@
 #ifndef CSVI_INTERNAL_H
 #define CSVI_INTERNAL_H
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "csvinfer.h"
 
 #include <pthread.h>
@@ -129,6 +132,39 @@ bool classify_plain_int16(const uint8_t *p, size_t n, const struct classify_cfg 
                           int64_t *ival /* OUT */, uint32_t *digits /* OUT */);
 bool classify_plain_decimal16(const uint8_t *p, size_t n, const struct classify_cfg *cfg,
                               uint32_t *int_digits /* OUT */, uint32_t *scale /* OUT */);
+
+/* A shape learned from one value (value_template.c): a value of the same
+ * length whose every byte i is in [lo[i], hi[i]] gets the learned value's
+ * verdict (bytes past the length: [0, 255]). */
+struct value_template {
+    uint8_t lo[16], hi[16];
+};
+enum value_template_kind {
+    VT_LITERAL, /* the same bytes (any shape classify_expected accepts) */
+    VT_DOUBLE   /* a value classify_plain_double16 accepts */
+};
+/* Learn from p[0, n), which the kind's check accepted; false: no template
+ * (too long, an exponent of three digits, a first byte that may start a
+ * null token). */
+bool value_template_learn(struct value_template *t, const uint8_t *p, size_t n,
+                          enum value_template_kind kind, const struct classify_cfg *cfg);
+/* p[0, 16) readable: is every byte in its range? */
+static inline bool value_template_match(const struct value_template *t, const uint8_t *p)
+{
+#if defined(__SSE2__)
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i l = _mm_loadu_si128((const __m128i *)(const void *)t->lo);
+    __m128i h = _mm_loadu_si128((const __m128i *)(const void *)t->hi);
+    __m128i ok = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, l), v),
+                               _mm_cmpeq_epi8(_mm_min_epu8(v, h), v));
+    return _mm_movemask_epi8(ok) == 0xFFFF;
+#else
+    for (unsigned i = 0; i < 16; i++)
+        if (p[i] < t->lo[i] || p[i] > t->hi[i])
+            return false;
+    return true;
+#endif
+}
 
 /* The null decisions of classify_field alone: 0 if the content is not a
  * null, else its null_bits. */

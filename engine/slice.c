@@ -43,6 +43,7 @@ struct slice_ctx {
     size_t rec_cap;
     uint32_t *one;               /* [2 * (one_cap + 1)]: on_record's record as a batch */
     size_t one_cap;
+    struct template_slots **tpl; /* [ncols]: each column's value templates, or NULL */
 };
 
 /* A window's records: at most one per '\n' of its blocks. */
@@ -217,6 +218,64 @@ run_value(const struct field_src *s, size_t k, bool strip, const uint8_t **p, si
     return true;
 }
 
+/* Value templates a column's loops learned in this slice (value_template.c):
+ * two per value length 1..16, the last learned first, all of one kind (a
+ * loop of another kind starts them afresh).  They are dropped for the slice
+ * when they do not pay: after 4 tries to learn one, unless values hit them
+ * 16 times as often (a column of ever new shapes then costs one test a
+ * value). */
+struct template_slots {
+    struct value_template t[17][2];
+    uint64_t valid;          /* bit 2n + i: t[n][i] learned */
+    uint32_t learned, hits;  /* tries to learn; values that matched */
+    bool off;                /* dropped */
+    enum value_template_kind kind;
+};
+
+/* The slots of a loop of this kind (allocated by the caller, valid 0 at first). */
+static inline void slots_use(struct template_slots *ts, enum value_template_kind kind)
+{
+    if (ts->kind != kind || !ts->valid) {
+        ts->kind = kind;
+        ts->valid = 0;
+    }
+}
+
+/* The slot of the template p[0, n) (16 bytes readable) matches, or -1. */
+static inline __attribute__((always_inline)) int slots_find(const struct template_slots *ts,
+                                                            const uint8_t *p, size_t n)
+{
+    if (n > 16 || ts->off)
+        return -1;
+    uint64_t v = ts->valid >> (2 * n);
+    if ((v & 1) && value_template_match(&ts->t[n][0], p))
+        return 0;
+    if ((v & 2) && value_template_match(&ts->t[n][1], p))
+        return 1;
+    return -1;
+}
+
+static void slots_learn(struct template_slots *ts, const uint8_t *p, size_t n,
+                        enum value_template_kind kind, const struct classify_cfg *cc)
+{
+    if (n == 0 || n > 16 || ts->off)
+        return;
+    if (ts->learned >= 4 && ts->hits < 16 * ts->learned) {
+        ts->off = true;
+        return;
+    }
+    struct value_template t;
+    ts->learned++; /* (tries: one that fails costs as much) */
+    if (!value_template_learn(&t, p, n, kind, cc))
+        return;
+    if ((ts->valid >> (2 * n)) & 1) {
+        ts->t[n][1] = ts->t[n][0];
+        ts->valid |= 2ull << (2 * n);
+    }
+    ts->t[n][0] = t;
+    ts->valid |= 1ull << (2 * n);
+}
+
 /* An integer column (strict) takes values while they are plain integers:
  * its facts are kept in registers.  Returns the first record not taken. */
 static inline __attribute__((always_inline)) size_t int_column_run(struct column_state *col, const struct field_src *s,
@@ -251,8 +310,9 @@ static inline __attribute__((always_inline)) size_t int_column_run(struct column
 }
 
 /* The same for a decimal column and plain decimals. */
-static inline __attribute__((always_inline)) size_t decimal_column_run(struct column_state *col, const struct field_src *s,
-                                 size_t fk, bool strip, size_t r, size_t nrec)
+static inline __attribute__((always_inline)) size_t
+decimal_column_run(struct column_state *col, const struct field_src *s, size_t fk, bool strip,
+                   size_t r, size_t nrec)
 {
     uint32_t digits = col->dec_int_digits, scale = col->dec_scale;
     uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
@@ -373,11 +433,15 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
  * empty run is no special case). */
 static inline __attribute__((always_inline)) size_t
 shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, bool strip,
-                size_t r, size_t nrec, const uint32_t expect)
+                size_t r, size_t nrec, const uint32_t expect, struct template_slots *tsp)
 {
     uint32_t fmts = ~0u;
     uint8_t tflags = 0;
     uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
+    const bool learn = expect == SHAPE_DOUBLE || expect == SHAPE_BOOLEAN;
+    struct template_slots *const ts = tsp;
+    if (learn)
+        slots_use(ts, expect == SHAPE_DOUBLE ? VT_DOUBLE : VT_LITERAL);
     for (fk += r * s->stride; r < nrec; r++, fk += s->stride) {
         size_t len;
         bool wide;
@@ -385,14 +449,18 @@ shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, 
         struct field_class cl;
         if (!run_value(s, fk, strip, &p, &len, &wide))
             break;
-        if (expect == SHAPE_DOUBLE && wide && classify_plain_double16(p, len, s->cc))
-            ; /* a double with an exponent: the same type set, nothing else to note */
+        if (learn && wide && slots_find(ts, p, len) >= 0)
+            ts->hits++; /* the shape of a double or boolean seen before: nothing else to note */
+        else if (expect == SHAPE_DOUBLE && wide && classify_plain_double16(p, len, s->cc))
+            slots_learn(ts, p, len, VT_DOUBLE, s->cc); /* the same type set, nothing to note */
         else if (expect == SHAPE_DATE && wide && classify_iso_date16(p, len, s->cc))
             cl.date_fmts = CSVI_BIT(DF_YMD_DASH), cl.time_flags = 0;
         else if (expect == SHAPE_TIMESTAMP && classify_iso_ts19(p, len, s->cc, &cl.time_flags))
             cl.date_fmts = CSVI_BIT(DF_YMD_DASH);
         else if (!classify_expected(expect, p, len, s->cc, &cl) || cl.types != expect)
             break;
+        else if (expect == SHAPE_BOOLEAN && wide)
+            slots_learn(ts, p, len, VT_LITERAL, s->cc);
         if (expect & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)) {
             fmts &= cl.date_fmts;
             tflags |= cl.time_flags;
@@ -420,6 +488,20 @@ shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, 
  * plain integers or decimals takes the next ones in a loop of its own
  * (strict mode: column_add_run's conditions); a column settled as text needs
  * only null checks and lengths; anything else goes value by value. */
+/* Column i's template slots for this slice (allocated on first use; if that
+ * fails, *local, empty). */
+static struct template_slots *slots_of(struct slice_ctx *c, size_t i, struct template_slots *local)
+{
+    if (c->tpl && !c->tpl[i])
+        c->tpl[i] = calloc(1, sizeof *c->tpl[i]);
+    if (c->tpl && c->tpl[i])
+        return c->tpl[i];
+    local->valid = 0;
+    local->learned = local->hits = 0;
+    local->off = false;
+    return local;
+}
+
 /* Column i of infer_fields; strip: it is b->strip_col (a constant where
  * inlined, so the loops drop the check of a final '\r' everywhere else). */
 static inline __attribute__((always_inline)) void
@@ -428,6 +510,7 @@ infer_column(struct slice_ctx *c, const struct field_src *sp, const struct field
 {
     const struct field_src s = *sp;
     struct column_state *col = &c->v->cols[i];
+    struct template_slots local; /* if the column's could not be allocated */
     const size_t f0 = i;
     size_t r = 0;
     while (r < nrec) {
@@ -444,15 +527,15 @@ infer_column(struct slice_ctx *c, const struct field_src *sp, const struct field
             else if (expect == CSVI_DEC_CHAIN)
                 r = decimal_column_run(col, &s, f0, strip, r, nrec);
             else if (expect == SHAPE_DATE)
-                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DATE);
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DATE, NULL);
             else if (expect == SHAPE_TIMESTAMP)
-                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_TIMESTAMP);
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_TIMESTAMP, NULL);
             else if (expect == SHAPE_UUID)
-                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_UUID);
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_UUID, NULL);
             else if (expect == SHAPE_BOOLEAN)
-                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_BOOLEAN);
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_BOOLEAN, slots_of(c, i, &local));
             else if (expect == SHAPE_DOUBLE)
-                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DOUBLE);
+                r = shape_run_const(col, &s, f0, strip, r, nrec, SHAPE_DOUBLE, slots_of(c, i, &local));
             else if (expect)
                 r = shape_column_run(col, &s, f0, strip, r, nrec);
             if (r == nrec)
@@ -752,6 +835,8 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
         return -ENOMEM;
     int rc;
     struct scan_index ix;
+    if (plan->ncols)
+        c.tpl = calloc(plan->ncols, sizeof *c.tpl); /* none: no templates kept */
     if (len < UINT32_MAX - 128 && !walk_off) { /* the index's offsets are 32 bits */
         c.run_line = malloc((len < RUN_MAX ? len + 1 : RUN_MAX) * sizeof *c.run_line);
         if (!c.run_line || scan_index_init(&ix, plan->delim, plan->quote, len)) {
@@ -769,6 +854,10 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     free(c.run_line);
     free(c.rec);
     free(c.one);
+    if (c.tpl)
+        for (size_t i = 0; i < plan->ncols; i++)
+            free(c.tpl[i]);
+    free(c.tpl);
     /* '\r' bytes of the records used, 64 at a time (split_count with '\r' as
      * its quote byte; split_count_byte's memchr per '\r' was a call per line
      * of a CRLF file) */

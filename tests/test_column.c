@@ -554,3 +554,77 @@ Test(column, double_exponent_range_agrees_with_strtod)
     }
     cr_assert(doubles > 1000 && texts > 1000, "both outcomes: %d doubles, %d texts", doubles, texts);
 }
+
+/* The column loops' value templates (value_template.c): learned from a value
+ * the exact check accepts, a template may take only values that check
+ * accepts.  Random doubles near every edge of the check (signs, leading
+ * zeros, integer parts of 0 to 4 digits, points or none, exponents of one to
+ * four digits, 'e' and 'E'), then values of the same length made from them
+ * byte by byte with digits, signs, points, 'e' and anything else; with null
+ * tokens that start with a digit or a sign too.  Literal templates (the
+ * booleans') take the same bytes only. */
+static size_t random_double(char *s)
+{
+    size_t n = 0;
+    uint64_t k = rnd() % 8;
+    if (k == 0)
+        s[n++] = '-';
+    else if (k == 1)
+        s[n++] = '+';
+    size_t il = rnd() % 5, fl = rnd() % 5;
+    for (size_t i = 0; i < il; i++)
+        s[n++] = (char)(i == 0 && rnd() % 3 == 0 ? '0' : '0' + rnd() % 10);
+    if (rnd() % 2)
+        s[n++] = '.';
+    for (size_t i = 0; i < fl; i++)
+        s[n++] = (char)('0' + rnd() % 10);
+    s[n++] = rnd() % 2 ? 'e' : 'E';
+    if (rnd() % 2)
+        s[n++] = rnd() % 2 ? '-' : '+';
+    size_t el = 1 + rnd() % 4;
+    for (size_t i = 0; i < el; i++)
+        s[n++] = (char)('0' + rnd() % 10);
+    return n;
+}
+
+Test(column, value_templates_keep_the_verdict)
+{
+    static const char *const toks2[] = {"0", "-", "9999", "NULL"};
+    static const size_t lens2[] = {1, 1, 4, 4};
+    struct classify_cfg digits_null;
+    classify_cfg_init(&digits_null, toks2, lens2, 4, false, false);
+    const struct classify_cfg *cfgs[2] = {cfg(), &digits_null};
+    static const char bytes[] = "0123456789000-+.eE.x ";
+    size_t learned = 0, taken = 0;
+    for (int round = 0; round < 200000; round++) {
+        const struct classify_cfg *cc = cfgs[round & 1];
+        char v[32], w[32];
+        memset(v, 'x', sizeof v);
+        size_t n = random_double(v);
+        if (n > 16 || !classify_plain_double16((const uint8_t *)v, n, cc))
+            continue;
+        struct value_template t, lit;
+        if (!value_template_learn(&t, (const uint8_t *)v, n, VT_DOUBLE, cc))
+            continue;
+        cr_assert(value_template_learn(&lit, (const uint8_t *)v, n, VT_LITERAL, cc));
+        learned++;
+        for (int j = 0; j < 40; j++) {
+            memcpy(w, v, sizeof w);
+            for (uint64_t c = rnd() % 4; c; c--)
+                w[rnd() % n] = bytes[rnd() % (sizeof bytes - 1)];
+            for (size_t i = n; i < 16; i++) /* past the value: anything */
+                w[i] = (char)(rnd() % 256);
+            if (value_template_match(&lit, (const uint8_t *)w))
+                cr_assert(!memcmp(v, w, n), "literal template of %.*s took %.*s", (int)n, v,
+                          (int)n, w);
+            if (!value_template_match(&t, (const uint8_t *)w))
+                continue;
+            taken++;
+            cr_assert(classify_plain_double16((const uint8_t *)w, n, cc),
+                      "template of %.*s took %.*s, not a double to the check", (int)n, v, (int)n,
+                      w);
+        }
+    }
+    cr_assert(learned > 10000 && taken > 100000, "only %zu templates, %zu values taken", learned,
+              taken);
+}
