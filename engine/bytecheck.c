@@ -7,8 +7,9 @@
  *
  * Here: the portable version, which is the reference, and the choice of the
  * kernel.  The AVX2 kernel (bytecheck_avx2) is the UTF-8 validator's loop in
- * utf8_avx2.c with the two compares added; tests/test_bytecheck.c checks that
- * both equal utf8_first_invalid_scalar + memchr + memchr on random inputs.
+ * utf8_avx2.c with the two compares added, the AVX-512 one (utf8_avx512.c) the
+ * same a register of 64 bytes at a time; tests/test_bytecheck.c checks that
+ * each equals utf8_first_invalid_scalar + memchr + memchr on random inputs.
  */
 #include "internal.h"
 
@@ -71,7 +72,9 @@ static void (*bytecheck_fn)(const uint8_t *, size_t, struct bytecheck *);
 void bytecheck_select_kernel(void)
 {
     if (!bytecheck_fn)
-        bytecheck_fn = split_have_avx2() ? bytecheck_avx2 : bytecheck_scalar;
+        bytecheck_fn = split_have_avx512bw() ? bytecheck_avx512
+                       : split_have_avx2()   ? bytecheck_avx2
+                                             : bytecheck_scalar;
 }
 
 void bytecheck(const uint8_t *p, size_t n, struct bytecheck *out)

@@ -183,6 +183,10 @@ uint64_t utf8_char_count(const uint8_t *p, size_t n);
 size_t utf8_first_invalid(const uint8_t *p, size_t n);
 size_t utf8_first_invalid_scalar(const uint8_t *p, size_t n);
 size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n);
+/* utf8_first_invalid_scalar resumed at the last character start at or
+ * before `from`, p[0, from) being valid UTF-8 but for, at most, a sequence
+ * cut at its end (the SIMD kernels' answer once a block fails). */
+size_t utf8_first_invalid_from(const uint8_t *p, size_t n, size_t from);
 void utf8_select_kernel(void);
 
 /* Length of the valid UTF-8 character at p[0] (a byte >= 0x80; n >= 1 bytes
@@ -219,7 +223,8 @@ static inline size_t utf8_char_len(const uint8_t *p, size_t n)
 }
 
 /* One pass over p[0, n) for what a slice must know of its bytes besides
- * their records (bytecheck.c; the AVX2 kernel is in utf8_avx2.c): */
+ * their records (bytecheck.c; the AVX2 and AVX-512 kernels are in utf8_avx2.c and
+ * utf8_avx512.c): */
 struct bytecheck {
     size_t bad_utf8;  /* utf8_first_invalid(p, n): first byte not valid UTF-8, or n */
     size_t first_nul; /* first 0x00 byte, or n */
@@ -229,6 +234,7 @@ void bytecheck(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
 /* The portable version, the reference; the AVX2 one must give the same. */
 void bytecheck_scalar(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
 void bytecheck_avx2(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
+void bytecheck_avx512(const uint8_t *p, size_t n, struct bytecheck *out /* OUT */);
 /* Choose the kernel once, before threads start (split_select_kernels). */
 void bytecheck_select_kernel(void);
 

@@ -20,13 +20,14 @@
  * inputs.
  */
 #include "internal.h"
+#include "utf8_lookup.h"
 
 #include <string.h>
 
 /* The scalar function from the last character start at or before `from`:
  * everything before `from` is valid UTF-8 but for, at most, a sequence cut
  * short at its end, so character starts there are the non-continuation bytes. */
-static size_t utf8_resume(const uint8_t *p, size_t n, size_t from)
+size_t utf8_first_invalid_from(const uint8_t *p, size_t n, size_t from)
 {
     size_t s = from >= 4 ? from - 4 : 0;
     while (s < from && (p[s] & 0xC0) == 0x80)
@@ -36,26 +37,6 @@ static size_t utf8_resume(const uint8_t *p, size_t n, size_t from)
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
-
-/* Error classes of a byte pair (previous byte, this byte) */
-#define U8_TOO_SHORT (1u << 0)  /* 11______ 0_______ or 11______ 11______ */
-#define U8_TOO_LONG (1u << 1)   /* 0_______ 10______ */
-#define U8_OVERLONG_3 (1u << 2) /* 11100000 100_____ */
-#define U8_TOO_LARGE (1u << 3)  /* 11110100 1001____ ... (past U+10FFFF) */
-#define U8_SURROGATE (1u << 4)  /* 11101101 101_____ */
-#define U8_OVERLONG_2 (1u << 5) /* 1100000_ 10______ */
-#define U8_TOO_LARGE_1000 (1u << 6) /* 11110101 1000____ ... */
-#define U8_OVERLONG_4 (1u << 6) /* 11110000 1000____ */
-#define U8_TWO_CONTS (1u << 7)  /* 10______ 10______ */
-#define U8_CARRY (U8_TOO_SHORT | U8_TOO_LONG | U8_TWO_CONTS)
-
-#define R16(a, b, c, d, e, f, g, h, i, j, k, l, m, n_, o, q)                                   \
-    _mm256_setr_epi8((char)(a), (char)(b), (char)(c), (char)(d), (char)(e), (char)(f),        \
-                     (char)(g), (char)(h), (char)(i), (char)(j), (char)(k), (char)(l),        \
-                     (char)(m), (char)(n_), (char)(o), (char)(q), (char)(a), (char)(b),       \
-                     (char)(c), (char)(d), (char)(e), (char)(f), (char)(g), (char)(h),        \
-                     (char)(i), (char)(j), (char)(k), (char)(l), (char)(m), (char)(n_),       \
-                     (char)(o), (char)(q))
 
 struct u8_tables {
     __m256i hi1, lo1, hi2, nib, max_last;
@@ -86,41 +67,26 @@ __attribute__((target("avx2"))) static inline __m256i u8_check(const struct u8_t
     return _mm256_xor_si256(must23, sc);
 }
 
-/* The tables of u8_check (both kernels below use them). */
+/* The tables of u8_check (both kernels below use them): utf8_lookup.h's, in
+ * both 128-bit lanes. */
+__attribute__((target("avx2"))) static inline __m256i u8_lanes(const uint8_t *t16)
+{
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)t16));
+}
+
 __attribute__((target("avx2"))) static inline struct u8_tables u8_tables_make(void)
 {
+    static const uint8_t all[16] = {0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+                                    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
     return (struct u8_tables){
-        .hi1 = R16(U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG, U8_TOO_LONG,
-                   U8_TOO_LONG, U8_TOO_LONG, U8_TWO_CONTS, U8_TWO_CONTS, U8_TWO_CONTS,
-                   U8_TWO_CONTS, U8_TOO_SHORT | U8_OVERLONG_2, U8_TOO_SHORT,
-                   U8_TOO_SHORT | U8_OVERLONG_3 | U8_SURROGATE,
-                   U8_TOO_SHORT | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_OVERLONG_4),
-        .lo1 = R16(U8_CARRY | U8_OVERLONG_3 | U8_OVERLONG_2 | U8_OVERLONG_4,
-                   U8_CARRY | U8_OVERLONG_2, U8_CARRY, U8_CARRY, U8_CARRY | U8_TOO_LARGE,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000 | U8_SURROGATE,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000,
-                   U8_CARRY | U8_TOO_LARGE | U8_TOO_LARGE_1000),
-        .hi2 = R16(U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
-                   U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT,
-                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 |
-                       U8_TOO_LARGE_1000 | U8_OVERLONG_4,
-                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_OVERLONG_3 | U8_TOO_LARGE,
-                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,
-                   U8_TOO_LONG | U8_OVERLONG_2 | U8_TWO_CONTS | U8_SURROGATE | U8_TOO_LARGE,
-                   U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT, U8_TOO_SHORT),
+        .hi1 = u8_lanes(u8_prev_hi),
+        .lo1 = u8_lanes(u8_prev_lo),
+        .hi2 = u8_lanes(u8_this_hi),
         .nib = _mm256_set1_epi8(0x0F),
         /* a lead byte in the last 3 places of a block needs bytes of the next one */
-        .max_last = _mm256_setr_epi8(-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
-                                     (char)(0xF0 - 1), (char)(0xE0 - 1), (char)(0xC0 - 1)),
+        .max_last = _mm256_inserti128_si256(u8_lanes(all),
+                                            _mm_loadu_si128((const __m128i *)(const void *)u8_max_last16),
+                                            1),
         .third = _mm256_set1_epi8((char)(0xE0 - 0x80)),
         .fourth = _mm256_set1_epi8((char)(0xF0 - 0x80)),
         .high = _mm256_set1_epi8((char)0x80),
@@ -155,7 +121,7 @@ __attribute__((target("avx2"))) size_t utf8_first_invalid_avx2(const uint8_t *p,
         }
         prev = hi;
         if (!_mm256_testz_si256(err, err))
-            return utf8_resume(p, n, i);
+            return utf8_first_invalid_from(p, n, i);
         if (last)
             return n;
         i += 64;
@@ -240,7 +206,7 @@ __attribute__((target("avx2"))) void bytecheck_avx2(const uint8_t *p, size_t n,
          * needed. */
         _mm_prefetch((const char *)((uintptr_t)p + i + 2048), _MM_HINT_T0);
         if (__builtin_expect(bc_block(&t, vcr, p + i, i, n, &s), 0)) {
-            bad = utf8_resume(p, n, i);
+            bad = utf8_first_invalid_from(p, n, i);
             break;
         }
     }
@@ -249,7 +215,7 @@ __attribute__((target("avx2"))) void bytecheck_avx2(const uint8_t *p, size_t n,
         if (n > i)
             memcpy(tail, p + i, n - i);
         if (bc_block(&t, vcr, tail, i, n, &s))
-            bad = utf8_resume(p, n, i);
+            bad = utf8_first_invalid_from(p, n, i);
         i = n;
     } else {
         i += 64;
@@ -280,7 +246,7 @@ __attribute__((target("avx2"))) void bytecheck_avx2(const uint8_t *p, size_t n,
 
 #else /* not x86 */
 
-size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n) { return utf8_resume(p, n, 0); }
+size_t utf8_first_invalid_avx2(const uint8_t *p, size_t n) { return utf8_first_invalid_from(p, n, 0); }
 
 void bytecheck_avx2(const uint8_t *p, size_t n, struct bytecheck *out)
 {

@@ -171,6 +171,11 @@ static void check_at(const uint8_t *b, size_t n, size_t align)
         bytecheck_avx2(p, n, &got);
         expect_same(&got, &want, "avx2", n, align);
     }
+    if (split_have_avx512bw()) {
+        memset(&got, 0x55, sizeof got);
+        bytecheck_avx512(p, n, &got);
+        expect_same(&got, &want, "avx512", n, align);
+    }
     free(mem);
 }
 
