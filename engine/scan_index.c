@@ -140,21 +140,67 @@ flatten_ends(uint32_t *o, uint32_t *c, uint32_t base, uint64_t bits, uint64_t q,
     return end;
 }
 
+/* The blocks of the next window of buf[0, len) (0: none left), with room
+ * reserved for what they can add; -ENOMEM in *rc if there is none. */
+static size_t window_blocks(struct scan_index *ix, size_t len, size_t max_blocks, int *rc)
+{
+    size_t nblocks = (len + 63) / 64;
+    size_t nb = nblocks - ix->block < max_blocks ? nblocks - ix->block : max_blocks;
+    if (nb > SCAN_INDEX_WINDOW)
+        nb = SCAN_INDEX_WINDOW;
+    *rc = nb ? reserve_window(ix, nb) : 0;
+    return *rc ? 0 : nb;
+}
+
+/* What a window's loop keeps in registers (loaded from and stored back to
+ * the index around it). */
+struct index_regs {
+    uint32_t *pos, *ends, *qcum, *qnl;
+    size_t np, ne, nqn;
+    uint32_t quotes;
+    uint64_t inq;
+};
+
+static inline __attribute__((always_inline)) struct index_regs regs_load(const struct scan_index *ix)
+{
+    return (struct index_regs){ix->pos, ix->ends, ix->qcum, ix->qnl, ix->np,
+                               ix->ne,  ix->nqn,  ix->quotes, ix->inq};
+}
+
+static inline __attribute__((always_inline)) void regs_store(struct scan_index *ix,
+                                                             const struct index_regs *r,
+                                                             size_t blocks)
+{
+    ix->np = r->np;
+    ix->ne = r->ne;
+    ix->quotes = r->quotes;
+    ix->nqn = r->nqn;
+    ix->inq = r->inq;
+    ix->block += blocks;
+}
+
+/* The end of a block's step in both bodies: its quotes counted, its quoted
+ * newlines listed (inq: the block's inside-quotes mask). */
+static inline __attribute__((always_inline)) void block_quotes(struct index_regs *r,
+                                                               uint32_t base, uint64_t q,
+                                                               uint64_t n, uint64_t inq)
+{
+    r->quotes += (uint32_t)__builtin_popcountll(q);
+    uint64_t qnl = n & inq;
+    if (__builtin_expect(qnl != 0, 0))
+        r->nqn = (size_t)(flatten(r->qnl + r->nqn, base, qnl) - r->qnl);
+}
+
 static inline __attribute__((always_inline)) int index_body(struct scan_index *ix,
                                                             const uint8_t *buf, size_t len,
                                                             size_t max_blocks)
 {
     uint64_t qm[SCAN_INDEX_WINDOW], dm[SCAN_INDEX_WINDOW], nm[SCAN_INDEX_WINDOW];
-    size_t nblocks = (len + 63) / 64;
-    size_t b0 = ix->block;
-    size_t nb = nblocks - b0 < max_blocks ? nblocks - b0 : max_blocks;
-    if (nb > SCAN_INDEX_WINDOW)
-        nb = SCAN_INDEX_WINDOW;
+    int rc;
+    size_t nb = window_blocks(ix, len, max_blocks, &rc);
     if (nb == 0)
-        return 0;
-    if (reserve_window(ix, nb))
-        return -ENOMEM;
-    size_t base0 = b0 * 64;
+        return rc;
+    size_t base0 = ix->block * 64;
     size_t full = (len - base0) / 64 < nb ? (len - base0) / 64 : nb;
     ix->kernel(buf + base0, full, ix->quote, ix->delim, qm, dm, nm);
     if (full < nb) { /* the last, partial block: zero padding matches nothing */
@@ -162,34 +208,25 @@ static inline __attribute__((always_inline)) int index_body(struct scan_index *i
         memcpy(pad, buf + base0 + full * 64, len - base0 - full * 64);
         ix->kernel(pad, 1, ix->quote, ix->delim, qm + full, dm + full, nm + full);
     }
-    uint32_t *pos = ix->pos, *ends = ix->ends, *qcum = ix->qcum, *qnlp = ix->qnl;
-    size_t np = ix->np, ne = ix->ne, nqn = ix->nqn;
-    uint32_t quotes = ix->quotes;
-    uint64_t inq_carry = ix->inq;
+    struct index_regs r = regs_load(ix);
     for (size_t bi = 0; bi < nb; bi++) {
         uint32_t base = (uint32_t)(base0 + bi * 64);
         uint64_t q = qm[bi];
-        uint64_t inq = (q ? prefix_xor(q) : 0) ^ inq_carry; /* most blocks: no quote */
-        inq_carry = (uint64_t)((int64_t)inq >> 63);
+        uint64_t inq = (q ? prefix_xor(q) : 0) ^ r.inq; /* most blocks: no quote */
+        r.inq = (uint64_t)((int64_t)inq >> 63);
         uint64_t st = (dm[bi] | nm[bi]) & ~inq;
         uint64_t nl = nm[bi] & ~inq;
         if (st) {
             /* each record end's index: the field ends before it in the block */
             for (uint64_t m = nl; m; m &= m - 1)
-                ends[ne++] = (uint32_t)(np + (size_t)__builtin_popcountll(st & ((m & (0 - m)) - 1)));
-            np = (size_t)(flatten_ends(pos + np, qcum + np, base, st, q, quotes) - pos);
+                r.ends[r.ne++] =
+                    (uint32_t)(r.np + (size_t)__builtin_popcountll(st & ((m & (0 - m)) - 1)));
+            r.np = (size_t)(flatten_ends(r.pos + r.np, r.qcum + r.np, base, st, q, r.quotes) -
+                            r.pos);
         }
-        quotes += (uint32_t)__builtin_popcountll(q);
-        uint64_t qnl = nm[bi] & inq;
-        if (__builtin_expect(qnl != 0, 0))
-            nqn = (size_t)(flatten(qnlp + nqn, base, qnl) - qnlp);
+        block_quotes(&r, base, q, nm[bi], inq);
     }
-    ix->np = np;
-    ix->ne = ne;
-    ix->quotes = quotes;
-    ix->nqn = nqn;
-    ix->inq = inq_carry;
-    ix->block = b0 + nb;
+    regs_store(ix, &r, nb);
     return 0;
 }
 
@@ -228,24 +265,18 @@ __attribute__((target(INDEX_AVX512))) static int index_avx512(struct scan_index 
         0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
         22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43,
         44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63};
-    size_t nblocks = (len + 63) / 64;
-    size_t b0 = ix->block;
-    size_t nb = nblocks - b0 < max_blocks ? nblocks - b0 : max_blocks;
-    if (nb > SCAN_INDEX_WINDOW)
-        nb = SCAN_INDEX_WINDOW;
+    int rc;
+    size_t nb = window_blocks(ix, len, max_blocks, &rc);
     if (nb == 0)
-        return 0;
-    if (reserve_window(ix, nb))
-        return -ENOMEM;
+        return rc;
+    const size_t b0 = ix->block;
     const __m512i vq = _mm512_set1_epi8((char)ix->quote), vd = _mm512_set1_epi8((char)ix->delim),
                   vn = _mm512_set1_epi8('\n');
     const __m512i iota = _mm512_loadu_si512((const void *)offsets);
     const __m128i ones = _mm_set1_epi8(-1);
     const bool quoting = ix->quote != 0;
-    uint32_t *pos = ix->pos, *ends = ix->ends, *qcum = ix->qcum, *qnlp = ix->qnl;
-    size_t np = ix->np, ne = ix->ne, nqn = ix->nqn;
-    uint32_t quotes = ix->quotes;
-    uint64_t inq_carry = ix->inq;
+    struct index_regs r = regs_load(ix);
+    uint32_t *const pos = r.pos, *const ends = r.ends, *const qcum = r.qcum;
     for (size_t bi = 0; bi < nb; bi++) {
         size_t off = (b0 + bi) * 64;
         uint32_t base = (uint32_t)off;
@@ -255,28 +286,28 @@ __attribute__((target(INDEX_AVX512))) static int index_avx512(struct scan_index 
                                                   (const void *)(buf + off));
         uint64_t q = quoting ? _mm512_cmpeq_epi8_mask(v, vq) : 0;
         uint64_t d = _mm512_cmpeq_epi8_mask(v, vd), n = _mm512_cmpeq_epi8_mask(v, vn);
-        uint64_t inq = inq_carry;
+        uint64_t inq = r.inq;
         if (q)
             inq ^= (uint64_t)_mm_cvtsi128_si64(
                 _mm_clmulepi64_si128(_mm_cvtsi64_si128((long long)q), ones, 0));
-        inq_carry = (uint64_t)((int64_t)inq >> 63);
+        r.inq = (uint64_t)((int64_t)inq >> 63);
         uint64_t st = (d | n) & ~inq;
         uint64_t nl = n & ~inq;
         if (st) {
             /* record ends: their ranks among the block's field ends */
             uint64_t rank = _pext_u64(nl, st);
-            ends[ne] = (uint32_t)(np + _tzcnt_u64(rank)); /* (kept only if rank != 0) */
+            ends[r.ne] = (uint32_t)(r.np + _tzcnt_u64(rank)); /* (kept only if rank != 0) */
             if (__builtin_expect(rank & (rank - 1), 0)) {
-                size_t k = ne + 1;
+                size_t k = r.ne + 1;
                 for (uint64_t m = rank & (rank - 1); m; m &= m - 1)
-                    ends[k++] = (uint32_t)(np + _tzcnt_u64(m));
+                    ends[k++] = (uint32_t)(r.np + _tzcnt_u64(m));
             }
-            ne += (size_t)_mm_popcnt_u64(rank);
+            r.ne += (size_t)_mm_popcnt_u64(rank);
             size_t cnt = (size_t)_mm_popcnt_u64(st);
             if (!q) {
                 __m512i idx = _mm512_maskz_compress_epi8(st, iota);
-                __m512i vb = _mm512_set1_epi32((int)base), vc = _mm512_set1_epi32((int)quotes);
-                uint32_t *o = pos + np, *c = qcum + np;
+                __m512i vb = _mm512_set1_epi32((int)base), vc = _mm512_set1_epi32((int)r.quotes);
+                uint32_t *o = pos + r.np, *c = qcum + r.np;
                 _mm512_storeu_si512((void *)o,
                                     _mm512_add_epi32(_mm512_cvtepu8_epi32(_mm512_castsi512_si128(idx)), vb));
                 _mm512_storeu_si512((void *)c, vc);
@@ -294,21 +325,13 @@ __attribute__((target(INDEX_AVX512))) static int index_avx512(struct scan_index 
                     }
                 }
             } else {
-                flatten_ends(pos + np, qcum + np, base, st, q, quotes);
+                flatten_ends(pos + r.np, qcum + r.np, base, st, q, r.quotes);
             }
-            np += cnt;
+            r.np += cnt;
         }
-        quotes += (uint32_t)_mm_popcnt_u64(q);
-        uint64_t qnl = n & inq;
-        if (__builtin_expect(qnl != 0, 0))
-            nqn = (size_t)(flatten(qnlp + nqn, base, qnl) - qnlp);
+        block_quotes(&r, base, q, n, inq);
     }
-    ix->np = np;
-    ix->ne = ne;
-    ix->quotes = quotes;
-    ix->nqn = nqn;
-    ix->inq = inq_carry;
-    ix->block = b0 + nb;
+    regs_store(ix, &r, nb);
     return 0;
 }
 #endif
