@@ -732,18 +732,27 @@ static int slice_walk(struct slice_ctx *c, struct scan_index *ix, size_t len, bo
     while (ix->block < nblocks) {
         if (scan_index_more(ix, buf, len))
             return -ENOMEM;
+        /* the window's arrays and what on_record may change, in locals: the
+         * stores of the run would make the compiler reload them */
         const uint32_t *pos = ix->pos, *before = ix->pos - 1, *qcum = ix->qcum;
-        const uint32_t *qbefore = ix->qcum - 1;
+        const uint32_t *qbefore = ix->qcum - 1, *ends = ix->ends, *qnl = ix->qnl;
+        const size_t ne = ix->ne, nqn = ix->nqn;
+        uint64_t *run_line = c->run_line;
+        bool fast = c->fast, lf_seen = v->lf_line != 0;
         size_t f0 = 0, qni = 0, k, run_f0 = 0, run_n = 0;
-        for (k = 0; k < ix->ne; k++) {
-            size_t e = ix->ends[k];
+        for (k = 0; k < ne; k++) {
+            size_t e = ends[k];
             uint32_t nl = pos[e];
             uint64_t line = rec_line++;
-            while (qni < ix->nqn && ix->qnl[qni] < nl)
+            while (__builtin_expect(qni < nqn, 0) && qnl[qni] < nl)
                 qni++, rec_line++;
-            uint32_t start = before[f0] + 1u, last = before[e] + 1u;
-            bool cr = any_cr && nl > last && buf[nl - 1] == '\r';
-            if (e - f0 + 1 == ncols && c->fast && nl - cr - start <= max_record &&
+            uint32_t start = before[f0] + 1u;
+            bool cr = false;
+            if (any_cr) {
+                uint32_t last = before[e] + 1u;
+                cr = nl > last && buf[nl - 1] == '\r';
+            }
+            if (e - f0 + 1 == ncols && fast && nl - cr - start <= max_record &&
                 (ncols > 1 || (nl - cr > start && /* one column: no blank, no "\." */
                                !(nl - cr - start == 2 && buf[start] == '\\' && buf[start + 1] == '.')))) {
                 /* on_record's path for it: copy_checks, the run */
@@ -757,12 +766,13 @@ static int slice_walk(struct slice_ctx *c, struct scan_index *ix, size_t len, bo
                     }
                     if (qcum[e] != qbefore[f0])
                         c->quoted_cr += quoted_crs(c, ix, f0, e, cr);
-                } else if (!v->lf_line) {
+                } else if (!lf_seen) {
                     v->lf_line = line;
+                    lf_seen = true;
                 }
                 if (!run_n)
                     run_f0 = f0;
-                c->run_line[run_n++] = line;
+                run_line[run_n++] = line;
             } else {
                 infer_run(c, ix, run_f0, run_n);
                 run_n = 0;
@@ -774,6 +784,8 @@ static int slice_walk(struct slice_ctx *c, struct scan_index *ix, size_t len, bo
                     res->stopped = true;
                     return 0;
                 }
+                fast = c->fast;
+                lf_seen = v->lf_line != 0;
             }
             f0 = e + 1;
         }
