@@ -2,7 +2,7 @@
 # fuzz.sh TARGET SECONDS — build the libFuzzer targets of tests/fuzz/ with
 # clang (-fsanitize=fuzzer,address,undefined; the engine sources compiled
 # with the same flags) into build-fuzz/, then run TARGET for SECONDS.
-#   TARGET: split | classify | sniff | infer | cache | ledger | merge | all (each one for SECONDS)
+#   TARGET: split | classify | sniff | infer | cache | ledger | merge | walk | all (each one for SECONDS)
 # Installs what is missing with apt-get (scripts/setup.sh, then clang and the
 # fuzzer runtime).  Each target fuzzes a copy of its seed corpus
 # (tests/fuzz/corpus/TARGET, never modified) in build-fuzz/work/TARGET/corpus;
@@ -14,13 +14,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 
 usage() {
-    echo "usage: scripts/fuzz.sh split|classify|sniff|infer|cache|ledger|merge|all SECONDS" >&2
+    echo "usage: scripts/fuzz.sh split|classify|sniff|infer|cache|ledger|merge|walk|all SECONDS" >&2
     exit 2
 }
 [ $# -eq 2 ] || usage
 TARGET=$1
 SECONDS_PER=$2
-case "$TARGET" in split | classify | sniff | infer | cache | ledger | merge | all) ;; *) usage ;; esac
+case "$TARGET" in split | classify | sniff | infer | cache | ledger | merge | walk | all) ;; *) usage ;; esac
 [[ "$SECONDS_PER" =~ ^[0-9]+$ ]] && [ "$SECONDS_PER" -gt 0 ] || usage
 
 # ---- dependencies ------------------------------------------------------------
@@ -117,7 +117,7 @@ run_target() { # NAME -> 0 ok, 1 crashed
 }
 
 if [ "$TARGET" = all ]; then
-    TARGETS=(split classify sniff infer cache ledger merge)
+    TARGETS=(split classify sniff infer cache ledger merge walk)
 else
     TARGETS=("$TARGET")
 fi
