@@ -366,23 +366,23 @@ static inline __attribute__((always_inline)) size_t shape_column_run(struct colu
  * that byte, so it is no null) and is no longer than max_chars (its content,
  * shorter still, changes no length).  Anything else goes through
  * field_content and classify_null_bits, as column_add_settled would. */
-size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct field_batch *b,
-                      size_t column, size_t r, size_t nrec, uint8_t quote,
-                      const struct classify_cfg *cc, uint8_t *scratch)
+static inline __attribute__((always_inline)) size_t
+text_run(struct column_state *col, const uint8_t *buf, const struct field_batch *b, size_t column,
+         size_t r, size_t nrec, uint8_t quote, const struct classify_cfg *cc, uint8_t *scratch,
+         const bool strip)
 {
     uint64_t nulls = col->nulls, max_bytes = col->max_bytes, max_chars = col->max_chars;
     uint32_t kinds = col->null_kinds;
     const uint8_t *first = cc->null_first;
     const size_t stride = b->stride;
-    const bool strip = column == b->strip_col;
     struct field_src s = {.buf = buf, .pos = b->pos, .qcum = b->qcum};
     col->count += nrec - r;
     for (size_t k = r * stride + column; r < nrec; r++, k += stride) {
-        struct scan_field f = src_field(&s, k, strip);
-        size_t a = f.start;
+        const struct scan_field fv = src_field(&s, k, strip);
+        size_t a = fv.start;
         const uint8_t *p = buf + a;
-        size_t n = f.end - a;
-        uint32_t nquotes = f.nquotes;
+        size_t n = fv.end - a;
+        uint32_t nquotes = fv.nquotes;
         if (nquotes == 0) {
             if (n && p[0] > ' ' && !first[p[0]]) { /* trimmed, it still starts with p[0] */
                 if (n > max_chars) { /* max_chars <= max_bytes */
@@ -398,6 +398,7 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
         }
         size_t len;
         bool quoted;
+        struct scan_field f = {a, a + n, nquotes}; /* (in memory only on this path) */
         const uint8_t *v = field_content(buf, &f, quote, scratch, &len, &quoted);
         uint32_t nb = classify_null_bits(v, len, quoted, cc);
         if (nb) {
@@ -414,6 +415,14 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
     col->max_bytes = max_bytes;
     col->max_chars = max_chars;
     return r;
+}
+
+size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct field_batch *b,
+                      size_t column, size_t r, size_t nrec, uint8_t quote,
+                      const struct classify_cfg *cc, uint8_t *scratch)
+{
+    return column == b->strip_col ? text_run(col, buf, b, column, r, nrec, quote, cc, scratch, true)
+                                  : text_run(col, buf, b, column, r, nrec, quote, cc, scratch, false);
 }
 
 #define SHAPE_DOUBLE (CSVI_BIT(CSVI_TYPE_DOUBLE) | CSVI_BIT(CSVI_TYPE_TEXT))
@@ -517,7 +526,7 @@ infer_column(struct slice_ctx *c, const struct field_src *sp, const struct field
         size_t len;
         bool quoted;
         if (column_settled(col)) { /* already text: only nulls and lengths matter */
-            slice_text_run(col, s.buf, b, i, r, nrec, s.quote, s.cc, s.scratch);
+            text_run(col, s.buf, b, i, r, nrec, s.quote, s.cc, s.scratch, strip);
             break;
         }
         uint32_t expect = col->run_types;
