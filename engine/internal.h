@@ -307,9 +307,6 @@ struct scanner {
     uint8_t delim, quote;   /* quote 0: no quoting */
     struct scan_field *fields; /* owned; grows with the widest record */
     size_t cap;
-    size_t keep;            /* fields[0, keep) are the callback's: records are
-                               cut after them (a callback keeps the record it
-                               was handed by adding its field count; 0 at init) */
 };
 
 struct scan_result {

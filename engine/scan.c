@@ -66,7 +66,6 @@ int scanner_init(struct scanner *s, uint8_t delim, uint8_t quote)
     s->delim = delim;
     s->quote = quote;
     s->cap = 64;
-    s->keep = 0;
     s->fields = malloc(s->cap * sizeof *s->fields);
     return s->fields ? 0 : -ENOMEM;
 }
@@ -112,7 +111,7 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
 {
     uint64_t qm[SCAN_BATCH], dm[SCAN_BATCH], nm[SCAN_BATCH];
     uint8_t pad[64];
-    size_t nf = s->keep, rec_f0 = s->keep; /* next field; the record's first */
+    size_t nf = 0, rec_f0 = 0; /* next field; the record's first */
     size_t field_start = 0, rec_start = 0;
     uint64_t rec_line = first_line; /* physical line of rec_start */
     uint64_t inq_carry = 0;         /* all ones: inside quotes at block start */
@@ -172,7 +171,7 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
                     uint64_t next_line = rec_line + 1 + qnl_carry;
                     qnl_carry = 0;
                     bool go_on = fn(ctx, buf, fields + rec_f0, nf - rec_f0, rec_line);
-                    nf = rec_f0 = s->keep;
+                    nf = rec_f0 = 0;
                     rec_start = pos + 1;
                     rec_line = next_line;
                     if (!go_on) {
@@ -212,7 +211,7 @@ scan_body(struct scanner *s, split_masks_fn kernel, const uint8_t *buf, size_t l
                     qnl &= ~below;
                 }
                 bool go_on = fn(ctx, buf, fields + rec_f0, nf - rec_f0, rec_line);
-                nf = rec_f0 = s->keep;
+                nf = rec_f0 = 0;
                 rec_start = pos + 1;
                 rec_line = next_line;
                 if (!go_on) {
