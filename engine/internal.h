@@ -324,40 +324,6 @@ void scanner_free(struct scanner *s);
 int scan_buffer(struct scanner *s, const uint8_t *buf, size_t len, bool eof, uint64_t first_line,
                 scan_record_fn fn, void *ctx, struct scan_result *res /* OUT */);
 
-/* The structural index of a buffer (scan_index.c), a window of blocks at a
- * time, for slice_infer's record walk.  Offsets are uint32_t: buffers of
- * 4 GiB or more use scan_buffer. */
-#define SCAN_INDEX_WINDOW 256 /* blocks of 64 bytes indexed per call: 16 KiB */
-struct scan_index {
-    uint8_t delim, quote;
-    void (*kernel)(const uint8_t *, size_t, uint8_t, uint8_t, uint64_t *, uint64_t *,
-                   uint64_t *);
-    uint32_t *pos;      /* [np]: offsets of the delimiters and newlines outside
-                           quotes (field ends); pos[-1]: the offset before the
-                           waiting record's first field (UINT32_MAX at 0) */
-    uint32_t *qcum;     /* [np], and [-1]: quote bytes before pos[i] (from the
-                           buffer's start, modulo 2^32: only differences count) */
-    uint32_t *ends;     /* [ne]: indices in pos of the newlines (record ends) */
-    uint32_t *qnl;      /* [nqn]: offsets of the newlines inside quotes */
-    size_t np, ne, nqn, pcap, ecap, qncap;
-    uint32_t quotes;    /* quote bytes before the next block */
-    uint64_t inq;       /* all ones: inside quotes at the next block */
-    size_t block;       /* the next block to index */
-    bool avx512;        /* index with AVX-512 (the mask kernel is the AVX-512 one
-                           and the CPU has VBMI2, BMI2 and PCLMUL) */
-};
-/* The CPU can run the AVX-512 index (AVX-512BW and VBMI2, BMI2, PCLMUL). */
-bool scan_index_have_avx512(void);
-/* len: the buffer's length (sizes the arrays; they grow as needed). */
-int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len);
-void scan_index_free(struct scan_index *ix);
-/* Index the next window (up to SCAN_INDEX_WINDOW blocks) of buf[0, len),
- * appending to the arrays.  0, or -ENOMEM. */
-int scan_index_more(struct scan_index *ix, const uint8_t *buf, size_t len);
-/* Forget the first `records` records (their field ends) and `quoted_nls`
- * quoted newlines: what the walk has used. */
-void scan_index_drop(struct scan_index *ix, size_t records, size_t quoted_nls);
-
 /* Mask kernels: for nblocks blocks of 64 bytes at p, bit i of qm/dm/nm tells
  * whether byte i of the block is the quote, the delimiter, '\n'. */
 typedef void (*split_masks_fn)(const uint8_t *p, size_t nblocks, uint8_t quote, uint8_t delim,
@@ -392,6 +358,39 @@ size_t split_next_record(const uint8_t *p, size_t n, uint8_t quote, bool inside)
 size_t split_next_record_scalar(const uint8_t *p, size_t n, uint8_t quote, bool inside);
 /* The mask kernel scan_buffer uses (chosen on first use). */
 split_masks_fn split_masks_kernel(void);
+
+/* The structural index of a buffer (scan_index.c), a window of blocks at a
+ * time, for slice_infer's record walk.  Offsets are uint32_t: buffers of
+ * 4 GiB or more use scan_buffer. */
+#define SCAN_INDEX_WINDOW 256 /* blocks of 64 bytes indexed per call: 16 KiB */
+struct scan_index {
+    uint8_t delim, quote;
+    split_masks_fn kernel;
+    uint32_t *pos;      /* [np]: offsets of the delimiters and newlines outside
+                           quotes (field ends); pos[-1]: the offset before the
+                           waiting record's first field (UINT32_MAX at 0) */
+    uint32_t *qcum;     /* [np], and [-1]: quote bytes before pos[i] (from the
+                           buffer's start, modulo 2^32: only differences count) */
+    uint32_t *ends;     /* [ne]: indices in pos of the newlines (record ends) */
+    uint32_t *qnl;      /* [nqn]: offsets of the newlines inside quotes */
+    size_t np, ne, nqn, pcap, ecap, qncap;
+    uint32_t quotes;    /* quote bytes before the next block */
+    uint64_t inq;       /* all ones: inside quotes at the next block */
+    size_t block;       /* the next block to index */
+    bool avx512;        /* index with AVX-512 (the mask kernel is the AVX-512 one
+                           and the CPU has VBMI2, BMI2 and PCLMUL) */
+};
+/* The CPU can run the AVX-512 index (AVX-512BW and VBMI2, BMI2, PCLMUL). */
+bool scan_index_have_avx512(void);
+/* len: the buffer's length (sizes the arrays; they grow as needed). */
+int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len);
+void scan_index_free(struct scan_index *ix);
+/* Index the next window (up to SCAN_INDEX_WINDOW blocks) of buf[0, len),
+ * appending to the arrays.  0, or -ENOMEM. */
+int scan_index_more(struct scan_index *ix, const uint8_t *buf, size_t len);
+/* Forget the first `records` records (their field ends) and `quoted_nls`
+ * quoted newlines: what the walk has used. */
+void scan_index_drop(struct scan_index *ix, size_t records, size_t quoted_nls);
 
 /* Bit i of the result: XOR of bits 0..i of x (with a quote mask: the bytes
  * inside quotes, each opening quote included, no closing one). */

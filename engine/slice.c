@@ -121,6 +121,16 @@ static void resolve_inner_blanks(struct slice_ctx *c)
     c->blank = 0;
 }
 
+/* The '\r' bytes in the quoted fields of a record (they are not bare). */
+static uint64_t quoted_field_crs(const uint8_t *buf, const struct scan_field *f, size_t nf)
+{
+    uint64_t n = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (f[i].nquotes)
+            n += split_count_byte(buf + f[i].start, f[i].end - f[i].start, '\r');
+    return n;
+}
+
 /* What COPY would reject in this record: line ends, bare CRs, "\." lines. */
 static inline __attribute__((always_inline)) void copy_checks(struct slice_ctx *c, const uint8_t *buf, const struct scan_field *f,
                         size_t nf, uint64_t line)
@@ -141,13 +151,10 @@ static inline __attribute__((always_inline)) void copy_checks(struct slice_ctx *
         return;
     /* a '\r' is bare unless it ends the record or sits in a quoted field: count
      * those here; only if the slice holds more '\r' does a second pass look */
-    for (size_t i = 0; i < nf; i++) {
-        if (f[i].nquotes)
-            c->quoted_cr += split_count_byte(buf + f[i].start, f[i].end - f[i].start, '\r');
-        else if (c->find_bare_cr && !v->bare_cr_line &&
-                 memchr(buf + f[i].start, '\r', f[i].end - f[i].start))
+    c->quoted_cr += quoted_field_crs(buf, f, nf);
+    for (size_t i = 0; c->find_bare_cr && !v->bare_cr_line && i < nf; i++)
+        if (!f[i].nquotes && memchr(buf + f[i].start, '\r', f[i].end - f[i].start))
             v->bare_cr_line = line;
-    }
 }
 
 static bool bare_cr_cb(void *ctx, const uint8_t *buf, const struct scan_field *f, size_t nf,
@@ -232,27 +239,24 @@ struct template_slots {
     enum value_template_kind kind;
 };
 
-/* The slots of a loop of this kind (allocated by the caller, valid 0 at first). */
+/* The slots for a loop of this kind (those of another kind are forgotten). */
 static inline void slots_use(struct template_slots *ts, enum value_template_kind kind)
 {
-    if (ts->kind != kind || !ts->valid) {
+    if (ts->kind != kind) {
         ts->kind = kind;
         ts->valid = 0;
     }
 }
 
-/* The slot of the template p[0, n) (16 bytes readable) matches, or -1. */
-static inline __attribute__((always_inline)) int slots_find(const struct template_slots *ts,
-                                                            const uint8_t *p, size_t n)
+/* Does a template match p[0, n) (16 bytes readable)? */
+static inline __attribute__((always_inline)) bool slots_find(const struct template_slots *ts,
+                                                             const uint8_t *p, size_t n)
 {
     if (n > 16 || ts->off)
-        return -1;
+        return false;
     uint64_t v = ts->valid >> (2 * n);
-    if ((v & 1) && value_template_match(&ts->t[n][0], p))
-        return 0;
-    if ((v & 2) && value_template_match(&ts->t[n][1], p))
-        return 1;
-    return -1;
+    return ((v & 1) && value_template_match(&ts->t[n][0], p)) ||
+           ((v & 2) && value_template_match(&ts->t[n][1], p));
 }
 
 static void slots_learn(struct template_slots *ts, const uint8_t *p, size_t n,
@@ -442,13 +446,12 @@ size_t slice_text_run(struct column_state *col, const uint8_t *buf, const struct
  * empty run is no special case). */
 static inline __attribute__((always_inline)) size_t
 shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, bool strip,
-                size_t r, size_t nrec, const uint32_t expect, struct template_slots *tsp)
+                size_t r, size_t nrec, const uint32_t expect, struct template_slots *ts)
 {
     uint32_t fmts = ~0u;
     uint8_t tflags = 0;
     uint64_t max_len = 0, k = 0; /* ASCII values: as many chars as bytes */
     const bool learn = expect == SHAPE_DOUBLE || expect == SHAPE_BOOLEAN;
-    struct template_slots *const ts = tsp;
     if (learn)
         slots_use(ts, expect == SHAPE_DOUBLE ? VT_DOUBLE : VT_LITERAL);
     for (fk += r * s->stride; r < nrec; r++, fk += s->stride) {
@@ -458,7 +461,7 @@ shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, 
         struct field_class cl;
         if (!run_value(s, fk, strip, &p, &len, &wide))
             break;
-        if (learn && wide && slots_find(ts, p, len) >= 0)
+        if (learn && wide && slots_find(ts, p, len))
             ts->hits++; /* the shape of a double or boolean seen before: nothing else to note */
         else if (expect == SHAPE_DOUBLE && wide && classify_plain_double16(p, len, s->cc))
             slots_learn(ts, p, len, VT_DOUBLE, s->cc); /* the same type set, nothing to note */
@@ -497,8 +500,8 @@ shape_run_const(struct column_state *col, const struct field_src *s, size_t fk, 
  * plain integers or decimals takes the next ones in a loop of its own
  * (strict mode: column_add_run's conditions); a column settled as text needs
  * only null checks and lengths; anything else goes value by value. */
-/* Column i's template slots for this slice (allocated on first use; if that
- * fails, *local, empty). */
+/* Column i's template slots for this slice (allocated zeroed on first use;
+ * if that fails, *local, made empty). */
 static struct template_slots *slots_of(struct slice_ctx *c, size_t i, struct template_slots *local)
 {
     if (c->tpl && !c->tpl[i])
@@ -508,6 +511,7 @@ static struct template_slots *slots_of(struct slice_ctx *c, size_t i, struct tem
     local->valid = 0;
     local->learned = local->hits = 0;
     local->off = false;
+    local->kind = VT_LITERAL;
     return local;
 }
 
@@ -671,9 +675,9 @@ static void index_fields(const struct scan_index *ix, size_t f0, size_t e, bool 
     out[-1].end -= cr;
 }
 
-/* Hand a record on_record (nf fields: field ends pos[f0..e]). */
-static int walk_slow(struct slice_ctx *c, const struct scan_index *ix, size_t f0, size_t e,
-                     bool cr, uint64_t line, bool *go_on)
+/* The record of field ends pos[f0..e] as spans in c->rec; NULL: no memory. */
+static const struct scan_field *rec_fields(struct slice_ctx *c, const struct scan_index *ix,
+                                           size_t f0, size_t e, bool cr)
 {
     size_t nf = e - f0 + 1;
     if (nf > c->rec_cap) {
@@ -682,12 +686,22 @@ static int walk_slow(struct slice_ctx *c, const struct scan_index *ix, size_t f0
             cap *= 2;
         struct scan_field *r = realloc(c->rec, cap * sizeof *r);
         if (!r)
-            return -ENOMEM;
+            return NULL;
         c->rec = r;
         c->rec_cap = cap;
     }
     index_fields(ix, f0, e, cr, c->rec);
-    *go_on = on_record(c, c->buf, c->rec, nf, line);
+    return c->rec;
+}
+
+/* Hand a record on_record (nf fields: field ends pos[f0..e]). */
+static int walk_slow(struct slice_ctx *c, const struct scan_index *ix, size_t f0, size_t e,
+                     bool cr, uint64_t line, bool *go_on)
+{
+    const struct scan_field *f = rec_fields(c, ix, f0, e, cr);
+    if (!f)
+        return -ENOMEM;
+    *go_on = on_record(c, c->buf, f, e - f0 + 1, line);
     c->fast = c->v->has_record && !c->header_pending && !c->blank;
     return 0;
 }
@@ -702,22 +716,6 @@ static void infer_run(struct slice_ctx *c, const struct scan_index *ix, size_t f
     struct field_batch b = {ix->pos + f0, ix->qcum + f0, ncols, c->any_cr ? ncols - 1 : SIZE_MAX};
     infer_fields(c, &b, c->run_line, n);
     c->v->rows += n;
-}
-
-/* The '\r' bytes of a record's quoted fields (field ends pos[f0..e]; cr: the
- * record ends in CRLF), as copy_checks counts them. */
-static uint64_t quoted_crs(const struct slice_ctx *c, const struct scan_index *ix, size_t f0,
-                           size_t e, bool cr)
-{
-    const uint32_t *pos = ix->pos + f0, *qcum = ix->qcum + f0;
-    uint64_t n = 0;
-    for (ptrdiff_t j = 0; j <= (ptrdiff_t)(e - f0); j++) {
-        if (qcum[j] == qcum[j - 1])
-            continue;
-        size_t a = (uint32_t)(pos[j - 1] + 1u), end = pos[j] - (j == (ptrdiff_t)(e - f0) && cr);
-        n += split_count_byte(c->buf + a, end - a, '\r');
-    }
-    return n;
 }
 
 /* scan_buffer + on_record, the same records with the same lines, for a
@@ -773,8 +771,12 @@ static int slice_walk(struct slice_ctx *c, struct scan_index *ix, size_t len, bo
                     } else if (!v->lf_line) {
                         v->lf_line = line;
                     }
-                    if (qcum[e] != qbefore[f0])
-                        c->quoted_cr += quoted_crs(c, ix, f0, e, cr);
+                    if (qcum[e] != qbefore[f0]) { /* its quoted fields' '\r' are not bare */
+                        const struct scan_field *f = rec_fields(c, ix, f0, e, cr);
+                        if (!f)
+                            return -ENOMEM;
+                        c->quoted_cr += quoted_field_crs(buf, f, e - f0 + 1);
+                    }
                 } else if (!lf_seen) {
                     v->lf_line = line;
                     lf_seen = true;
