@@ -342,12 +342,15 @@ void split_select_kernels(void);
 void split_set_kernel(split_masks_fn fn);
 
 /* The splitter's helpers (split.c).  Count quote and '\n' bytes of p[0, n)
- * (quote 0: none counted); the AVX2 version must equal the scalar one. */
+ * (quote 0: none counted); the AVX2 and AVX-512 versions must equal the
+ * scalar one. */
 void split_count(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes, uint64_t *newlines);
 void split_count_scalar(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
                         uint64_t *newlines);
 void split_count_avx2(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
                       uint64_t *newlines);
+void split_count_avx512(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes,
+                        uint64_t *newlines);
 /* '\n' (or `byte`) bytes in p[0, n) (memchr: for short or rare stretches). */
 uint64_t split_count_newlines(const uint8_t *p, size_t n);
 uint64_t split_count_byte(const uint8_t *p, size_t n, uint8_t byte);

@@ -5,7 +5,7 @@
  * newline count gives every slice its first physical line), and the first
  * record start after a chunk edge.  A slice boundary is the first record
  * start at or after k x chunk_size, so the same bytes always give the same
- * slices (DESIGN.md §1).  The AVX2 counter is in scan_avx2.c.
+ * slices (DESIGN.md §1).  The AVX2 and AVX-512 counters are in scan_avx2.c.
  */
 #include "internal.h"
 
@@ -28,7 +28,9 @@ static void (*count_fn)(const uint8_t *, size_t, uint8_t, uint64_t *, uint64_t *
 void split_count(const uint8_t *p, size_t n, uint8_t quote, uint64_t *quotes, uint64_t *newlines)
 {
     if (!count_fn)
-        count_fn = split_have_avx2() ? split_count_avx2 : split_count_scalar;
+        count_fn = split_have_avx512bw() ? split_count_avx512
+                   : split_have_avx2()   ? split_count_avx2
+                                         : split_count_scalar;
     count_fn(p, n, quote, quotes, newlines);
 }
 
