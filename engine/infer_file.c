@@ -1,7 +1,8 @@
 /*
  * infer_file.c — the sequential engine: one file read through one buffer on
  * the calling thread.  It is the reference the parallel pipeline is tested
- * against, and the path for standard input, FIFOs and --sample-rows.
+ * against, and the path for --sample-rows and for standard input and FIFOs
+ * with --threads 1 --no-cache (a pipe's first bytes say if it is gzip/zstd).
  *
  * It runs the same steps as the pipeline — file_plan_init on the first
  * bytes, slice_infer on each run of whole records, file_merge_slice in
@@ -29,12 +30,20 @@ struct source {
     struct decomp *dc;         /* NULL: plain */
     struct content_digest *dg; /* plain bytes read are digested (NULL: not) */
     ssize_t err;               /* an error met after some bytes: given by the next fill */
+    uint8_t head[4];           /* a plain pipe's first bytes, read to see what it is */
+    size_t head_n, head_pos;
 };
 
 static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
 {
     if (src->dc)
         return decomp_read(src->dc, buf, n);
+    if (src->head_pos < src->head_n) {
+        size_t k = src->head_n - src->head_pos < n ? src->head_n - src->head_pos : n;
+        memcpy(buf, src->head + src->head_pos, k);
+        src->head_pos += k;
+        return (ssize_t)k;
+    }
     ssize_t k = read(src->fd, buf, n);
     if (k > 0 && src->dg)
         digest_update(src->dg, buf, (size_t)k);
@@ -121,13 +130,38 @@ static uint64_t first_record_line(const uint8_t *p, size_t n)
     return line;
 }
 
+size_t pipe_head_read(int fd, uint8_t *head, size_t cap)
+{
+    size_t n = 0;
+    while (n < cap && !csvi_interrupted()) {
+        ssize_t k = read(fd, head + n, cap - n);
+        if (k < 0 && errno == EINTR && !csvi_interrupted())
+            continue;
+        if (k <= 0)
+            break; /* the end, an interrupt, or an error the next read meets again */
+        n += (size_t)k;
+    }
+    return n;
+}
+
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
                           struct content_digest *dg, struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
-    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL, 0};
-    if (compression != DECOMP_NONE && decomp_open(fd, (enum decomp_kind)compression, &src.dc))
+    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL, 0, {0}, 0, 0};
+    if (compression == INFER_FD_DETECT) {
+        src.head_n = pipe_head_read(fd, src.head, sizeof src.head);
+        compression = (int)decomp_detect(src.head, src.head_n);
+        if (compression != DECOMP_NONE) {
+            if (decomp_open_prefixed(fd, (enum decomp_kind)compression, src.head, src.head_n,
+                                     &src.dc))
+                return CSVI_ERR_NOMEM;
+            src.head_n = 0; /* the decoder has them */
+        }
+    } else if (compression != DECOMP_NONE &&
+               decomp_open(fd, (enum decomp_kind)compression, &src.dc)) {
         return CSVI_ERR_NOMEM;
+    }
     res->compression = decomp_name((enum decomp_kind)compression);
     /* Records longer than max_record are caught by slice_infer when they fit
      * in the buffer, and by the buffer filling up once it is past max_record. */

@@ -605,9 +605,15 @@ void run_free(csvi_engine *e);
 /* Infer one opened file (fd) sequentially, through one buffer, into *res
  * (path already set).  Never fails on data: problems become res->errors.
  * Returns CSVI_ERR_NOMEM only. */
+/* A pipe's first bytes (up to cap, fewer at its end or on an interrupt; a
+ * read error is left for the next read to meet), read to see whether it is
+ * gzip/zstd: the stream then starts with them. */
+size_t pipe_head_read(int fd, uint8_t *head, size_t cap);
 struct content_digest;
+#define INFER_FD_DETECT (-1) /* a pipe: its first bytes, read, say if it is gzip/zstd */
 enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd,
-                          int compression /* enum decomp_kind: DECOMP_NONE, gzip, zstd */,
+                          int compression /* enum decomp_kind: DECOMP_NONE, gzip, zstd;
+                                             or INFER_FD_DETECT */,
                           struct content_digest *dg /* NULL: none; else res->digest if whole */,
                           struct csvi_file_result *res);
 

@@ -92,7 +92,7 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
             posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
         struct content_digest dg; /* for the ledger: only a file read whole gets one */
         bool digest = regular && e->ledger && digest_init(&dg) == 0;
-        st = infer_fd(&e->cfg, fd, regular ? (int)compression_of(fd) : DECOMP_NONE,
+        st = infer_fd(&e->cfg, fd, regular ? (int)compression_of(fd) : INFER_FD_DETECT,
                       digest ? &dg : NULL, r);
         if (digest)
             digest_free(&dg);

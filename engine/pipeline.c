@@ -668,14 +668,7 @@ static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enu
 static int split_pipe(struct pipeline *p, struct pipe_file *f, int fd)
 {
     f->pipe = true;
-    while (f->head_n < sizeof f->head && !csvi_interrupted()) {
-        ssize_t k = read(fd, f->head + f->head_n, sizeof f->head - f->head_n);
-        if (k < 0 && errno == EINTR && !csvi_interrupted())
-            continue;
-        if (k <= 0)
-            break; /* the end, an interrupt, or an error the next read meets again */
-        f->head_n += (size_t)k;
-    }
+    f->head_n = pipe_head_read(fd, f->head, sizeof f->head);
     enum decomp_kind kind = decomp_detect(f->head, f->head_n);
     if (kind == DECOMP_NONE)
         return split_big_file(p, f, fd, NULL);

@@ -4,7 +4,9 @@
  * `csvinfer -` — plain, gzip and zstd (recognised by their first bytes) — and
  * written into a FIFO given as a path give the sequential engine's verdict on
  * the file (--threads 1 --no-cache), through the pipeline at two chunk
- * sizes; empty and one-byte inputs too.
+ * sizes and through the sequential engine (gzip piped, zstd on standard
+ * input, a --sample-rows run against the same run on the file); empty and
+ * one-byte inputs too.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -83,6 +85,25 @@ Test(stdin, piped_and_fifo_inputs_give_the_files_verdict, .timeout = 300)
                  "(cat '%s' > fifo.csv &) ; \\$BIN --format json --no-ledger --threads 2 %s fifo.csv",
                  src, args);
         check_same(dir, de->d_name, ref, c);
+        /* the sequential engine on a pipe: its first bytes say gzip/zstd too,
+         * and are the data's first bytes when they do not */
+        snprintf(c, sizeof c, "cat '%s' | \\$BIN --format json --no-ledger --threads 1 --no-cache %s -",
+                 src, args);
+        check_same(dir, de->d_name, ref, c);
+        snprintf(c, sizeof c,
+                 "gzip -c '%s' | \\$BIN --format json --no-ledger --threads 1 --no-cache %s -", src,
+                 args);
+        check_same(dir, de->d_name, ref, c);
+        snprintf(c, sizeof c,
+                 "zstd -q -c '%s' > in.zst && \\$BIN --format json --no-ledger --threads 1 "
+                 "--no-cache %s - < in.zst",
+                 src, args);
+        check_same(dir, de->d_name, ref, c);
+        snprintf(ref, sizeof ref, "\\$BIN --format json --no-ledger --sample-rows 3 %s '%s'", args,
+                 src);
+        snprintf(c, sizeof c, "gzip -c '%s' | \\$BIN --format json --no-ledger --sample-rows 3 %s -",
+                 src, args);
+        check_same(dir, de->d_name, ref, c);
         files++;
     }
     closedir(dd);
@@ -98,6 +119,12 @@ Test(stdin, piped_and_fifo_inputs_give_the_files_verdict, .timeout = 300)
         char ref[1024], c[1024];
         snprintf(ref, sizeof ref, "\\$BIN --format json --no-ledger --threads 1 --no-cache tiny.csv");
         snprintf(c, sizeof c, "cat tiny.csv | \\$BIN --format json --no-ledger --threads 2 -");
+        check_same(dir, tiny[i], ref, c);
+        snprintf(c, sizeof c,
+                 "cat tiny.csv | \\$BIN --format json --no-ledger --threads 1 --no-cache -");
+        check_same(dir, tiny[i], ref, c);
+        snprintf(c, sizeof c,
+                 "gzip -c tiny.csv | \\$BIN --format json --no-ledger --threads 1 --no-cache -");
         check_same(dir, tiny[i], ref, c);
     }
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
