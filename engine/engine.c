@@ -128,6 +128,31 @@ void result_clear(struct csvi_file_result *res)
 
 /* ---- the engine ------------------------------------------------------- */
 
+/* A NULL-terminated copy of the n globs at *globs (strings too), made the
+ * options' array: -ENOMEM or 0.  NULL stays NULL. */
+static int copy_globs(const char *const **globs, size_t n, char ***owned)
+{
+    if (!*globs)
+        return 0;
+    char **c = calloc(n + 1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    *owned = c;
+    for (size_t i = 0; i < n; i++)
+        if (!(c[i] = strdup((*globs)[i])))
+            return -ENOMEM;
+    *globs = (const char *const *)c;
+    return 0;
+}
+
+static void free_globs(char **g)
+{
+    if (g)
+        for (size_t i = 0; g[i]; i++)
+            free(g[i]);
+    free(g);
+}
+
 csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status *st)
 {
     split_select_kernels(); /* once, before any worker thread reads the choice */
@@ -185,6 +210,10 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
         o->include = default_include;
         o->n_include = sizeof default_include / sizeof *default_include;
     }
+    /* the caller's glob arrays may go away after this call, as its null tokens */
+    if (copy_globs(&o->include, o->n_include, &e->include) ||
+        copy_globs(&o->exclude, o->n_exclude, &e->exclude))
+        goto nomem;
     if (st)
         *st = CSVI_OK;
     return e;
@@ -215,6 +244,8 @@ void csvi_engine_free(csvi_engine *e)
             free(e->null_tokens[i]);
     free(e->null_tokens);
     free(e->null_lens);
+    free_globs(e->include);
+    free_globs(e->exclude);
     free(e);
 }
 

@@ -532,6 +532,7 @@ void file_merge_abort(struct file_merge *m);
 struct csvi_engine {
     struct engine_cfg cfg;
     char **null_tokens;   /* owned copies; cfg.ccfg points here */
+    char **include, **exclude; /* owned copies of the walk's globs; cfg.opt points here */
     size_t *null_lens;
     struct csvi_file_result *files;
     size_t n_files, cap_files;
