@@ -10,6 +10,9 @@
  * it quoted as RFC 4180 says, some of them around a delimiter or a line
  * end) beats reading the same delimiter without quotes, whatever the count
  * says: unquoted, multi-line fields look like many consistent short lines.
+ * So does a quote that reads every record as one quoted field (a one-column
+ * file whose values hold the delimiter) against the readings that split
+ * them.
  * Header: see header_detect below and docs/types.md.
  */
 #include "internal.h"
@@ -149,6 +152,7 @@ struct candidate_score {
     bool quoting;      /* the quote is used as quoting: every field holding it is
                           quoted cleanly, and some quoted field needs it */
     size_t consistent; /* records with the modal field count (0 if that count is 1) */
+    bool one_field;    /* every record is one field (a one-column file, read so) */
     size_t fields;
     double typed;      /* share of non-empty fields with a type other than text */
 };
@@ -182,6 +186,7 @@ static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool class
         size_t mode, freq;
         modal_count(st->counts, st->n, &mode, &freq);
         out->consistent = mode > 1 ? freq : 0;
+        out->one_field = st->n > 0 && mode == 1 && freq == st->n;
         out->fields = mode;
         out->typed = st->cells ? (double)st->typed / (double)st->cells : 0.0;
     }
@@ -392,6 +397,30 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
      * the count below (addresses over three lines, a long quoted text).  The
      * quoted fields are looked at only where no quoting counts more records
      * than every other candidate (it would win). */
+    /* A one-column file whose quoted values hold the delimiter ("Smith,
+     * John"): quoted, every record is one field, which counts nothing below;
+     * read another way, the values split into consistent-looking fields.
+     * When a quote reads every record as one field and is used as quoting,
+     * the readings that split inside its fields lose: those without quotes,
+     * and those whose quote is not quoting; with none left the file is that
+     * one column. */
+    size_t one_col = SIZE_MAX;
+    for (size_t j = 0; j < nc && one_col == SIZE_MAX; j++) {
+        if (!cand[j].quote || !cand[j].one_field)
+            continue;
+        if (score_candidate(sample, n, eof, false, true, cfg, &cand[j]))
+            return -1;
+        if (cand[j].quoting)
+            one_col = j;
+    }
+    for (size_t i = 0; i < nc && one_col != SIZE_MAX; i++) {
+        if (!cand[i].consistent)
+            continue;
+        if (cand[i].quote && score_candidate(sample, n, eof, false, true, cfg, &cand[i]))
+            return -1;
+        if (!cand[i].quote || !cand[i].quoting)
+            cand[i].consistent = 0;
+    }
     for (size_t i = 0; i < nc; i++) {
         bool leads = cand[i].quote == 0 && cand[i].consistent > 0; /* and alone */
         for (size_t k = 0; k < nc && leads; k++)
@@ -429,6 +458,9 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
         }
         out->delim = cand[best].delim;
         out->quote = cand[best].quote;
+    } else if (one_col != SIZE_MAX) {
+        out->delim = cand[one_col].delim;
+        out->quote = cand[one_col].quote;
     }
     if (opt->header != CSVI_AUTO) {
         out->header = opt->header != 0;

@@ -62,6 +62,19 @@ static const struct sniff_case cases[] = {
      ',', '"', true, false},
     {"inch marks are data", "id,size\n1,12\" pipe\n2,3\" bolt\n3,6\" nail\n4,1\" tack\n", ',', 0,
      true, false},
+    /* one column whose quoted values hold the delimiter: read unquoted, every
+     * value splits in two (consistent two-field "records"); quoted, one field */
+    {"one column, quoted commas", "name\n\"Smith, John\"\n\"Doe, Jane\"\n\"Roe, R\"\n", ',', '"',
+     true, false},
+    {"one column, quoted semicolons", "addr\n\"1 Main St; Apt 2\"\n\"3 Elm; Unit 4\"\n", ';', '"',
+     true, false},
+    {"one column, single-quoted commas", "name\n'Smith, John'\n'Doe, Jane'\n'Roe, R'\n", ',', '\'',
+     true, false},
+    {"one column, quoted commas and semicolons", "\"a, b; c\"\n\"d, e; f\"\n\"g, h; i\"\n", ',',
+     '"', true, false},
+    /* ... but quotes that are not RFC 4180 quoting leave the split reading */
+    {"one column read quoted, but the quotes are not quoting",
+     "x\n\"a, b\" c\n\"d, e\" f\n\"g, h\" i\n", ',', 0, true, false},
     {"crlf", "id,v\r\n1,2\r\n3,4\r\n", ',', '"', true, true},
     {"all text: first row is header", "city,country\nOslo,Norway\nLima,Peru\n", ',', '"', true,
      false},
