@@ -121,6 +121,21 @@ static int grow(struct seq_state *s, size_t max_record)
     return 0;
 }
 
+/* The length of the first `records` records of p[0, n) (which starts at a
+ * record start), or n if it holds fewer whole ones.  Blank lines count as
+ * records here, so a sample may take a few rounds to reach its rows. */
+static size_t sample_cut(const uint8_t *p, size_t n, uint8_t quote, uint64_t records)
+{
+    size_t at = 0;
+    for (uint64_t k = 0; k < records && at < n; k++) {
+        size_t r = split_next_record(p + at, n - at, quote, false);
+        if (r == SIZE_MAX)
+            return n;
+        at += r;
+    }
+    return at;
+}
+
 /* Line of the first record after leading blank lines (for an error about it). */
 static uint64_t first_record_line(const uint8_t *p, size_t n)
 {
@@ -231,7 +246,17 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
     bool truncated = false;
     for (;;) {
         struct slice_verdict v;
-        if (slice_infer(&plan, s.buf + off, have - off, eof, truncated, line, header_pending,
+        size_t len = have - off;
+        bool end = eof;
+        if (opt->sample_rows && !truncated) { /* a sample: the records it still needs, no more */
+            size_t cut = sample_cut(s.buf + off, len, plan.quote,
+                                    opt->sample_rows - res->rows + (header_pending ? 1 : 0));
+            if (cut < len) {
+                len = cut;
+                end = false;
+            }
+        }
+        if (slice_infer(&plan, s.buf + off, len, end, truncated, line, header_pending,
                         s.scratch, &v)) {
             slice_verdict_free(&v);
             st = CSVI_ERR_NOMEM;

@@ -726,6 +726,54 @@ Test(cli, include_and_exclude_globs_pick_the_files, .timeout = 60)
     rm_tree(dir);
 }
 
+/* --sample-rows N reads the first N data rows, not whatever the read
+ * buffer held: 100,000 rows whose column v turns from integers to text at
+ * row 50,001 (far inside the first 256 KiB), with a quoted two-line field
+ * in the first rows. */
+Test(cli, sample_rows_reads_exactly_n_rows, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-sample-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *path = path_join(dir, "s.csv");
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs("id,v,note\n", f);
+    for (int i = 1; i <= 100000; i++) {
+        if (i <= 50000)
+            fprintf(f, "%d,%d,%s\n", i, i * 7, i == 2 ? "\"two\nlines\"" : "n");
+        else
+            fprintf(f, "%d,x%d,n\n", i, i);
+    }
+    fclose(f);
+    static const struct {
+        const char *n;
+        long long rows;
+        const char *v_type;
+    } cases[] = {{"1", 1, "integer"},        {"2", 2, "integer"},     {"3", 3, "integer"},
+                 {"50000", 50000, "integer"}, {"50001", 50001, "text"}, {"0", 100000, "text"},
+                 {"200000", 100000, "text"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        const char *args[] = {"--sample-rows", cases[i].n, "s.csv"};
+        struct run_result r;
+        run_cli(dir, args, 3, &r);
+        cr_expect_eq(r.status, 0, "--sample-rows %s: exit %d", cases[i].n, r.status);
+        json_t *doc = parse_output("--sample-rows", &r);
+        cr_assert_not_null(doc);
+        json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+        cr_expect_eq(json_integer_value(json_object_get(file, "rows")), cases[i].rows,
+                     "--sample-rows %s: %lld rows, expected %lld", cases[i].n,
+                     json_integer_value(json_object_get(file, "rows")), cases[i].rows);
+        json_t *v = json_array_get(json_object_get(file, "columns"), 1);
+        cr_expect_str_eq(json_string_value(json_object_get(v, "type")), cases[i].v_type,
+                         "--sample-rows %s: column v", cases[i].n);
+        json_decref(doc);
+        free(r.out);
+    }
+    free(path);
+    rm_tree(dir);
+}
+
 /* Inside a big slice the splitter cuts work units at record starts after each
  * 1 MiB mark, from the quote parity of the blocks it counted while reading.
  * A 6 MB file dense with quoted newlines, delimiters and doubled quotes, with
