@@ -109,6 +109,31 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
     return 0;
 }
 
+/* A latin-1 file's header name in UTF-8 (each byte from 0x80 two bytes), in
+ * place; left as it is when out of memory (JSON shows U+FFFD then). */
+static void name_latin1_to_utf8(char **name)
+{
+    const uint8_t *p = (const uint8_t *)*name;
+    size_t n = strlen(*name), high = 0;
+    for (size_t i = 0; i < n; i++)
+        high += p[i] >= 0x80;
+    char *u = high ? malloc(n + high + 1) : NULL;
+    if (!u)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] < 0x80) {
+            u[k++] = (char)p[i];
+        } else {
+            u[k++] = (char)(0xC0 | p[i] >> 6);
+            u[k++] = (char)(0x80 | (p[i] & 0x3F));
+        }
+    }
+    u[k] = '\0';
+    free(*name);
+    *name = u;
+}
+
 void file_merge_finish(struct file_merge *m, struct file_plan *plan)
 {
     struct csvi_file_result *r = m->res;
@@ -127,6 +152,8 @@ void file_merge_finish(struct file_merge *m, struct file_plan *plan)
         if (r->columns) {
             r->n_columns = plan->ncols;
             for (size_t i = 0; i < plan->ncols; i++) {
+                if (r->dialect.encoding == CSVI_ENC_LATIN1 && plan->names[i])
+                    name_latin1_to_utf8(&plan->names[i]);
                 r->columns[i].name = plan->names[i];
                 plan->names[i] = NULL;
                 column_verdict(&m->cols[i], opt->threshold, opt->dayfirst, &r->columns[i]);

@@ -91,10 +91,18 @@ static char *make_name(const uint8_t *v, size_t len, size_t pos)
         len = (size_t)snprintf(tmp, sizeof tmp, "column_%zu", pos + 1);
         v = (const uint8_t *)tmp;
     }
-    char *s = malloc(len + 24); /* room for a _N suffix */
-    if (s) {
-        memcpy(s, v, len);
-        s[len] = '\0';
+    char *s = malloc(3 * len + 24); /* a NUL may take 3 bytes; room for a _N suffix */
+    if (s) { /* a NUL byte would end the name: U+FFFD, as JSON shows bytes it cannot */
+        size_t k = 0;
+        for (size_t i = 0; i < len; i++) {
+            if (v[i]) {
+                s[k++] = (char)v[i];
+            } else {
+                memcpy(s + k, "\xEF\xBF\xBD", 3);
+                k += 3;
+            }
+        }
+        s[k] = '\0';
     }
     return s;
 }

@@ -726,6 +726,45 @@ Test(cli, include_and_exclude_globs_pick_the_files, .timeout = 60)
     rm_tree(dir);
 }
 
+/* Header names a loader can use: a latin-1 file's names decoded as latin-1
+ * (not U+FFFD), a NUL byte in a name U+FFFD (it used to end the name, or
+ * leave it empty: an invalid SQL identifier); distinct names stay distinct. */
+Test(cli, header_names_of_latin1_and_nul_bytes, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-names-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    static const struct {
+        const char *text;
+        size_t len;
+        const char *names[3];
+    } cases[] = {
+        {"caf\xe9,b\n1,2\n", 11, {"caf\xc3\xa9", "b", NULL}},
+        {"id,\0name,na\0me\n1,2,3\n", 21, {"id", "\xEF\xBF\xBDname", "na\xEF\xBF\xBDme"}},
+        {"\0,\0\n1,2\n", 8, {"\xEF\xBF\xBD", "\xEF\xBF\xBD_2", NULL}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *path = path_join(dir, "h.csv");
+        FILE *f = fopen(path, "wb");
+        cr_assert_not_null(f);
+        cr_assert_eq(fwrite(cases[i].text, 1, cases[i].len, f), cases[i].len);
+        fclose(f);
+        free(path);
+        const char *args[] = {"--header", "h.csv"};
+        struct run_result r;
+        run_cli(dir, args, 2, &r);
+        json_t *doc = parse_output("header names", &r);
+        cr_assert_not_null(doc);
+        json_t *cols = json_object_get(json_array_get(json_object_get(doc, "files"), 0), "columns");
+        for (size_t k = 0; k < 3 && cases[i].names[k]; k++)
+            cr_expect_str_eq(json_string_value(json_object_get(json_array_get(cols, k), "name")),
+                             cases[i].names[k], "case %zu, column %zu", i, k + 1);
+        json_decref(doc);
+        free(r.out);
+    }
+    rm_tree(dir);
+}
+
 /* --sample-rows N reads the first N data rows, not whatever the read
  * buffer held: 100,000 rows whose column v turns from integers to text at
  * row 50,001 (far inside the first 256 KiB), with a quoted two-line field
