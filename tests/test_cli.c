@@ -813,6 +813,41 @@ Test(cli, sample_rows_reads_exactly_n_rows, .timeout = 60)
     rm_tree(dir);
 }
 
+/* Flags that make no sense alone are usage errors that say what to add:
+ * --delimiter '"' while '"' may still be the quote, --lock-wait without
+ * --lock; '"' as the delimiter works with another quote. */
+Test(cli, incomplete_flag_combinations_are_usage_errors, .timeout = 60)
+{
+    struct run_result r;
+    const char *dq[] = {"--delimiter", "\"", "crlf.csv"};
+    run_cli(CSVI_TEST_DATA_DIR, dq, 3, &r);
+    cr_expect_eq(r.status, 2, "--delimiter '\"' alone: exit %d, expected 2", r.status);
+    free(r.out);
+    const char *lw[] = {"--lock-wait", "crlf.csv"};
+    run_cli(CSVI_TEST_DATA_DIR, lw, 2, &r);
+    cr_expect_eq(r.status, 2, "--lock-wait without --lock: exit %d, expected 2", r.status);
+    free(r.out);
+
+    char tmpl[] = "/tmp/csvi-dq-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    write_text(dir, "dq.csv", "a\"b\n1\"x\n2\"y\n");
+    const char *ok[] = {"--delimiter", "\"", "--quote", "none", "dq.csv"};
+    run_cli(dir, ok, 5, &r);
+    cr_expect_eq(r.status, 0, "--delimiter '\"' --quote none: exit %d", r.status);
+    json_t *doc = parse_output("--delimiter '\"'", &r);
+    cr_assert_not_null(doc);
+    json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(file, "dialect"),
+                                                       "delimiter")),
+                     "\"");
+    cr_expect_eq(json_array_size(json_object_get(file, "columns")), 2);
+    cr_expect_eq(json_integer_value(json_object_get(file, "rows")), 2);
+    json_decref(doc);
+    free(r.out);
+    rm_tree(dir);
+}
+
 /* Inside a big slice the splitter cuts work units at record starts after each
  * 1 MiB mark, from the quote parity of the blocks it counted while reading.
  * A 6 MB file dense with quoted newlines, delimiters and doubled quotes, with

@@ -122,7 +122,7 @@ static void usage(FILE *f)
           "  --lock-wait             with --lock: wait for the other run instead\n"
           "  --progress auto|always|never  progress line on stderr (auto: on a terminal)\n"
           "  --include GLOB          directory walk: file names to read (repeatable;\n"
-          "                          default *.csv *.tsv *.txt *.psv)\n"
+          "                          default *.csv *.tsv *.txt *.psv *.gz *.zst)\n"
           "  --exclude GLOB          directory walk: names or paths to skip (repeatable)\n"
           "  --group[=exact]         files whose headers agree form one table (exact: the\n"
           "                          same names in the same order); tables in the output\n"
@@ -644,8 +644,7 @@ int main(int argc, char **argv)
                 return usage_error("--io wants auto, uring or pread, not '%s'", optarg);
             break;
         case OPT_DELIM:
-            if ((opt.delimiter = parse_char(optarg)) < 0 || opt.delimiter == '"' ||
-                opt.delimiter == 0)
+            if ((opt.delimiter = parse_char(optarg)) < 0 || opt.delimiter == 0)
                 return usage_error("--delimiter wants one character (or 'tab'), not '%s'", optarg);
             break;
         case OPT_QUOTE:
@@ -760,6 +759,12 @@ int main(int argc, char **argv)
     if (opt.delimiter != CSVI_AUTO && opt.delimiter == opt.quote)
         return usage_error("--delimiter and --quote must differ (both '%s')",
                            (char[]){(char)opt.delimiter, 0});
+    if (opt.delimiter == '"' && opt.quote == CSVI_AUTO) /* '"' is the usual quote */
+        return usage_error("--delimiter '\"' needs --quote with another character (or "
+                           "--quote none)%s",
+                           "");
+    if (lock_wait && !lock_path)
+        return usage_error("--lock-wait waits for the lock of --lock FILE; give --lock too%s", "");
     if (nulls) {
         opt.null_tokens = nulls;
         opt.n_null_tokens = n_nulls;
@@ -789,6 +794,9 @@ int main(int argc, char **argv)
             return lrc;
         }
     }
+    if (fail_on_drift && opt.no_ledger && !quiet) /* a check that cannot fire, in a cron job */
+        fprintf(stderr, "csvinfer: warning: --fail-on-drift compares with the ledger; with "
+                        "--no-ledger no change is seen and this run cannot exit 3\n");
     if (opt.trust_append && (opt.no_ledger || opt.no_cache) && !quiet)
         fprintf(stderr, "csvinfer: warning: --trust-append needs the ledger and the cache (it "
                         "finds a file's last run there); with %s, files that grew are read "
