@@ -505,6 +505,50 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
     free(abs);
 }
 
+/* DuckDB reads a timestamp as ISO 8601 (date, then ' ' or 'T', then
+ * hours, minutes and seconds) unless told a TIMESTAMPFORMAT. */
+static bool duckdb_reads_timestamp(const char *fmt)
+{
+    return !strncmp(fmt, "%Y-%m-%d", 8) && (fmt[8] == ' ' || fmt[8] == 'T') &&
+           !strncmp(fmt + 9, "%H:%M:%S", 8);
+}
+
+/* What DuckDB's COPY cannot read as put_copy writes it: one DATEFORMAT is
+ * given (the first date column's), so date columns of another format fail;
+ * timestamps it does not read by itself fail too.  Both loads succeed as
+ * VARCHAR with a strptime cast, which the warning says. */
+static void put_duckdb_warnings(const struct csvi_file_result *r, FILE *out)
+{
+    const struct csvi_column *first_date = NULL;
+    for (size_t i = 0; i < r->n_columns; i++) {
+        const struct csvi_column *c = &r->columns[i];
+        bool date = c->type == CSVI_TYPE_DATE;
+        bool ts = c->type == CSVI_TYPE_TIMESTAMP || c->type == CSVI_TYPE_TIMESTAMPTZ;
+        if (date && !first_date) {
+            first_date = c;
+            continue;
+        }
+        if (date && strcmp(c->format, first_date->format) != 0) {
+            fputs("-- warning: column ", out);
+            put_comment_text(out, c->name);
+            fputs(": DuckDB's COPY takes one DATEFORMAT (", out);
+            put_comment_text(out, first_date->format);
+            fputs(", column ", out);
+            put_comment_text(out, first_date->name);
+            fputs("), this column's dates are ", out);
+            put_comment_text(out, c->format);
+            fputs(" and fail to load: load it as VARCHAR and cast with strptime\n", out);
+        } else if (ts && !duckdb_reads_timestamp(c->format)) {
+            fputs("-- warning: column ", out);
+            put_comment_text(out, c->name);
+            fputs(": DuckDB's COPY reads timestamps as YYYY-MM-DD HH:MM:SS; this column's are ",
+                  out);
+            put_comment_text(out, c->format);
+            fputs(" and fail to load: load it as VARCHAR and cast with strptime\n", out);
+        }
+    }
+}
+
 /* What sqlite3's .import cannot do with the file as it is, beyond what every
  * dialect is told (errors, NUL bytes): -- warning: lines. */
 static void put_sqlite_warnings(const csvi_engine *e, const struct csvi_file_result *r, FILE *out)
@@ -631,6 +675,8 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
                 r->n_columns);
     if (sqlite)
         put_sqlite_warnings(e, r, out);
+    if (d == CSVI_SQL_DUCKDB)
+        put_duckdb_warnings(r, out);
 }
 
 /* Tolerant mode, a table's columns: values of its files that do not fit the

@@ -848,6 +848,37 @@ Test(cli, incomplete_flag_combinations_are_usage_errors, .timeout = 60)
     rm_tree(dir);
 }
 
+/* --sql-dialect duckdb: its COPY takes one DATEFORMAT and reads only ISO
+ * timestamps by itself, so date columns of another format and other
+ * timestamps are warned about (they failed to load without a word). */
+Test(cli, duckdb_sql_warns_about_formats_its_copy_cannot_read, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-duck-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    write_text(dir, "two.csv",
+               "a,b,c,t,u\n2024-01-15,15.01.2024,2024-02-01,13/04/2024 10:00,2024-01-01 10:00:00\n"
+               "2024-01-16,16.01.2024,2024-02-02,14/04/2024 11:30,2024-01-02T11:00:00\n");
+    const char *duck[] = {"--format", "sql", "--sql-dialect", "duckdb", "two.csv"};
+    struct run_result r;
+    run_cli(dir, duck, 5, &r);
+    cr_expect_eq(r.status, 0, "exit %d", r.status);
+    cr_expect(strstr(r.out, "DATEFORMAT '%Y-%m-%d'") != NULL, "no DATEFORMAT: %s", r.out);
+    cr_expect(strstr(r.out, "-- warning: column b: DuckDB's COPY takes one DATEFORMAT") != NULL,
+              "no warning for column b (%%d.%%m.%%Y): %s", r.out);
+    cr_expect(strstr(r.out, "-- warning: column t: DuckDB's COPY reads timestamps") != NULL,
+              "no warning for column t (%%d/%%m/%%Y %%H:%%M): %s", r.out);
+    cr_expect(strstr(r.out, "column a:") == NULL && strstr(r.out, "column c:") == NULL &&
+                  strstr(r.out, "column u:") == NULL,
+              "a warning for a column DuckDB reads: %s", r.out);
+    free(r.out);
+    const char *pg[] = {"--format", "sql", "two.csv"};
+    run_cli(dir, pg, 3, &r);
+    cr_expect(strstr(r.out, "DuckDB") == NULL, "DuckDB warnings in PostgreSQL SQL: %s", r.out);
+    free(r.out);
+    rm_tree(dir);
+}
+
 /* Inside a big slice the splitter cuts work units at record starts after each
  * 1 MiB mark, from the quote parity of the blocks it counted while reading.
  * A 6 MB file dense with quoted newlines, delimiters and doubled quotes, with
