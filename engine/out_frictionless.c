@@ -27,6 +27,19 @@ static const char *fl_type(enum csvi_type t)
     }
 }
 
+/* Every upper/lower-case spelling of the ASCII word w as JSON strings, the
+ * all-lower one first; a ", " before each but the very first (first). */
+static void put_every_case(FILE *out, const char *w, bool first)
+{
+    size_t n = strlen(w);
+    for (unsigned mask = 0; mask < 1u << n; mask++) {
+        fputs(first && mask == 0 ? "\"" : ", \"", out);
+        for (size_t k = 0; k < n; k++)
+            fputc(mask >> k & 1u ? w[k] - 'a' + 'A' : w[k], out);
+        fputc('"', out);
+    }
+}
+
 static void put_field(FILE *out, const struct csvi_column *c)
 {
     fputs("{\"name\": ", out);
@@ -46,11 +59,16 @@ static void put_field(FILE *out, const struct csvi_column *c)
     }
     default: fputs(", \"format\": \"default\"", out); break;
     }
-    if (c->type == CSVI_TYPE_BOOLEAN) /* the spellings csvinfer accepts (in their usual cases) */
-        fputs(", \"trueValues\": [\"true\", \"True\", \"TRUE\", \"t\", \"T\", \"yes\", \"Yes\", "
-              "\"YES\", \"y\", \"Y\"], \"falseValues\": [\"false\", \"False\", \"FALSE\", \"f\", "
-              "\"F\", \"no\", \"No\", \"NO\", \"n\", \"N\"]",
-              out);
+    if (c->type == CSVI_TYPE_BOOLEAN) { /* the spellings csvinfer accepts, in every case */
+        static const char *const yes[] = {"true", "t", "yes", "y"}, *const no[] = {"false", "f", "no", "n"};
+        fputs(", \"trueValues\": [", out);
+        for (size_t i = 0; i < 4; i++)
+            put_every_case(out, yes[i], i == 0);
+        fputs("], \"falseValues\": [", out);
+        for (size_t i = 0; i < 4; i++)
+            put_every_case(out, no[i], i == 0);
+        fputc(']', out);
+    }
     fprintf(out, ", \"constraints\": {\"required\": %s}}", c->nullable ? "false" : "true");
 }
 

@@ -990,6 +990,25 @@ Test(cli, frictionless_table_schema, .timeout = 60)
                                                      : ct;
             cr_expect_str_eq(type, want, "column %s (%s)",
                              json_string_value(json_object_get(col, "name")), ct);
+            if (!strcmp(type, "boolean")) { /* every spelling csvinfer takes, in any case */
+                static const char *const yes[] = {"true", "tRuE", "TRUE", "t", "T", "yEs", "Y"},
+                                         *const no[] = {"false", "fAlSe", "F", "nO", "NO", "n"};
+                json_t *tv = json_object_get(fld, "trueValues"), *fv = json_object_get(fld, "falseValues");
+                cr_expect_eq(json_array_size(tv), 28, "trueValues: %zu", json_array_size(tv));
+                cr_expect_eq(json_array_size(fv), 40, "falseValues: %zu", json_array_size(fv));
+                for (size_t a = 0; a < sizeof yes / sizeof *yes; a++) {
+                    bool found = false;
+                    for (size_t b = 0; b < json_array_size(tv); b++)
+                        found |= !strcmp(json_string_value(json_array_get(tv, b)), yes[a]);
+                    cr_expect(found, "trueValues lacks %s", yes[a]);
+                }
+                for (size_t a = 0; a < sizeof no / sizeof *no; a++) {
+                    bool found = false;
+                    for (size_t b = 0; b < json_array_size(fv); b++)
+                        found |= !strcmp(json_string_value(json_array_get(fv, b)), no[a]);
+                    cr_expect(found, "falseValues lacks %s", no[a]);
+                }
+            }
         }
     }
     json_decref(doc);
