@@ -79,7 +79,9 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
     bool is_stdin = strcmp(r->path, "-") == 0;
     int fd = is_stdin ? STDIN_FILENO : open(r->path, O_RDONLY | O_CLOEXEC);
     struct stat sb = {0};
-    if (fd < 0) {
+    if (fd < 0 && errno == EINTR && csvi_interrupted()) {
+        r->interrupted = true; /* SIGINT/SIGTERM while a FIFO waited for its writer */
+    } else if (fd < 0) {
         int err = errno;
         result_add_error(r, 0, kind_of_errno(err), "cannot open: %s", strerror(err));
     } else if (fstat(fd, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||

@@ -876,6 +876,11 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                 bool is_stdin = strcmp(items[i].path, "-") == 0;
                 int fd = is_stdin ? STDIN_FILENO : open(items[i].path, O_RDONLY | O_CLOEXEC);
                 i++;
+                if (fd < 0 && errno == EINTR && csvi_interrupted()) {
+                    f->res->interrupted = true; /* a signal while the FIFO waited for a writer */
+                    f->res->seconds = now_seconds() - f->t0;
+                    continue;
+                }
                 if (fd < 0) {
                     result_add_error(f->res, 0, errno == ENOENT ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED,
                                      "cannot open: %s", strerror(errno));

@@ -521,7 +521,7 @@ enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
         rows += r->rows;
         errors += r->error_total;
         drifted += r->n_drift > 0;
-        failed += !r->has_dialect;
+        failed += !r->has_dialect && !r->interrupted; /* (one a signal stopped was not read) */
     }
     const char *status = exit_status == 0 ? "ok"
                          : exit_status == 1 ? "errors"

@@ -651,6 +651,43 @@ LTEST(drift, an_interrupted_run_does_not_swallow_drift)
     expect_drift_list(&r, "the run after an interrupted one", "column_added", "score");
 }
 
+/* SIGTERM while a FIFO waits for its writer: the run stops (exit 130) and
+ * the FIFO is not a bad file — no file_error "cannot open: Interrupted
+ * system call", no unreadable file in run_end — with either engine. */
+LTEST(drift, a_signal_while_a_fifo_waits_is_not_a_file_error)
+{
+    char *fifo = tpath("ff.csv");
+    cr_assert_eq(mkfifo(fifo, 0600), 0, "mkfifo: %s", strerror(errno));
+    static const char *const modes[][2] = {{"--threads", "2"}, {"--threads", "1"}};
+    for (size_t m = 0; m < 2; m++) {
+        off_t before = file_size(T.ledger) < 0 ? 0 : file_size(T.ledger);
+        pid_t pid = spawn((const char *const[]){"--format", "json", "--ledger", T.ledger,
+                                                "--ledger-batch", "1", "--no-cache",
+                                                modes[m][0], modes[m][1], fifo, NULL},
+                          -1, -1, -1, NULL);
+        bool started = false; /* run_start is written before the FIFO is opened */
+        for (int i = 0; i < 500 && !started; i++) {
+            started = access(T.ledger, F_OK) == 0 &&
+                      count_events(ledger_load(T.ledger, before).events, "run_start", NULL) == 1;
+            if (!started)
+                sleep_ms(10);
+        }
+        cr_assert(started, "the run never started");
+        sleep_ms(200); /* now blocked in open() of the FIFO */
+        kill(pid, SIGTERM);
+        cr_expect_eq(wait_exit(pid), 130, "%s %s: exit", modes[m][0], modes[m][1]);
+        json_t *events = ledger_load(T.ledger, before).events;
+        cr_expect_eq(count_events(events, "file_error", NULL), 0,
+                     "%s %s: a file_error for the FIFO", modes[m][0], modes[m][1]);
+        json_t *end = json_array_get(events_of(events, "run_end", NULL), 0);
+        cr_assert_not_null(end, "%s %s: no run_end", modes[m][0], modes[m][1]);
+        cr_expect_eq(json_integer_value(json_object_get(end, "files_unreadable")), 0,
+                     "%s %s: files_unreadable", modes[m][0], modes[m][1]);
+        cr_expect(jstr_is(end, "status", "interrupted"), "%s %s: status", modes[m][0],
+                  modes[m][1]);
+    }
+}
+
 /* ---- history -------------------------------------------------------------------- */
 
 static void expect_names(const json_t *schema, const char *const *names, const char *what)
