@@ -688,6 +688,22 @@ LTEST(drift, a_signal_while_a_fifo_waits_is_not_a_file_error)
     }
 }
 
+/* Options that cannot work without the cache or the ledger say so on stderr
+ * (the run goes on, reading every file). */
+LTEST(drift, trust_options_without_cache_or_ledger_warn)
+{
+    write_text(tpath("f.csv"), "id\n1\n", "w");
+    struct run r = INFER("--trust-mtime", "f.csv"); /* INFER has --no-cache */
+    cr_expect_eq(r.status, 0, "--trust-mtime --no-cache: exit %d", r.status);
+    cr_expect(strstr(r.err, "warning: --trust-mtime looks files up in the cache") != NULL,
+              "--trust-mtime --no-cache: no warning: %s", r.err);
+    r = INFER("--trust-append", "f.csv");
+    cr_expect(strstr(r.err, "warning: --trust-append needs the ledger and the cache") != NULL,
+              "--trust-append --no-cache: no warning: %s", r.err);
+    cr_expect(strstr(r.err, "--trust-mtime looks") == NULL, "two warnings for one flag: %s",
+              r.err);
+}
+
 /* ---- history -------------------------------------------------------------------- */
 
 static void expect_names(const json_t *schema, const char *const *names, const char *what)

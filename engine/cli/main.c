@@ -797,6 +797,9 @@ int main(int argc, char **argv)
     if (fail_on_drift && opt.no_ledger && !quiet) /* a check that cannot fire, in a cron job */
         fprintf(stderr, "csvinfer: warning: --fail-on-drift compares with the ledger; with "
                         "--no-ledger no change is seen and this run cannot exit 3\n");
+    if (opt.trust_mtime && !opt.trust_append && opt.no_cache && !quiet)
+        fprintf(stderr, "csvinfer: warning: --trust-mtime looks files up in the cache; with "
+                        "--no-cache every file is read\n");
     if (opt.trust_append && (opt.no_ledger || opt.no_cache) && !quiet)
         fprintf(stderr, "csvinfer: warning: --trust-append needs the ledger and the cache (it "
                         "finds a file's last run there); with %s, files that grew are read "
