@@ -297,14 +297,15 @@ static int header_repeats(const struct header_ctx *h, bool *repeats /* OUT */)
     return 0;
 }
 
-/* Header if the first row's names are distinct and either all text, or some
- * column whose data below has a non-text type has a name that does not fit
- * it ("id" over integers). */
+/* Header (DESIGN.md §2) if the first row is all text while some column below
+ * is not (a name may repeat: "id,name,id" over integers, as SQL joins
+ * export), or its names are distinct and either all text (every column
+ * text) or some column whose data below has a non-text type has a name that
+ * does not fit it ("id" over integers). A repeated value over text only is
+ * data ("x,x" over text). */
 static bool header_decide(const struct header_ctx *h, bool repeats)
 {
-    bool any = false, all_text = true, unlike = false;
-    if (repeats)
-        return false;
+    bool any = false, all_text = true, unlike = false, typed_below = false;
     for (size_t i = 0; i < h->ncols; i++) {
         if (h->first[i].types == CSVI_BIT(CSVI_TYPE_NULL))
             continue;
@@ -313,10 +314,14 @@ static bool header_decide(const struct header_ctx *h, bool repeats)
             all_text = false;
         struct csvi_column v = {0};
         column_verdict(&h->cols[i], 1.0, false, &v);
-        if (v.type != CSVI_TYPE_TEXT && v.type != CSVI_TYPE_NULL &&
-            !(h->first[i].types & CSVI_BIT(v.type)))
-            unlike = true;
+        if (v.type != CSVI_TYPE_TEXT && v.type != CSVI_TYPE_NULL) {
+            typed_below = true;
+            if (!(h->first[i].types & CSVI_BIT(v.type)))
+                unlike = true;
+        }
     }
+    if (repeats)
+        return any && all_text && typed_below;
     return any && (all_text || unlike);
 }
 

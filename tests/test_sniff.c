@@ -80,7 +80,11 @@ static const struct sniff_case cases[] = {
      false},
     {"numeric names unlike data", "2023,2024\n1.5,2.5\n3.5,4.5\n", ',', '"', false, false},
     {"names over dates", "day,count\n2024-01-01,5\n2024-01-02,7\n", ',', '"', true, false},
-    {"duplicate first row is data", "x,x\ny,z\n", ',', '"', false, false},
+    {"duplicate first row over text is data", "x,x\nab,cd\n", ',', '"', false, false},
+    {"a name repeated over numbers is a header", "id,name,id\n1,a,2\n3,b,4\n", ',', '"', true,
+     false},
+    {"a repeated first row over text and numbers: numbers in it, data", "1,x,1\n2,y,3\n", ',', '"',
+     false, false},
     {"single row of text", "a,b,c\n", ',', '"', true, false},
     {"single row of numbers", "1,2,3\n", ',', '"', false, false},
 };
@@ -211,12 +215,17 @@ Test(sniff, wide_header_past_the_sample)
     free(w.text);
 }
 
-Test(sniff, wide_repeated_name_means_no_header_and_distinct_names)
+/* A repeated name in an all-text first row over numbers is still a header
+ * (DESIGN.md §2: "first row all text while the columns below are not"); the
+ * names are made distinct. */
+Test(sniff, wide_repeated_name_over_numbers_is_a_header_with_distinct_names)
 {
     struct wide w = make_wide(20000, 3, 15000); /* column 15000 is named c1 too */
     struct file_plan plan;
     cr_assert_eq(plan_wide(&w, w.len, true, &plan), 0);
-    cr_expect(!plan.header, "a repeated first-row value is data, not a header");
+    cr_expect(plan.header, "an all-text first row over numbers is a header, a name repeated");
+    cr_assert_eq(plan.ncols, 20000);
+    cr_expect_str_eq(plan.names[14999], "c1_2");
     file_plan_free(&plan);
 
     struct csvi_options o;
