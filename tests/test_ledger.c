@@ -785,6 +785,22 @@ LTEST(history, three_versions_in_order_with_their_drift)
 
 /* The history of a file that has since been renamed away (a rotated input),
  * asked for by the relative path it was read under. */
+/* history over a ledger that does not exist says so (not "no run over"),
+ * exit 1; over an existing ledger without the file, the other message. */
+LTEST(history, a_missing_ledger_is_named)
+{
+    char *missing = tpath("no-such-ledger.jsonl");
+    struct run r = RUN("history", "--ledger", missing, "f.csv");
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.err, "no ledger at") != NULL && strstr(r.err, missing) != NULL,
+              "stderr does not name the missing ledger: %s", r.err);
+    write_text(tpath("f.csv"), "id\n1\n", "w");
+    r = INFER("f.csv");
+    r = RUN("history", "--ledger", T.ledger, "other.csv");
+    cr_expect_eq(r.status, 1, "exit %d", r.status);
+    cr_expect(strstr(r.err, "the ledger has no run over other.csv") != NULL, "stderr: %s", r.err);
+}
+
 LTEST(history, a_file_no_longer_there_by_relative_path)
 {
     char *csv = tpath("f.csv");

@@ -573,7 +573,10 @@ static int history_main(int argc, char **argv)
         fprintf(stderr, "csvinfer: history: %s\n", csvi_strerror(st));
         return st == CSVI_ERR_OUTPUT ? EXIT_OUTPUT : EXIT_FILE_ERRORS;
     }
-    if (!found)
+    if (!found && ledger && access(ledger, F_OK) != 0)
+        fprintf(stderr, "csvinfer: history: no ledger at %s (%s): no run has written one there\n",
+                ledger, strerror(errno));
+    else if (!found)
         fprintf(stderr, "csvinfer: history: the ledger has no run over %s\n", argv[optind]);
     return found ? 0 : EXIT_FILE_ERRORS;
 }
