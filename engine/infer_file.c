@@ -268,7 +268,7 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
         bool stop = v.stop;
         file_merge_slice(&m, &v);
         off += consumed;
-        if (stop || eof || truncated || m.stopped)
+        if (stop || (eof && off >= have) || truncated || m.stopped) /* (a sample's cut: read on) */
             break;
         if (opt->sample_rows && res->rows >= opt->sample_rows)
             break;

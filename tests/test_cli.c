@@ -809,6 +809,31 @@ Test(cli, sample_rows_reads_exactly_n_rows, .timeout = 60)
         json_decref(doc);
         free(r.out);
     }
+    /* a file read whole by the first read (its end seen at once), a ragged
+     * row and a blank line among the rows: N rows still, not fewer */
+    write_text(dir, "small.csv", "a,b\n1,2\n3\n\n4,5\n6,x\n");
+    static const struct {
+        const char *n;
+        long long rows;
+        const char *b_type;
+    } small[] = {{"1", 1, "integer"}, {"2", 2, "integer"}, {"3", 3, "integer"},
+                 {"4", 4, "text"},    {"5", 4, "text"}};
+    for (size_t i = 0; i < sizeof small / sizeof *small; i++) {
+        const char *args[] = {"--sample-rows", small[i].n, "small.csv"};
+        struct run_result r;
+        run_cli(dir, args, 3, &r);
+        json_t *doc = parse_output("--sample-rows, small file", &r);
+        cr_assert_not_null(doc);
+        json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+        cr_expect_eq(json_integer_value(json_object_get(file, "rows")), small[i].rows,
+                     "small file, --sample-rows %s: %lld rows, expected %lld", small[i].n,
+                     json_integer_value(json_object_get(file, "rows")), small[i].rows);
+        json_t *b = json_array_get(json_object_get(file, "columns"), 1);
+        cr_expect_str_eq(json_string_value(json_object_get(b, "type")), small[i].b_type,
+                         "small file, --sample-rows %s: column b", small[i].n);
+        json_decref(doc);
+        free(r.out);
+    }
     free(path);
     rm_tree(dir);
 }
