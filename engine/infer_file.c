@@ -268,7 +268,9 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
         bool stop = v.stop;
         file_merge_slice(&m, &v);
         off += consumed;
-        if (stop || (eof && off >= have) || truncated || m.stopped) /* (a sample's cut: read on) */
+        /* at the end of the input, stop once all is inferred — or nothing more
+         * was (a sample's cut leaves records, read on while they go) */
+        if (stop || (eof && (off >= have || consumed == 0)) || truncated || m.stopped)
             break;
         if (opt->sample_rows && res->rows >= opt->sample_rows)
             break;
