@@ -249,8 +249,14 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
         size_t len = have - off;
         bool end = eof;
         if (opt->sample_rows && !truncated) { /* a sample: the records it still needs, no more */
+            /* a one-column file's blank lines are rows (nulls) once a record
+             * follows them: a sample that has them stops before that record */
+            uint64_t pending = plan.ncols == 1 ? m.blank : 0;
+            if (res->rows + pending >= opt->sample_rows)
+                break;
             size_t cut = sample_cut(s.buf + off, len, plan.quote,
-                                    opt->sample_rows - res->rows + (header_pending ? 1 : 0));
+                                    opt->sample_rows - res->rows - pending +
+                                        (header_pending ? 1 : 0));
             if (cut < len) {
                 len = cut;
                 end = false;

@@ -13,7 +13,8 @@
  * with the "seconds" values blanked and the per-file "cache" object
  * removed, the SQL outputs (all three dialects) and the statuses must be
  * identical — abort() otherwise
- * (as tests/test_pipeline.c compares the JSON).
+ * (as tests/test_pipeline.c compares the JSON).  The other inputs are
+ * inferred again with --sample-rows 1-4: at most that many rows.
  *
  * Byte 0: bits 0-2 delimiter (0-3 auto, then , ; tab |); bits 3-4 quote
  *   (auto, ", ', none); bits 5-6 header (auto, auto, no, yes); bit 7
@@ -213,6 +214,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         free(par.json);
         free(par.sql);
+    }
+    if (!chunk) { /* the other inputs: --sample-rows through the sequential engine */
+        opt.sample_rows = 1 + size % 4;
+        enum csvi_status st;
+        csvi_engine *e = csvi_engine_create(&opt, &st);
+        if (!e)
+            abort();
+        st = csvi_engine_infer_path(e, tmp_path);
+        const struct csvi_file_result *r = csvi_engine_file(e, 0);
+        if ((st != CSVI_OK && st != CSVI_ERR_DATA) || !r || r->rows > opt.sample_rows) {
+            fprintf(stderr, "fuzz_infer: --sample-rows %llu: status %d, %llu rows\n",
+                    (unsigned long long)opt.sample_rows, (int)st,
+                    r ? (unsigned long long)r->rows : 0ull);
+            abort();
+        }
+        csvi_engine_free(e);
     }
     free(seq.json);
     free(seq.sql);
