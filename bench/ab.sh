@@ -41,7 +41,7 @@ run() { # binary label
     read -r wall user sys <"$tmp/t"
     echo "$2 $wall $(echo "$user + $sys" | bc)" | tee -a "$tmp/all"
 }
-cat "$file" >/dev/null # warm the page cache
+find "$file" -type f -exec cat {} + >/dev/null # warm the page cache (a file or a directory)
 for i in $(seq "$rounds"); do
     if [ $((i % 2)) -eq 1 ]; then run "$a" A; run "$b" B; else run "$b" B; run "$a" A; fi
 done

@@ -98,8 +98,9 @@ static ssize_t fill(struct source *src, uint8_t *buf, size_t have, size_t want, 
 }
 
 struct seq_state {
-    uint8_t *buf, *scratch;
+    uint8_t *buf;
     size_t cap;
+    struct slice_work w; /* slice_infer's buffers, kept from read to read */
 };
 
 /* Double the buffer, up to max_record + 2 (a CRLF record of max_record bytes).
@@ -113,10 +114,8 @@ static int grow(struct seq_state *s, size_t max_record)
     if (!nb)
         return -ENOMEM;
     s->buf = nb;
-    uint8_t *ns = realloc(s->scratch, ncap);
-    if (!ns)
+    if (!slice_work_scratch(&s->w, ncap))
         return -ENOMEM;
-    s->scratch = ns;
     s->cap = ncap;
     return 0;
 }
@@ -186,8 +185,7 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
     bool merging = false;
     enum csvi_status st = CSVI_OK;
     s.buf = malloc(s.cap);
-    s.scratch = malloc(s.cap);
-    if (!s.buf || !s.scratch) {
+    if (!s.buf || !slice_work_scratch(&s.w, s.cap)) {
         st = CSVI_ERR_NOMEM;
         goto out;
     }
@@ -263,7 +261,7 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
             }
         }
         if (slice_infer(&plan, s.buf + off, len, end, truncated, line, header_pending,
-                        s.scratch, &v)) {
+                        &s.w, &v)) {
             slice_verdict_free(&v);
             st = CSVI_ERR_NOMEM;
             goto out;
@@ -316,7 +314,7 @@ out:
         digest_final(src.dg, res->digest); /* read to its end: the digest is the file's */
     decomp_close(src.dc);
     res->cache_slices = res->bytes ? 1 : 0; /* one slice per file on this path */
-    free(s.scratch);
+    slice_work_free(&s.w);
     free(s.buf);
     return st;
 }

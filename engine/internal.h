@@ -387,6 +387,9 @@ struct scan_index {
 bool scan_index_have_avx512(void);
 /* len: the buffer's length (sizes the arrays; they grow as needed). */
 int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len);
+/* The same for an index that was initialised before (its arrays kept if
+ * they are large enough for len). */
+int scan_index_reinit(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len);
 void scan_index_free(struct scan_index *ix);
 /* Index the next window (up to SCAN_INDEX_WINDOW blocks) of buf[0, len),
  * appending to the arrays.  0, or -ENOMEM. */
@@ -476,13 +479,35 @@ struct slice_verdict {
     uint64_t lines;                 /* '\n' in [0, consumed) */
 };
 
+/* What slice_infer keeps from one slice to the next of one thread: the
+ * structural index's arrays, the run's lines, a record's fields.  Allocated
+ * and freed per slice, they trimmed the thread's heap on every 8 MiB slice
+ * (an madvise, a TLB flush on both cores) and were faulted in again by the
+ * next.  Zero it to start, slice_work_free at the end.  scratch is the
+ * caller's (slice_infer reads it, >= len bytes), freed by slice_work_free. */
+struct slice_work {
+    uint8_t *scratch;
+    size_t scratch_cap;          /* its size (slice_work_scratch) */
+    struct scan_index ix;        /* arrays kept; its state is reset per slice */
+    bool have_ix;
+    uint64_t *run_line;          /* [run_cap] */
+    size_t run_cap;
+    struct scan_field *rec;      /* [rec_cap] */
+    size_t rec_cap;
+    uint32_t *one;               /* [2 * (one_cap + 1)] */
+    size_t one_cap;
+};
+/* scratch of >= n bytes (grown if need be).  false: no memory. */
+bool slice_work_scratch(struct slice_work *w, size_t n);
+void slice_work_free(struct slice_work *w);
+
 /* Infer buf[0, len), which starts at a record start on line first_line.
  * eof: the bytes after the last newline are the file's last record.
  * truncated: buf ends inside a record longer than max_record.
  * header_pending: the file's first record (its header) may be in this slice.
- * scratch: >= len bytes.  Returns 0 or -ENOMEM. */
+ * w: the thread's slice_work, its scratch >= len bytes.  Returns 0 or -ENOMEM. */
 int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bool eof,
-                bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
+                bool truncated, uint64_t first_line, bool header_pending, struct slice_work *w,
                 struct slice_verdict *out /* OUT */);
 void slice_verdict_free(struct slice_verdict *v);
 /* Tests: false makes slice_infer use scan_buffer and on_record (the

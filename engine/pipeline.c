@@ -60,21 +60,11 @@ static double now_seconds(void)
 static void *worker_main(void *arg)
 {
     struct pipeline *p = arg;
-    uint8_t *scratch = NULL;
-    size_t scap = 0;
+    struct slice_work w = {0}; /* kept from slice to slice */
     struct slice_job *j;
     while ((j = tqueue_pop(&p->work)) != NULL) {
         const uint8_t *data = j->buf->data + j->start;
-        j->rc = 0;
-        if (j->len + 1 > scap) {
-            uint8_t *ns = realloc(scratch, j->len + 1);
-            if (ns) {
-                scratch = ns;
-                scap = j->len + 1;
-            } else {
-                j->rc = -ENOMEM;
-            }
-        }
+        j->rc = slice_work_scratch(&w, j->len + 1) ? 0 : -ENOMEM;
         if (j->rc == 0 && j->make_plan) {
             int rc = file_plan_init(&j->file->plan, p->cfg, data, j->len, j->eof, j->file->res);
             j->rc = rc < 0 ? rc : 0;
@@ -82,13 +72,13 @@ static void *worker_main(void *arg)
         memset(&j->v, 0, sizeof j->v);
         if (j->rc == 0)
             j->rc = slice_infer(&j->file->plan, data, j->len, j->eof, j->truncated, j->first_line,
-                                j->header_pending && j->file->plan.header, scratch, &j->v);
+                                j->header_pending && j->file->plan.header, &w, &j->v);
         if (atomic_fetch_sub(&j->buf->refs, 1) == 1)
             tqueue_push(&p->pool, j->buf);
         j->buf = NULL;
         tqueue_push(&p->done, j);
     }
-    free(scratch);
+    slice_work_free(&w);
     return NULL;
 }
 

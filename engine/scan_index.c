@@ -24,19 +24,36 @@
 
 #define INDEX_SLACK 16u /* entries a flatten may write past the last one */
 
-int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len)
+/* Entries the arrays need for a buffer of len bytes: a window and what
+ * waits, or the whole buffer (a small file's slice stays below malloc's mmap
+ * threshold). */
+static size_t index_cap(size_t len)
 {
-    memset(ix, 0, sizeof *ix);
+    return (len < SCAN_INDEX_WINDOW * 64 ? (len + 63) / 64 * 64 + 64 : 2 * SCAN_INDEX_WINDOW * 64) +
+           INDEX_SLACK;
+}
+
+/* The state of an index at the start of a buffer (arrays as they are). */
+static void index_reset(struct scan_index *ix, uint8_t delim, uint8_t quote)
+{
     ix->delim = delim;
     ix->quote = quote;
     ix->kernel = split_masks_kernel();
 #if defined(__x86_64__)
     ix->avx512 = ix->kernel == split_masks_avx512 && scan_index_have_avx512();
 #endif
-    /* a window and what waits, or the whole buffer (a small file's slice
-     * stays below malloc's mmap threshold) */
-    size_t cap = (len < SCAN_INDEX_WINDOW * 64 ? (len + 63) / 64 * 64 + 64 : 2 * SCAN_INDEX_WINDOW * 64) +
-                 INDEX_SLACK;
+    ix->np = ix->ne = ix->nqn = 0;
+    ix->quotes = 0;
+    ix->inq = 0;
+    ix->block = 0;
+    ix->pos[-1] = UINT32_MAX; /* the buffer starts a record: its first field at 0 */
+    ix->qcum[-1] = 0;
+}
+
+int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len)
+{
+    memset(ix, 0, sizeof *ix);
+    size_t cap = index_cap(len);
     uint32_t *pos = malloc((cap + 1) * sizeof *pos), *qcum = malloc((cap + 1) * sizeof *qcum);
     ix->ends = malloc(cap * sizeof *ix->ends);
     ix->qnl = malloc(cap * sizeof *ix->qnl);
@@ -48,10 +65,23 @@ int scan_index_init(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t 
         scan_index_free(ix);
         return -ENOMEM;
     }
-    ix->pos[-1] = UINT32_MAX; /* the buffer starts a record: its first field at 0 */
-    ix->qcum[-1] = 0;
     ix->pcap = ix->ecap = ix->qncap = cap;
+    index_reset(ix, delim, quote);
     return 0;
+}
+
+int scan_index_reinit(struct scan_index *ix, uint8_t delim, uint8_t quote, size_t len)
+{
+    size_t cap = index_cap(len);
+    /* large enough, and not grown far past a window by a long record */
+    const size_t most = 4 * index_cap(SIZE_MAX);
+    if (ix->pos && ix->pcap >= cap && ix->ecap >= cap && ix->qncap >= cap && ix->pcap <= most &&
+        ix->ecap <= most && ix->qncap <= most) {
+        index_reset(ix, delim, quote);
+        return 0;
+    }
+    scan_index_free(ix);
+    return scan_index_init(ix, delim, quote, len);
 }
 
 void scan_index_free(struct scan_index *ix)

@@ -831,10 +831,54 @@ static bool walk_off; /* tests: scan_buffer and on_record for every slice */
 
 void slice_set_walk(bool on) { walk_off = !on; }
 
+bool slice_work_scratch(struct slice_work *w, size_t n)
+{
+    if (n <= w->scratch_cap && w->scratch)
+        return true;
+    uint8_t *s = realloc(w->scratch, n ? n : 1);
+    if (!s)
+        return false;
+    w->scratch = s;
+    w->scratch_cap = n;
+    return true;
+}
+
+void slice_work_free(struct slice_work *w)
+{
+    free(w->scratch);
+    if (w->have_ix)
+        scan_index_free(&w->ix);
+    free(w->run_line);
+    free(w->rec);
+    free(w->one);
+    memset(w, 0, sizeof *w);
+}
+
+/* What a slice leaves in w for the next: all but what a long record grew
+ * far past the usual (a 64 MiB record of empty fields would keep 1 GiB). */
+static void work_keep(struct slice_work *w, struct slice_ctx *c)
+{
+    w->rec = c->rec;
+    w->rec_cap = c->rec_cap;
+    w->one = c->one;
+    w->one_cap = c->one_cap;
+    if (w->rec_cap > 65536) {
+        free(w->rec);
+        w->rec = NULL;
+        w->rec_cap = 0;
+    }
+    if (w->one_cap > 65536) {
+        free(w->one);
+        w->one = NULL;
+        w->one_cap = 0;
+    }
+}
+
 int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bool eof,
-                bool truncated, uint64_t first_line, bool header_pending, uint8_t *scratch,
+                bool truncated, uint64_t first_line, bool header_pending, struct slice_work *w,
                 struct slice_verdict *v)
 {
+    uint8_t *scratch = w->scratch;
     memset(v, 0, sizeof *v);
     bool tolerant = plan->cfg->opt.threshold < 1.0;
     if (plan->ncols) {
@@ -851,32 +895,43 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     struct bytecheck bc;
     bytecheck(buf, len, &bc);
     struct slice_ctx c = {.plan = plan, .v = v, .len = len, .any_cr = bc.any_cr,
-                          .header_pending = header_pending, .scratch = scratch, .buf = buf};
+                          .header_pending = header_pending, .scratch = scratch, .buf = buf,
+                          .rec = w->rec, .rec_cap = w->rec_cap, .one = w->one,
+                          .one_cap = w->one_cap};
     struct scanner sc;
     struct scan_result r;
     if (scanner_init(&sc, plan->delim, plan->quote))
         return -ENOMEM;
     int rc;
-    struct scan_index ix;
     if (plan->ncols)
         c.tpl = calloc(plan->ncols, sizeof *c.tpl); /* none: no templates kept */
     if (len < UINT32_MAX - 128 && !walk_off) { /* the index's offsets are 32 bits */
-        c.run_line = malloc((len < RUN_MAX ? len + 1 : RUN_MAX) * sizeof *c.run_line);
-        if (!c.run_line || scan_index_init(&ix, plan->delim, plan->quote, len)) {
-            free(c.run_line);
+        size_t nrun = len < RUN_MAX ? len + 1 : RUN_MAX;
+        if (nrun > w->run_cap) {
+            uint64_t *rl = realloc(w->run_line, nrun * sizeof *rl);
+            if (rl) {
+                w->run_line = rl;
+                w->run_cap = nrun;
+            }
+        }
+        int ir = -ENOMEM;
+        if (nrun <= w->run_cap)
+            ir = w->have_ix ? scan_index_reinit(&w->ix, plan->delim, plan->quote, len)
+                            : scan_index_init(&w->ix, plan->delim, plan->quote, len);
+        w->have_ix = ir == 0;
+        if (ir) {
+            free(c.tpl);
             scanner_free(&sc);
             return -ENOMEM;
         }
-        rc = slice_walk(&c, &ix, len, eof, first_line, &r);
-        scan_index_free(&ix);
+        c.run_line = w->run_line;
+        rc = slice_walk(&c, &w->ix, len, eof, first_line, &r);
     } else { /* (--chunk-size of 4 GiB or more) records one at a time */
         rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
     }
     if (rc == 0 && c.nomem)
         rc = -ENOMEM;
-    free(c.run_line);
-    free(c.rec);
-    free(c.one);
+    work_keep(w, &c);
     if (c.tpl)
         for (size_t i = 0; i < plan->ncols; i++)
             free(c.tpl[i]);

@@ -223,14 +223,14 @@ static struct file_plan plan3(void)
 static struct slice_verdict infer(const char *text, size_t len, bool eof)
 {
     struct file_plan plan = plan3();
-    uint8_t *scratch = malloc(len + 1);
+    struct slice_work w = {0};
     uint8_t *buf = malloc(len + 1);
-    cr_assert(scratch && buf);
+    cr_assert(buf && slice_work_scratch(&w, len + 1));
     memcpy(buf, text, len);
     struct slice_verdict v;
-    cr_assert_eq(slice_infer(&plan, buf, len, eof, false, 1, false, scratch, &v), 0);
+    cr_assert_eq(slice_infer(&plan, buf, len, eof, false, 1, false, &w, &v), 0);
     free(buf);
-    free(scratch);
+    slice_work_free(&w);
     return v;
 }
 

@@ -453,7 +453,8 @@ Test(column, slice_loops_agree_with_column_add)
     static struct engine_cfg ec;
     csvi_options_init(&ec.opt);
     static char text[NC * MAXR * 64];
-    static uint8_t scratch[sizeof text];
+    struct slice_work w = {0}; /* kept from round to round, as a worker keeps it */
+    cr_assert(slice_work_scratch(&w, sizeof text));
     for (int round = 0; round < 1500; round++) {
         ec.ccfg = *cfg();
         size_t ncols = 1 + rnd() % NC, rows = 1 + rnd() % MAXR;
@@ -494,8 +495,7 @@ Test(column, slice_loops_agree_with_column_add)
             }
         }
         struct slice_verdict sv;
-        cr_assert_eq(slice_infer(&plan, (const uint8_t *)text, at, true, false, 1, false, scratch,
-                                 &sv),
+        cr_assert_eq(slice_infer(&plan, (const uint8_t *)text, at, true, false, 1, false, &w, &sv),
                      0);
         cr_assert_eq(sv.rows, rows);
         for (size_t c = 0; c < ncols; c++) {
@@ -506,6 +506,7 @@ Test(column, slice_loops_agree_with_column_add)
         }
         slice_verdict_free(&sv);
     }
+    slice_work_free(&w);
 }
 
 /* classify_number decides the range of a double with an exponent without

@@ -138,20 +138,22 @@ static void encode(const struct slice_verdict *v, struct codec_buf *out)
     cr_assert(!out->failed);
 }
 
-static void compare(const struct file_plan *plan, const struct buf *b, int round)
+/* w: kept from round to round, as a worker keeps it from slice to slice
+ * (other lengths, delimiters, quotes and kernels each time). */
+static void compare(const struct file_plan *plan, const struct buf *b, int round,
+                    struct slice_work *w)
 {
     bool eof = rnd() % 4 != 0, truncated = !eof && rnd() % 4 == 0, header = rnd() % 3 == 0;
     uint64_t first = 1 + rnd() % 1000000;
-    uint8_t *scratch = malloc(b->n + 1);
     uint8_t *data = malloc(b->n + 1); /* exactly the bytes: reads past them are caught by ASan */
-    cr_assert(scratch && data);
+    cr_assert(data && slice_work_scratch(w, b->n + 1));
     if (b->n)
         memcpy(data, b->p, b->n);
     struct slice_verdict vw, vs;
     slice_set_walk(true);
-    int rw = slice_infer(plan, data, b->n, eof, truncated, first, header, scratch, &vw);
+    int rw = slice_infer(plan, data, b->n, eof, truncated, first, header, w, &vw);
     slice_set_walk(false);
-    int rs = slice_infer(plan, data, b->n, eof, truncated, first, header, scratch, &vs);
+    int rs = slice_infer(plan, data, b->n, eof, truncated, first, header, w, &vs);
     slice_set_walk(true);
     cr_assert_eq(rw, 0);
     cr_assert_eq(rs, 0);
@@ -176,7 +178,6 @@ static void compare(const struct file_plan *plan, const struct buf *b, int round
     free(es.data);
     slice_verdict_free(&vw);
     slice_verdict_free(&vs);
-    free(scratch);
     free(data);
 }
 
@@ -211,6 +212,7 @@ static void pick_kernels(void)
 Test(walk, byte_soup_equals_scan_buffer)
 {
     pick_kernels();
+    struct slice_work w = {0};
     for (int round = 0; round < 3000; round++) {
         split_set_kernel(kernels[round % n_kernels]);
         struct engine_cfg ec;
@@ -218,14 +220,16 @@ Test(walk, byte_soup_equals_scan_buffer)
         struct buf b = {0};
         size_t n = round % 50 == 0 ? 16000 + rnd() % 60000 : rnd() % 400;
         soup(&b, n, plan.delim);
-        compare(&plan, &b, round);
+        compare(&plan, &b, round, &w);
         free(b.p);
     }
+    slice_work_free(&w);
 }
 
 Test(walk, records_equal_scan_buffer)
 {
     pick_kernels();
+    struct slice_work w = {0};
     for (int round = 0; round < 1500; round++) {
         split_set_kernel(kernels[round % n_kernels]);
         struct engine_cfg ec;
@@ -233,9 +237,10 @@ Test(walk, records_equal_scan_buffer)
         struct buf b = {0};
         size_t nrec = round % 20 == 0 ? 2000 + rnd() % 3000 : rnd() % 60;
         records(&b, nrec, plan.ncols, plan.delim, plan.quote);
-        compare(&plan, &b, round);
+        compare(&plan, &b, round, &w);
         free(b.p);
     }
+    slice_work_free(&w);
 }
 
 /* One index's arrays after each window, as a byte string to compare. */

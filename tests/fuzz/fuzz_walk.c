@@ -34,19 +34,19 @@ static void fail(const char *what)
 static int infer(const struct file_plan *plan, const uint8_t *p, size_t n, bool eof,
                  bool truncated, bool header, bool walk, struct codec_buf *out)
 {
-    uint8_t *scratch = malloc(n + 1);
-    if (!scratch)
+    struct slice_work w = {0};
+    if (!slice_work_scratch(&w, n + 1))
         fail("out of memory");
     struct slice_verdict v;
     slice_set_walk(walk);
-    int rc = slice_infer(plan, p, n, eof, truncated, 1 + n, header, scratch, &v);
+    int rc = slice_infer(plan, p, n, eof, truncated, 1 + n, header, &w, &v);
     slice_set_walk(true);
     memset(out, 0, sizeof *out);
     if (rc == 0) {
         codec_put_unit(out, &v, 1 + n, 1 + n);
         slice_verdict_free(&v);
     }
-    free(scratch);
+    slice_work_free(&w);
     return rc;
 }
 
