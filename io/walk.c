@@ -5,6 +5,12 @@
  * that order; subdirectories are entered where they sort.  The (device,
  * inode) pairs of the directories on the current path are kept, so a symlink
  * pointing back up is reported as a loop instead of being followed forever.
+ *
+ * Hidden entries (names starting with '.') are skipped as a shell's `*`
+ * skips them: include globs match with FNM_PERIOD (`*.csv` does not match
+ * macOS's `._data.csv` AppleDouble files; `.*.csv` does), and hidden
+ * directories (.git, .Trash, .snapshot) are not entered.  A path named on
+ * the command line is read or walked whatever its name.
  */
 #define _GNU_SOURCE
 #include "walk.h"
@@ -44,10 +50,10 @@ bool walk_match(const struct walk_globs *g, const char *path)
     for (size_t i = 0; i < g->n_exclude; i++)
         if (fnmatch(g->exclude[i], base, 0) == 0 || fnmatch(g->exclude[i], path, 0) == 0)
             return false;
-    if (g->n_include == 0)
-        return true;
+    if (g->n_include == 0) /* (as a "*" would) */
+        return base[0] != '.';
     for (size_t i = 0; i < g->n_include; i++)
-        if (fnmatch(g->include[i], base, 0) == 0)
+        if (fnmatch(g->include[i], base, FNM_PERIOD) == 0)
             return true;
     return false;
 }
@@ -67,7 +73,7 @@ static int visit(struct walk *w, const char *path)
         return 0;
     }
     if (S_ISDIR(st.st_mode))
-        return walk_into(w, path, &st);
+        return base_name(path)[0] == '.' ? 0 : walk_into(w, path, &st);
     if (!walk_match(w->g, path))
         return 0;
     if (!S_ISREG(st.st_mode))

@@ -21,15 +21,16 @@ enum walk_kind {
 typedef bool (*walk_fn)(void *ctx, const char *path, enum walk_kind kind, int err);
 
 struct walk_globs {
-    const char *const *include; /* basename must match one (fnmatch) */
+    const char *const *include; /* basename must match one (fnmatch, FNM_PERIOD: a
+                                   leading '.' only by a pattern's own '.') */
     size_t n_include;
     const char *const *exclude; /* basename or path matching one is skipped */
     size_t n_exclude;
 };
 
 /* Walk directory root: entries sorted by name (bytewise), directories
- * entered where they sort.  Symlinks are followed; a loop is reported, not
- * followed.  Returns 0, or -ENOMEM. */
+ * entered where they sort, hidden ones (".name") skipped.  Symlinks are
+ * followed; a loop is reported, not followed.  Returns 0, or -ENOMEM. */
 int walk_dir(const char *root, const struct walk_globs *g, walk_fn fn, void *ctx);
 
 /* Does name pass the include/exclude globs? */

@@ -699,6 +699,12 @@ Test(cli, include_and_exclude_globs_pick_the_files, .timeout = 60)
     write_text(dir, "z_b.dat", "x,y\n5,6\n");
     write_text(sub, "c.tsv", "p\tq\n7\t8\n");
     write_text(sub, "d.dat", "not,matched\n1,2\n");
+    /* hidden entries: skipped by `*` patterns, as a shell skips them (a
+     * macOS AppleDouble file is binary: read, it would make the run exit 1) */
+    write_text(dir, "._b.dat", "\x05\x16\x07\xff\xfe\x01\n");
+    char *git = path_join(dir, ".git");
+    cr_assert_eq(mkdir(git, 0700), 0);
+    write_text(git, "e.dat", "x,y\n9,9\n");
     static const char *const expect[] = {"b.csv", "sub/d.dat"};
     for (int threads = 1; threads <= 2; threads++) {
         char targ[8];
@@ -722,6 +728,30 @@ Test(cli, include_and_exclude_globs_pick_the_files, .timeout = 60)
         json_decref(doc);
         free(r.out);
     }
+    /* a pattern's own leading '.' matches them; a hidden directory is still
+     * not entered (name it to read it) */
+    const char *args[] = {"--include", ".*.dat", dir};
+    struct run_result r;
+    run_cli(dir, args, 3, &r);
+    json_t *doc = parse_output("--include .*.dat", &r);
+    cr_assert_not_null(doc);
+    json_t *files = json_object_get(doc, "files");
+    cr_assert_eq(json_array_size(files), 1, "%zu files listed, expected ._b.dat alone",
+                 json_array_size(files));
+    char *want = path_join(dir, "._b.dat");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(files, 0), "path")), want);
+    free(want);
+    json_decref(doc);
+    free(r.out);
+    const char *args2[] = {"--include", "*.dat", git};
+    run_cli(dir, args2, 3, &r);
+    cr_expect_eq(r.status, 0, "a hidden directory named on the command line: exit %d", r.status);
+    doc = parse_output("a hidden directory named", &r);
+    cr_assert_not_null(doc);
+    cr_expect_eq(json_array_size(json_object_get(doc, "files")), 1);
+    json_decref(doc);
+    free(r.out);
+    free(git);
     free(sub);
     rm_tree(dir);
 }
