@@ -147,6 +147,10 @@ enum csvi_error_kind {
     CSVI_EK_COUNT
 };
 const char *csvi_error_kind_name(enum csvi_error_kind k); /* "ragged_row", ... */
+/* Does an error of this kind end the reading of its file (unterminated
+ * quote, record too long, read failed, file changed)?  Such errors are
+ * listed even after CSVI_MAX_ERRORS others. */
+bool csvi_error_ends_file(enum csvi_error_kind k);
 
 struct csvi_error {
     uint64_t line;           /* 1-based physical line; 0 = not about a line */

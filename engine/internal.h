@@ -657,7 +657,8 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                               csvi_engine *e /* run_file_finished, progress */,
                               const struct pipeline_item *items, size_t n);
 
-/* Errors kept in line order, first CSVI_MAX_ERRORS: insert one. */
+/* Errors kept in line order, at most CSVI_MAX_ERRORS: those that end the
+ * file (csvi_error_ends_file) and the first others by line.  Insert one. */
 void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64_t line,
                     enum csvi_error_kind kind, char *message /* owned; NULL: out of memory */);
 char *error_format(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -67,15 +67,42 @@ char *error_format(const char *fmt, ...)
     return s;
 }
 
+/* Errors that end the reading of a file: the reason its last rows were not
+ * read, listed even past CSVI_MAX_ERRORS other errors. */
+bool csvi_error_ends_file(enum csvi_error_kind kind)
+{
+    return kind == CSVI_EK_UNTERMINATED_QUOTE || kind == CSVI_EK_RECORD_TOO_LONG ||
+           kind == CSVI_EK_READ_FAILED || kind == CSVI_EK_FILE_CHANGED;
+}
+
+/* The last listed error that does not end the file, or -1. */
+static ptrdiff_t last_evictable(const struct csvi_error *list, size_t n)
+{
+    for (ptrdiff_t i = (ptrdiff_t)n - 1; i >= 0; i--)
+        if (!csvi_error_ends_file(list[i].kind))
+            return i;
+    return -1;
+}
+
+/* The list holds the errors that end the file and, of the others, the
+ * first ones by line (all but as many as there are of the former): the
+ * same list whatever order the errors come in, but for errors of one line
+ * (they come in one order: a record lies in one slice). */
 void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64_t line,
                     enum csvi_error_kind kind, char *message)
 {
     (*total)++;
     if (!message)
         return;
-    if (*n == CSVI_MAX_ERRORS && line >= (*list)[*n - 1].line) {
-        free(message);
-        return;
+    if (*n == CSVI_MAX_ERRORS) {
+        ptrdiff_t ev = last_evictable(*list, *n);
+        if (ev < 0 || (!csvi_error_ends_file(kind) && line >= (*list)[ev].line)) {
+            free(message);
+            return;
+        }
+        free((*list)[ev].message);
+        memmove(*list + ev, *list + ev + 1, (*n - (size_t)ev - 1) * sizeof **list);
+        --*n;
     }
     if (!*list && !(*list = calloc(CSVI_MAX_ERRORS, sizeof **list))) {
         free(message);
@@ -84,22 +111,23 @@ void error_list_add(struct csvi_error **list, size_t *n, uint64_t *total, uint64
     size_t pos = *n;
     while (pos > 0 && (*list)[pos - 1].line > line)
         pos--;
-    if (*n == CSVI_MAX_ERRORS)
-        free((*list)[--*n].message);
     memmove(*list + pos + 1, *list + pos, (*n - pos) * sizeof **list);
     (*list)[pos] = (struct csvi_error){line, kind, message};
     (*n)++;
 }
 
 /* Would an error on this line be listed?  (Formatting is skipped if not.) */
-static bool error_listed(const struct slice_verdict *v, uint64_t line)
+static bool error_listed(const struct slice_verdict *v, uint64_t line, enum csvi_error_kind kind)
 {
-    return v->n_errors < CSVI_MAX_ERRORS || line < v->errors[v->n_errors - 1].line;
+    if (v->n_errors < CSVI_MAX_ERRORS || csvi_error_ends_file(kind))
+        return true;
+    ptrdiff_t ev = last_evictable(v->errors, v->n_errors);
+    return ev >= 0 && line < v->errors[ev].line;
 }
 
 #define SLICE_ERROR(v, line, kind, ...)                                                       \
     error_list_add(&(v)->errors, &(v)->n_errors, &(v)->error_total, line, kind,               \
-                   error_listed(v, line) ? error_format(__VA_ARGS__) : NULL)
+                   error_listed(v, line, kind) ? error_format(__VA_ARGS__) : NULL)
 
 /* A blank run followed by a record inside this slice: the file has started
  * (this slice saw a record before it), so it is an error, or null values of

@@ -18,6 +18,7 @@
  * CSVI_TEST_DATA_DIR (absolute path of tests/data) defined.
  */
 #define _XOPEN_SOURCE 700 /* mkdtemp, nftw */
+#define _GNU_SOURCE       /* asprintf */
 
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -1056,4 +1057,94 @@ Test(cli, frictionless_table_schema, .timeout = 60)
     json_decref(verdict);
     free(r.out);
     free(rj.out);
+}
+
+/* Run csvinfer ARGS (a shell word list) with --format json, no cache and no
+ * ledger; its stdout parsed, its stderr in *err (caller frees). */
+static json_t *run_with_stderr(const char *dir, const char *args, char **err, int *status)
+{
+    char *out_path = path_join(dir, "run.out"), *err_path = path_join(dir, "run.err");
+    char *cmd;
+    cr_assert(asprintf(&cmd, "'%s' --format json --no-cache --no-ledger %s >'%s' 2>'%s'",
+                       CSVI_BIN_PATH, args, out_path, err_path) > 0);
+    int rc = system(cmd);
+    *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+    *err = read_file(err_path, NULL);
+    char *out = read_file(out_path, NULL);
+    json_error_t je;
+    json_t *doc = out ? json_loads(out, 0, &je) : NULL;
+    cr_assert_not_null(doc, "%s: stdout is not JSON: %.2000s", cmd, out ? out : "(none)");
+    free(out);
+    free(cmd);
+    free(out_path);
+    free(err_path);
+    return doc;
+}
+
+/* A file whose reading an error ends (an unterminated quote, a record
+ * longer than --max-record) after more than CSVI_MAX_ERRORS other errors:
+ * that error is still listed, last, and printed on stderr after the count
+ * of the others, whatever the slices (chunk sizes, threads): it is why the
+ * file's last lines have no rows. */
+Test(cli, error_that_ends_a_file_is_listed_past_the_cap, .timeout = 120)
+{
+    char tmpl[] = "/tmp/csvi-cap-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    static const char *const kinds[] = {"unterminated_quote", "record_too_long"};
+    for (int f = 0; f < 2; f++) {
+        char *path = path_join(dir, f ? "long.csv" : "open.csv");
+        FILE *fp = fopen(path, "w");
+        cr_assert_not_null(fp);
+        fputs("id,name,amount\n", fp);
+        for (int i = 1; i <= 300; i++) /* lines 2..301, every other one ragged: 150 errors */
+            fprintf(fp, i % 2 ? "%d,\"n, %d\",%d.5\n" : "%d,\"n\"\n", i, i, i);
+        if (f == 0) {
+            fputs("301,\"never closed,1.5\n", fp); /* line 302 */
+        } else {
+            fputs("301,\"", fp);
+            for (int i = 0; i < 6000; i++)
+                fputc('x', fp);
+            fputs("\",1.5\n", fp);
+        }
+        for (int i = 302; i < 400; i++)
+            fprintf(fp, "%d,\"m\",%d\n", i, i);
+        fclose(fp);
+        static const char *const runs[] = {"--threads 1", "--threads 1 --chunk-size 1000",
+                                           "--threads 2 --chunk-size 1000",
+                                           "--threads 2 --chunk-size 4096", "--threads 2"};
+        for (size_t k = 0; k < sizeof runs / sizeof *runs; k++) {
+            char *args, *err;
+            int status;
+            cr_assert(asprintf(&args, "%s%s '%s'", runs[k], f ? " --max-record 5000" : "",
+                               path) > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+            json_t *errors = json_object_get(file, "errors");
+            cr_expect_eq(status, 1, "%s: exit %d", args, status);
+            cr_expect_eq(json_integer_value(json_object_get(file, "rows")), 300, "%s", args);
+            cr_assert_eq(json_array_size(errors), 100, "%s: %zu errors listed", args,
+                         json_array_size(errors));
+            json_t *last = json_array_get(errors, 99);
+            cr_expect_str_eq(json_string_value(json_object_get(last, "kind")), kinds[f],
+                             "%s: the last error listed", args);
+            cr_expect_eq(json_integer_value(json_object_get(last, "line")), 302, "%s", args);
+            cr_expect_eq(json_integer_value(json_object_get(file, "errors_not_listed")), 51,
+                         "%s", args); /* 150 ragged + 1, 100 listed */
+            json_t *before = json_array_get(errors, 98); /* the first 99 ragged rows */
+            cr_expect_eq(json_integer_value(json_object_get(before, "line")), 199, "%s", args);
+            char want[64];
+            snprintf(want, sizeof want, ":302: %s: ", kinds[f]);
+            char *at = err ? strstr(err, want) : NULL;
+            cr_expect_not_null(at, "%s: stderr lacks %s:\n%s", args, want, err ? err : "");
+            cr_expect(at && strstr(err, "140 more errors") && strstr(err, "140 more errors") < at,
+                      "%s: stderr should count the 140 errors not printed before the last: %s",
+                      args, err ? err : "");
+            json_decref(doc);
+            free(err);
+            free(args);
+        }
+        free(path);
+    }
+    rm_tree(dir);
 }

@@ -184,6 +184,18 @@ static int parse_char(const char *s)
     return -1;
 }
 
+static void print_error(const struct csvi_file_result *r, const struct csvi_error *er)
+{
+    if (er->line)
+        fprintf(stderr, "csvinfer: %s:%llu: %s: %s\n", r->path, (unsigned long long)er->line,
+                csvi_error_kind_name(er->kind), er->message);
+    else
+        fprintf(stderr, "csvinfer: %s: %s: %s\n", r->path, csvi_error_kind_name(er->kind),
+                er->message);
+}
+
+/* Each file's first errors, and the error that ended its reading if it
+ * comes later (why its last rows are missing). */
 static void print_errors(const csvi_engine *e, size_t from, bool quiet)
 {
     if (quiet)
@@ -191,18 +203,15 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
     for (size_t i = from; i < csvi_engine_file_count(e); i++) {
         const struct csvi_file_result *r = csvi_engine_file(e, i);
         size_t shown = r->n_errors < STDERR_ERRORS_PER_FILE ? r->n_errors : STDERR_ERRORS_PER_FILE;
-        for (size_t k = 0; k < shown; k++) {
-            const struct csvi_error *er = &r->errors[k];
-            if (er->line)
-                fprintf(stderr, "csvinfer: %s:%llu: %s: %s\n", r->path,
-                        (unsigned long long)er->line, csvi_error_kind_name(er->kind), er->message);
-            else
-                fprintf(stderr, "csvinfer: %s: %s: %s\n", r->path, csvi_error_kind_name(er->kind),
-                        er->message);
-        }
-        if (r->error_total > shown)
+        for (size_t k = 0; k < shown; k++)
+            print_error(r, &r->errors[k]);
+        const struct csvi_error *last = r->n_errors ? &r->errors[r->n_errors - 1] : NULL;
+        bool ends = last && r->n_errors > shown && csvi_error_ends_file(last->kind);
+        if (r->error_total > shown + ends)
             fprintf(stderr, "csvinfer: %s: %llu more errors (see the output's errors list)\n",
-                    r->path, (unsigned long long)(r->error_total - shown));
+                    r->path, (unsigned long long)(r->error_total - shown - ends));
+        if (ends)
+            print_error(r, last);
     }
 }
 
