@@ -629,3 +629,54 @@ Test(column, value_templates_keep_the_verdict)
     cr_assert(learned > 10000 && taken > 100000, "only %zu templates, %zu values taken", learned,
               taken);
 }
+
+/* The error list (error_list_add): whatever order errors of distinct lines
+ * come in (slices merge in order, but a slice's own list is built as its
+ * records come), it holds the errors that end the file and, of the others,
+ * the first by line, CSVI_MAX_ERRORS in all; the total counts every one. */
+Test(column, error_list_keeps_the_errors_that_end_a_file)
+{
+    enum { N = 400 };
+    for (int round = 0; round < 300; round++) {
+        size_t n = 1 + rnd() % N, nfatal = rnd() % 3;
+        uint64_t lines[N];
+        bool fatal[N];
+        for (size_t i = 0; i < n; i++) { /* distinct lines, the fatal ones among the last */
+            lines[i] = 1 + i * 3 + rnd() % 3;
+            fatal[i] = i + nfatal >= n;
+        }
+        size_t order[N];
+        for (size_t i = 0; i < n; i++)
+            order[i] = i;
+        for (size_t i = n; i > 1; i--) {
+            size_t j = rnd() % i, t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        struct csvi_error *list = NULL;
+        size_t nl = 0;
+        uint64_t total = 0;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = order[k];
+            char *msg = malloc(2); /* (owned by the list) */
+            cr_assert_not_null(msg);
+            memcpy(msg, "e", 2);
+            error_list_add(&list, &nl, &total, lines[i],
+                           fatal[i] ? CSVI_EK_UNTERMINATED_QUOTE : CSVI_EK_RAGGED_ROW, msg);
+        }
+        cr_assert_eq(total, n);
+        size_t nf = n < nfatal ? n : nfatal, others = n - nf;
+        size_t keep = others < CSVI_MAX_ERRORS - nf ? others : CSVI_MAX_ERRORS - nf;
+        cr_assert_eq(nl, keep + nf, "round %d: %zu listed of %zu (%zu ending the file)", round,
+                     nl, n, nf);
+        for (size_t k = 0; k < keep; k++) /* the first `keep` others, in line order */
+            cr_assert_eq(list[k].line, lines[k], "round %d: entry %zu", round, k);
+        for (size_t k = 0; k < nf; k++) {
+            cr_assert_eq(list[keep + k].line, lines[n - nf + k], "round %d", round);
+            cr_assert(csvi_error_ends_file(list[keep + k].kind));
+        }
+        for (size_t k = 0; k < nl; k++)
+            free(list[k].message);
+        free(list);
+    }
+}
