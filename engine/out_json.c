@@ -21,6 +21,15 @@ void json_put_string(FILE *out, const char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         uint8_t c = p[i];
+        size_t plain = i; /* a run that needs no escape: one write (fputc locks the stream) */
+        while (plain < n && p[plain] >= 0x20 && p[plain] < 0x7f && p[plain] != '"' &&
+               p[plain] != '\\')
+            plain++;
+        if (plain > i) {
+            fwrite(p + i, 1, plain - i, out);
+            i = plain;
+            continue;
+        }
         if (c >= 0x80) {
             size_t bad = utf8_first_invalid(p + i, n - i);
             if (bad == 0) {
