@@ -445,6 +445,12 @@ struct file_plan {
     bool header;        /* the first record is the header */
     size_t ncols;       /* fields of the first record; 0: the file has no record */
     char **names;       /* [ncols], owned by the plan until handed to the result */
+    const char *wide;   /* the file starts as UTF-16 or UTF-32 text does (a byte
+                           order mark, or NUL in every other byte): "UTF-16LE", ...
+                           for the error that says to convert it; NULL if not */
+    const char *wide_why; /* what says so ("it starts with the byte order mark FF FE") */
+    const char *wide_iconv; /* iconv's name for it ("UTF-16": the mark picks the order
+                               and is dropped) */
 };
 
 #define CSVI_SNIFF_BYTES (64u * 1024u) /* the sniffer's sample: the same for every path */
@@ -541,7 +547,7 @@ struct file_merge {
     bool started;                   /* a record has been merged */
     bool stopped;                   /* a fatal error: ignore later slices */
     uint64_t blank, blank_line;     /* blank run not yet known to be trailing */
-    bool nul_seen, utf8_seen;
+    bool nul_seen, utf8_seen, wide_said;
     uint64_t bare_cr_line, eod_line, crlf_line, lf_line; /* first in the file */
 };
 int file_merge_init(struct file_merge *m, const struct file_plan *plan,

@@ -57,6 +57,20 @@ static void resolve_blanks(struct file_merge *m)
     m->blank = 0;
 }
 
+/* For the first NUL or invalid UTF-8 error of a file that starts as UTF-16
+ * or UTF-32 text does: what it is and how to convert it (its columns are
+ * meaningless as read).  NULL for other files, and once said. */
+static char *wide_message(struct file_merge *m)
+{
+    if (!m->plan->wide || m->wide_said)
+        return NULL;
+    m->wide_said = true;
+    return error_format("the file looks %s-encoded (%s), not UTF-8 or latin-1: its columns as "
+                        "read here are meaningless; convert it first, e.g. iconv -f %s -t UTF-8 "
+                        "FILE > FILE.utf8.csv",
+                        m->plan->wide, m->plan->wide_why, m->plan->wide_iconv);
+}
+
 int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
 {
     if (m->stopped || (m->plan->ncols && !m->cols)) {
@@ -85,15 +99,20 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
     m->res->error_total += v->error_total - v->n_errors;
     if (v->nul_line && !m->nul_seen) {
         m->nul_seen = true;
+        char *wide = wide_message(m);
         add_error(m, v->nul_line, CSVI_EK_NUL_BYTE,
-                  error_format("NUL byte (0x00) in the data; fields holding it are text and the "
-                               "encoding is reported as binary"));
+                  wide ? wide
+                       : error_format("NUL byte (0x00) in the data; fields holding it are text "
+                                      "and the encoding is reported as binary"));
     }
     if (v->utf8_line && !m->utf8_seen) {
         m->utf8_seen = true;
+        char *wide = wide_message(m);
         add_error(m, v->utf8_line, CSVI_EK_INVALID_UTF8,
-                  error_format("bytes that are not valid UTF-8; the file is not UTF-8 (reported "
-                               "as latin-1): convert it or load it with that encoding"));
+                  wide ? wide
+                       : error_format("bytes that are not valid UTF-8; the file is not UTF-8 "
+                                      "(reported as latin-1): convert it or load it with that "
+                                      "encoding"));
     }
     if (!m->bare_cr_line)
         m->bare_cr_line = v->bare_cr_line;

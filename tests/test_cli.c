@@ -1148,3 +1148,73 @@ Test(cli, error_that_ends_a_file_is_listed_past_the_cap, .timeout = 120)
     }
     rm_tree(dir);
 }
+
+/* UTF-16 and UTF-32 files (Excel's "Unicode Text" export is UTF-16LE with a
+ * byte order mark): csvinfer reads UTF-8 or latin-1, so its first error on
+ * such a file says what the file is and how to convert it, on both engines;
+ * a file with a stray NUL keeps the plain NUL message. */
+Test(cli, utf16_files_get_an_error_that_says_to_convert_them, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-utf16-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    static const struct {
+        const char *name, *bom;
+        size_t bom_len, unit;
+        bool big;
+        const char *says;
+    } cases[] = {
+        {"le-bom.txt", "\xFF\xFE", 2, 2, false, "UTF-16LE-encoded (it starts with the byte order mark FF FE), not UTF-8 or latin-1: its columns as read here are meaningless; convert it first, e.g. iconv -f UTF-16 -t UTF-8"},
+        {"be-bom.csv", "\xFE\xFF", 2, 2, true, "UTF-16BE-encoded (it starts with the byte order mark FE FF)"},
+        {"le.csv", "", 0, 2, false, "UTF-16LE-encoded (every other byte of its start is NUL), not UTF-8 or latin-1: its columns as read here are meaningless; convert it first, e.g. iconv -f UTF-16LE -t UTF-8"},
+        {"be.csv", "", 0, 2, true, "UTF-16BE-encoded (every other byte of its start is NUL)"},
+        {"le32-bom.csv", "\xFF\xFE\0\0", 4, 4, false, "UTF-32LE-encoded (it starts with the byte order mark FF FE 00 00), not UTF-8 or latin-1: its columns as read here are meaningless; convert it first, e.g. iconv -f UTF-32 -t UTF-8"},
+    };
+    static const char text[] = "id\tname\tamount\r\n1\tJose\t12.50\r\n2\tAnn\t3.10\r\n";
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        char *path = path_join(dir, cases[c].name);
+        FILE *fp = fopen(path, "wb");
+        cr_assert_not_null(fp);
+        fwrite(cases[c].bom, 1, cases[c].bom_len, fp);
+        for (const char *t = text; *t; t++) /* ASCII: one code unit, zero-extended */
+            for (size_t b = 0; b < cases[c].unit; b++)
+                fputc((cases[c].big ? b == cases[c].unit - 1 : b == 0) ? *t : 0, fp);
+        fclose(fp);
+        for (int threads = 1; threads <= 2; threads++) {
+            char *args, *err;
+            int status;
+            cr_assert(asprintf(&args, "--threads %d --chunk-size 16 '%s'", threads, path) > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            cr_expect_eq(status, 1, "%s: exit %d", args, status);
+            json_t *first = json_array_get(
+                json_object_get(json_array_get(json_object_get(doc, "files"), 0), "errors"), 0);
+            const char *msg = json_string_value(json_object_get(first, "message"));
+            cr_expect(msg && strstr(msg, cases[c].says), "%s: first error: %s", args,
+                      msg ? msg : "(none)");
+            cr_expect_eq(json_integer_value(json_object_get(first, "line")), 1, "%s", args);
+            cr_expect(err && strstr(err, cases[c].says), "%s: stderr: %s", args, err ? err : "");
+            json_decref(doc);
+            free(err);
+            free(args);
+        }
+        free(path);
+    }
+    /* a UTF-8 file with one NUL byte: the plain message */
+    char *path = path_join(dir, "nul.csv");
+    FILE *fp = fopen(path, "wb");
+    cr_assert_not_null(fp);
+    fwrite("a,b\n1,x\0y\n2,z\n", 1, 15, fp);
+    fclose(fp);
+    char *args, *err;
+    int status;
+    cr_assert(asprintf(&args, "'%s'", path) > 0);
+    json_t *doc = run_with_stderr(dir, args, &err, &status);
+    cr_expect(err && strstr(err, "nul.csv:2: nul_byte: NUL byte (0x00) in the data") &&
+                  !strstr(err, "UTF-16"),
+              "stderr: %s", err ? err : "");
+    json_decref(doc);
+    free(err);
+    free(args);
+    free(path);
+    rm_tree(dir);
+}
