@@ -120,7 +120,8 @@ static int walk_into(struct walk *w, const char *dir, const struct stat *st)
     }
     closedir(d);
     if (rc == 0) {
-        qsort(names, n, sizeof *names, cmp_names);
+        if (n) /* (qsort wants a non-null array even for none) */
+            qsort(names, n, sizeof *names, cmp_names);
         if (w->depth == w->cap) {
             size_t ncap = w->cap ? w->cap * 2 : 16;
             struct ancestor *ns = realloc(w->stack, ncap * sizeof *ns);
