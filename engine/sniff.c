@@ -12,7 +12,8 @@
  * says: unquoted, multi-line fields look like many consistent short lines.
  * So does a quote that reads every record as one quoted field (a one-column
  * file whose values hold the delimiter) against the readings that split
- * them.
+ * them.  Candidates tied at the record cap are counted again over the same
+ * bytes (a quote that is data joins lines into fewer records there).
  * Header: see header_detect below and docs/types.md.
  */
 #include "internal.h"
@@ -153,6 +154,8 @@ struct candidate_score {
                           quoted cleanly, and some quoted field needs it */
     size_t consistent; /* records with the modal field count (0 if that count is 1) */
     bool one_field;    /* every record is one field (a one-column file, read so) */
+    bool capped;       /* the scan stopped at SNIFF_MAX_RECORDS records */
+    size_t consumed;   /* bytes of the records scanned */
     size_t fields;
     double typed;      /* share of non-empty fields with a type other than text */
 };
@@ -187,6 +190,8 @@ static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool class
         modal_count(st->counts, st->n, &mode, &freq);
         out->consistent = mode > 1 ? freq : 0;
         out->one_field = st->n > 0 && mode == 1 && freq == st->n;
+        out->capped = st->n == SNIFF_MAX_RECORDS;
+        out->consumed = r.consumed;
         out->fields = mode;
         out->typed = st->cells ? (double)st->typed / (double)st->cells : 0.0;
     }
@@ -445,10 +450,39 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
         if (cand[i].consistent > 0 && (best == SIZE_MAX || cand[i].consistent > cand[best].consistent))
             best = i;
     if (best != SIZE_MAX) {
-        /* ties on consistency: the candidate whose fields look more like data wins */
         size_t ties = 0;
         for (size_t i = 0; i < nc; i++)
             ties += cand[i].consistent == cand[best].consistent;
+        /* ties at the record cap are no ties: count again over the bytes the
+         * shortest of them took for its records.  A quote that is data
+         * (O'Brien, 12" pipe) joins lines into fewer records there, and would
+         * otherwise win on the order of the candidates. */
+        if (ties > 1 && cand[best].capped) {
+            bool tied[sizeof delims * sizeof quotes];
+            size_t common = SIZE_MAX, top = cand[best].consistent;
+            for (size_t i = 0; i < nc; i++) {
+                tied[i] = cand[i].consistent == top;
+                if (tied[i] && cand[i].consumed < common)
+                    common = cand[i].consumed;
+            }
+            best = SIZE_MAX;
+            for (size_t i = 0; i < nc; i++) {
+                if (!tied[i])
+                    continue;
+                if (score_candidate(sample, common, false, false, false, cfg, &cand[i]))
+                    return -1;
+                if (best == SIZE_MAX || cand[i].consistent > cand[best].consistent)
+                    best = i;
+            }
+            ties = 0; /* (the others, below the tie, stay below these: zero them) */
+            for (size_t i = 0; i < nc; i++) {
+                if (!tied[i])
+                    cand[i].consistent = 0;
+                else
+                    ties += cand[i].consistent == cand[best].consistent;
+            }
+        }
+        /* ties on consistency: the candidate whose fields look more like data wins */
         if (ties > 1) {
             size_t top = SIZE_MAX;
             for (size_t i = 0; i < nc; i++) {

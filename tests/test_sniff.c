@@ -296,3 +296,38 @@ Test(sniff, repeated_names_get_suffixes_in_order)
         cr_expect_str_eq(plan.names[i], want[i], "name %zu", i);
     file_plan_free(&plan);
 }
+
+/* Quotes that are data in a sample of more records than the sniffer scores
+ * (SNIFF_MAX_RECORDS): read with the quote, two stray quotes join the lines
+ * between them into one record of a consistent-looking count, and both
+ * readings reach the record cap.  Counted again over the same bytes, the
+ * reading without quotes has more records: it wins (it used to lose on the
+ * candidates' order: half the rows, exit 0).  Real quoting past the cap
+ * still wins. */
+Test(sniff, stray_quotes_past_the_record_cap_are_data)
+{
+    static char s[64 * 1024];
+    struct csvi_options def;
+    csvi_options_init(&def);
+    struct sniff_result r;
+    for (int every = 2; every <= 50; every += 48) { /* O'Brien on every 2nd / 50th line */
+        size_t n = (size_t)snprintf(s, sizeof s, "id,name\n");
+        for (int i = 1; i <= 3000; i++)
+            n += (size_t)snprintf(s + n, sizeof s - n, "%d,%s\n", i,
+                                  i % every ? "Smith" : "O'Brien");
+        cr_assert_eq(sniff_dialect((const uint8_t *)s, n, false, &def, cfg(), &r), 0);
+        cr_expect_eq(r.delim, ',');
+        cr_expect_neq(r.quote, '\'', "O'Brien every %d lines: read with ' as the quote", every);
+    }
+    size_t n = (size_t)snprintf(s, sizeof s, "id,item,qty\n");
+    for (int i = 1; i <= 3000; i++)
+        n += (size_t)snprintf(s + n, sizeof s - n, "%d,12\" pipe,%d\n", i, i % 50 + 1);
+    cr_assert_eq(sniff_dialect((const uint8_t *)s, n, false, &def, cfg(), &r), 0);
+    cr_expect_eq(r.quote, 0, "inch marks on 3000 lines: quote '%c'", r.quote ? r.quote : '0');
+    n = (size_t)snprintf(s, sizeof s, "id,name,amount\n");
+    for (int i = 1; i <= 3000; i++)
+        n += (size_t)snprintf(s + n, sizeof s - n, i % 3 ? "%d,\"Smith, J\",%d.5\n" : "%d,Doe,%d.5\n",
+                              i, i);
+    cr_assert_eq(sniff_dialect((const uint8_t *)s, n, false, &def, cfg(), &r), 0);
+    cr_expect_eq(r.quote, '"', "quoted commas on 3000 lines: quote '%c'", r.quote ? r.quote : '0');
+}
