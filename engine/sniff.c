@@ -307,7 +307,9 @@ static int header_repeats(const struct header_ctx *h, bool *repeats /* OUT */)
  * export), or its names are distinct and either all text (every column
  * text) or some column whose data below has a non-text type has a name that
  * does not fit it ("id" over integers). A repeated value over text only is
- * data ("x,x" over text). */
+ * data ("x,x" over text).  A boolean-looking name ("x,y", "question,yes,no")
+ * counts as text over a column that is not boolean (or has no value: a
+ * header-only file). */
 static bool header_decide(const struct header_ctx *h, bool repeats)
 {
     bool any = false, all_text = true, unlike = false, typed_below = false;
@@ -315,10 +317,16 @@ static bool header_decide(const struct header_ctx *h, bool repeats)
         if (h->first[i].types == CSVI_BIT(CSVI_TYPE_NULL))
             continue;
         any = true;
-        if (h->first[i].types != CSVI_BIT(CSVI_TYPE_TEXT))
-            all_text = false;
         struct csvi_column v = {0};
         column_verdict(&h->cols[i], 1.0, false, &v);
+        /* a name that reads as a boolean ("y", "yes", "no", "t") is a name
+         * unless the column below holds booleans (0 and 1 are integers) */
+        uint32_t numeric = CSVI_BIT(CSVI_TYPE_INTEGER) | CSVI_BIT(CSVI_TYPE_DECIMAL) |
+                           CSVI_BIT(CSVI_TYPE_DOUBLE);
+        bool boolean_name = (h->first[i].types & CSVI_BIT(CSVI_TYPE_BOOLEAN)) &&
+                            !(h->first[i].types & numeric) && v.type != CSVI_TYPE_BOOLEAN;
+        if (h->first[i].types != CSVI_BIT(CSVI_TYPE_TEXT) && !boolean_name)
+            all_text = false;
         if (v.type != CSVI_TYPE_TEXT && v.type != CSVI_TYPE_NULL) {
             typed_below = true;
             if (!(h->first[i].types & CSVI_BIT(v.type)))

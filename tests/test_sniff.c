@@ -81,6 +81,11 @@ static const struct sniff_case cases[] = {
     {"numeric names unlike data", "2023,2024\n1.5,2.5\n3.5,4.5\n", ',', '"', false, false},
     {"names over dates", "day,count\n2024-01-01,5\n2024-01-02,7\n", ',', '"', true, false},
     {"duplicate first row over text is data", "x,x\nab,cd\n", ',', '"', false, false},
+    /* names that read as booleans are names over columns that are not boolean */
+    {"header-only file with a boolean-looking name", "x,y\n", ',', '"', true, false},
+    {"boolean-looking names over text", "question,yes,no\nfoo,bar,baz\n", ',', '"', true, false},
+    {"boolean-looking name over integers", "id,y\n1,2\n3,4\n", ',', '"', true, false},
+    {"booleans over booleans are data", "yes,no\ntrue,false\nno,yes\n", ',', '"', false, false},
     {"a name repeated over numbers is a header", "id,name,id\n1,a,2\n3,b,4\n", ',', '"', true,
      false},
     {"a repeated first row over text and numbers: numbers in it, data", "1,x,1\n2,y,3\n", ',', '"',
