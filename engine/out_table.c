@@ -91,13 +91,15 @@ static void put_errors(FILE *out, const struct csvi_file_result *r)
 
 static void put_file(FILE *out, const struct csvi_file_result *r)
 {
-    char size[32], dbuf[8];
+    char size[32], dbuf[8], qbuf[4] = {0};
     human_bytes(r->bytes, size, sizeof size);
-    fprintf(out, "%s: %llu rows, %s", r->path, (unsigned long long)r->rows, size);
+    fprintf(out, "%s: %llu row%s, %s", r->path, (unsigned long long)r->rows,
+            r->rows == 1 ? "" : "s", size);
     if (r->has_dialect) {
         const struct csvi_dialect *d = &r->dialect;
+        qbuf[0] = d->quote;
         fprintf(out, ", delimiter %s, quote %s, %s, %s%s%s", delim_name(d->delimiter, dbuf, sizeof dbuf),
-                d->quote == '"' ? "\"" : d->quote == '\'' ? "'" : "none",
+                d->quote ? qbuf : "none",
                 d->header ? "header" : "no header", csvi_encoding_name(d->encoding),
                 d->crlf ? ", CRLF" : "", d->bom ? ", BOM" : "");
     }

@@ -683,7 +683,8 @@ static bool on_record(void *ctx, const uint8_t *buf, const struct scan_field *f,
     v->rows++;
     if (nf != plan->ncols) {
         SLICE_ERROR(v, line, CSVI_EK_RAGGED_ROW,
-                    "expected %zu fields, found %zu; row not used for types", plan->ncols, nf);
+                    "expected %zu field%s, found %zu; row not used for types", plan->ncols,
+                    plan->ncols == 1 ? "" : "s", nf);
     } else {
         infer_record(c, f, nf, line);
     }

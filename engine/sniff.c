@@ -375,6 +375,8 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
     static const uint8_t quotes[] = {'"', '\'', 0};
     out->delim = opt->delimiter != CSVI_AUTO ? (uint8_t)opt->delimiter : ',';
     out->quote = opt->quote != CSVI_AUTO ? (uint8_t)opt->quote : '"';
+    if (opt->delimiter == CSVI_AUTO && out->delim == out->quote) /* --quote , */
+        out->delim = ';';
     out->header = false;
     const uint8_t *nl = memchr(sample, '\n', n);
     out->crlf = nl && nl > sample && nl[-1] == '\r';
@@ -393,6 +395,8 @@ int sniff_dialect(const uint8_t *sample, size_t n, bool eof, const struct csvi_o
             break;
         if (opt->delimiter == CSVI_AUTO && !memchr(sample, d, n))
             continue;
+        if (opt->quote != CSVI_AUTO && d == (uint8_t)opt->quote)
+            continue; /* --quote C: C is no delimiter (COPY wants them distinct) */
         if (opt->quote != CSVI_AUTO) {
             cand[nc++] = (struct candidate_score){.delim = d, .quote = (uint8_t)opt->quote};
             continue;

@@ -148,6 +148,18 @@ Test(sniff, overrides_win)
     o.header = 1;
     r = sniff("1,\"x\n2,y\"\n", &o);
     cr_assert_eq(r.quote, 0);
+    /* --quote C alone: C is not a delimiter candidate (COPY rejects a
+     * delimiter equal to the quote) */
+    static const char qs[] = {',', ';', '\t', '|'};
+    for (size_t i = 0; i < sizeof qs; i++) {
+        csvi_options_init(&o);
+        o.quote = qs[i];
+        char text[64];
+        snprintf(text, sizeof text, "id%cname\n1%cab\n2%ccd\n", qs[i], qs[i], qs[i]);
+        r = sniff(text, &o);
+        cr_expect_neq(r.delim, (uint8_t)qs[i], "--quote '%c': the same delimiter", qs[i]);
+        cr_expect_eq(r.quote, (uint8_t)qs[i]);
+    }
     cr_assert_eq(r.header, true);
 }
 
