@@ -6,6 +6,8 @@
  * inode) pairs of the directories on the current path are kept, so a symlink
  * pointing back up is reported as a loop instead of being followed forever.
  *
+ * Globs ignore case (FNM_CASEFOLD): `*.csv` matches the ORDERS.CSV of a
+ * Windows or SAP export.
  * Hidden entries (names starting with '.') are skipped as a shell's `*`
  * skips them: include globs match with FNM_PERIOD (`*.csv` does not match
  * macOS's `._data.csv` AppleDouble files; `.*.csv` does), and hidden
@@ -48,12 +50,13 @@ bool walk_match(const struct walk_globs *g, const char *path)
 {
     const char *base = base_name(path);
     for (size_t i = 0; i < g->n_exclude; i++)
-        if (fnmatch(g->exclude[i], base, 0) == 0 || fnmatch(g->exclude[i], path, 0) == 0)
+        if (fnmatch(g->exclude[i], base, FNM_CASEFOLD) == 0 ||
+            fnmatch(g->exclude[i], path, FNM_CASEFOLD) == 0)
             return false;
     if (g->n_include == 0) /* (as a "*" would) */
         return base[0] != '.';
     for (size_t i = 0; i < g->n_include; i++)
-        if (fnmatch(g->include[i], base, FNM_PERIOD) == 0)
+        if (fnmatch(g->include[i], base, FNM_PERIOD | FNM_CASEFOLD) == 0)
             return true;
     return false;
 }

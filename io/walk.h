@@ -21,10 +21,10 @@ enum walk_kind {
 typedef bool (*walk_fn)(void *ctx, const char *path, enum walk_kind kind, int err);
 
 struct walk_globs {
-    const char *const *include; /* basename must match one (fnmatch, FNM_PERIOD: a
-                                   leading '.' only by a pattern's own '.') */
+    const char *const *include; /* basename must match one (fnmatch, ignoring case;
+                                   FNM_PERIOD: a leading '.' only by a pattern's own '.') */
     size_t n_include;
-    const char *const *exclude; /* basename or path matching one is skipped */
+    const char *const *exclude; /* basename or path matching one (ignoring case) is skipped */
     size_t n_exclude;
 };
 

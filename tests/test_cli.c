@@ -620,14 +620,19 @@ Test(cli, directory_walk_order_globs_fifo_and_loop, .timeout = 60)
     write_text(dir, "z_excluded.csv", "x,y\n5,6\n");
     write_text(sub, "c.tsv", "p\tq\n7\t8\n");
     write_text(sub, "skip.dat", "not,matched\n1,2\n");
+    write_text(dir, "D.CSV", "x,y\n0,1\n"); /* Windows/SAP exports: globs ignore case */
+    write_text(sub, "E.Tsv", "p\tq\n9\t9\n");
+    write_text(dir, "Z_UPPER.CSV", "x,y\n5,6\n"); /* --exclude z_* ignores case too */
     char *fifo = path_join(dir, "fifo.csv");
     cr_assert_eq(mkfifo(fifo, 0600), 0);
     char *loop = path_join(sub, "loop");
     cr_assert_eq(symlink("..", loop), 0);
 
-    static const char *const expect_path[] = {"tree/a.csv", "tree/b.csv", "tree/fifo.csv",
-                                              "tree/sub/c.tsv", "tree/sub/loop"};
-    static const char *const expect_kind[] = {NULL, NULL, "not_regular", NULL, "walk_failed"};
+    static const char *const expect_path[] = {"tree/D.CSV",     "tree/a.csv",     "tree/b.csv",
+                                              "tree/fifo.csv",  "tree/sub/E.Tsv", "tree/sub/c.tsv",
+                                              "tree/sub/loop"};
+    static const char *const expect_kind[] = {NULL, NULL, NULL, "not_regular", NULL, NULL,
+                                              "walk_failed"};
     json_t *first = NULL;
     for (int threads = 1; threads <= 2; threads++) {
         char targ[8];
@@ -644,9 +649,9 @@ Test(cli, directory_walk_order_globs_fifo_and_loop, .timeout = 60)
         json_t *doc = parse_output("directory walk", &r);
         cr_assert_not_null(doc);
         json_t *files = json_object_get(doc, "files");
-        cr_assert_eq(json_array_size(files), 5, "%zu files listed, expected 5",
+        cr_assert_eq(json_array_size(files), 7, "%zu files listed, expected 7",
                      json_array_size(files));
-        for (size_t i = 0; i < 5; i++) {
+        for (size_t i = 0; i < 7; i++) {
             json_t *f = json_array_get(files, i);
             const char *path = json_string_value(json_object_get(f, "path"));
             cr_expect_str_eq(path, expect_path[i], "file %zu", i);
