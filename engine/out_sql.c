@@ -158,6 +158,34 @@ static void put_shell_arg(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
+/* Where a loader reads r's data from: its absolute path, "/dev/stdin" for
+ * standard input ("-"), and for a gzip/zstd file *program, the /bin/sh
+ * command that prints its CSV ("gzip -dc < '/path'"), else NULL.  Caller
+ * frees both. */
+static char *data_source(const struct csvi_file_result *r, char **program)
+{
+    *program = NULL;
+    if (strcmp(r->path, "-") == 0)
+        return strdup("/dev/stdin");
+    char *path = realpath(r->path, NULL);
+    if (!path && !(path = strdup(r->path)))
+        return NULL;
+    if (r->compression) { /* the path in '...', each ' as '\'' */
+        size_t n = strlen(path), q = 0;
+        for (size_t i = 0; i < n; i++)
+            q += path[i] == '\'';
+        char *cmd = malloc(strlen(r->compression) + n + 3 * q + 16);
+        if (cmd) {
+            char *o = cmd + sprintf(cmd, "%s -dc < '", strcmp(r->compression, "zstd") ? "gzip" : "zstd");
+            for (size_t i = 0; i < n; i++)
+                o = path[i] == '\'' ? stpcpy(o, "'\\''") : (*o = path[i], o + 1);
+            strcpy(o, "'");
+        }
+        *program = cmd;
+    }
+    return path;
+}
+
 static unsigned char ascii_lower(unsigned char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
 
 /* Equal but for ASCII case: SQLite's rule for names (it folds ASCII only). */
@@ -341,7 +369,7 @@ static int pick_null(const csvi_engine *e, const struct csvi_file_result *r, FIL
 static void put_sqlite_import(const struct csvi_file_result *r, FILE *out, const char *table)
 {
     const struct csvi_dialect *dl = &r->dialect;
-    char *abs = realpath(r->path, NULL);
+    char *program, *abs = data_source(r, &program);
     const char *path = abs ? abs : r->path;
     if (dl->delimiter == ',') {
         fputs(".import --csv", out);
@@ -352,14 +380,21 @@ static void put_sqlite_import(const struct csvi_file_result *r, FILE *out, const
     }
     if (dl->header)
         fputs(" --skip 1", out);
-    /* .import "|cmd" reads what cmd prints: a relative path must not look so */
-    fputs(path[0] == '|' ? " \"./" : " \"", out);
-    put_shell_escaped(out, path, strlen(path));
+    /* .import "|cmd" reads what cmd prints (a gzip/zstd file's CSV): a path
+     * must not look so */
+    if (program) {
+        fputs(" \"|", out);
+        put_shell_escaped(out, program, strlen(program));
+    } else {
+        fputs(path[0] == '|' ? " \"./" : " \"", out);
+        put_shell_escaped(out, path, strlen(path));
+    }
     fputs("\" ", out);
     put_shell_arg(out, table, strlen(table)); /* the shell quotes the name itself */
     fputc('\n', out);
     if (dl->delimiter != ',')
         fputs(".mode list\n", out);
+    free(program);
     free(abs);
 }
 
@@ -456,7 +491,7 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
                      int null_kind, bool column_list)
 {
     const struct csvi_dialect *dl = &r->dialect;
-    char *abs = realpath(r->path, NULL);
+    char *program, *abs = data_source(r, &program);
     const char *path = abs ? abs : r->path;
     const char *tok = null_kind >= 2 ? csvi_engine_null_token(e, (size_t)(null_kind - 2)) : "";
     if (!tok)
@@ -470,7 +505,14 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
             fputc(')', out);
     }
     fputs(" FROM ", out);
-    put_literal(out, path, strlen(path));
+    if (d == CSVI_SQL_POSTGRES && strcmp(r->path, "-") == 0) {
+        fputs("STDIN", out);
+    } else if (d == CSVI_SQL_POSTGRES && program) {
+        fputs("PROGRAM ", out);
+        put_literal(out, program, strlen(program));
+    } else {
+        put_literal(out, path, strlen(path));
+    }
     fputs(d == CSVI_SQL_POSTGRES ? " WITH (" : " (", out);
     fprintf(out, "FORMAT csv, HEADER %s, DELIMITER ", dl->header ? "true" : "false");
     put_cliteral(out, dl->delimiter);
@@ -492,6 +534,8 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
             fputc(')', out);
         fprintf(out, ", ENCODING '%s'", dl->encoding == CSVI_ENC_LATIN1 ? "LATIN1" : "UTF8");
     } else {
+        if (r->compression) /* (DuckDB's own guess goes by the file name) */
+            fprintf(out, ", COMPRESSION '%s'", r->compression);
         for (size_t i = 0; i < r->n_columns; i++) { /* DuckDB takes the formats as they are */
             const struct csvi_column *c = &r->columns[i];
             if (c->type == CSVI_TYPE_DATE) {
@@ -502,6 +546,7 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
         }
     }
     fputs(");\n", out);
+    free(program);
     free(abs);
 }
 
@@ -670,6 +715,15 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
         fputs("-- warning: a UTF-8 byte order mark starts the file; COPY keeps it as part of "
               "the first value\n",
               out);
+    if (strcmp(r->path, "-") == 0)
+        fprintf(out, "-- warning: the data was read from standard input; the load reads %s "
+                     "and needs the same data there again%s\n",
+                d == CSVI_SQL_POSTGRES ? "STDIN" : "/dev/stdin",
+                d == CSVI_SQL_POSTGRES ? " (psql -c 'COPY ... FROM STDIN ...' < FILE)" : "");
+    else if (r->compression && d == CSVI_SQL_POSTGRES)
+        fprintf(out, "-- note: COPY FROM PROGRAM runs %s on the database server (a superuser or "
+                     "pg_execute_server_program); psql's \\copy ... FROM PROGRAM runs it here\n",
+                strcmp(r->compression, "zstd") ? "gzip" : "zstd");
     if (d == CSVI_SQL_POSTGRES && r->n_columns > 1600)
         fprintf(out, "-- warning: %zu columns; a PostgreSQL table has at most 1600\n",
                 r->n_columns);

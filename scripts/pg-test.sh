@@ -309,6 +309,20 @@ id,sm,i4,i8,zero_one,signed
 3,+5,32768,2147483648,1,+0
 4,-0,-32769,-2147483649,0,-7
 EOF
+# gzip and zstd files: COPY ... FROM PROGRAM 'gzip -dc < ...' (this server's user is a
+# superuser); the name's quote checks the command's quoting
+for z in gzip zstd; do
+gen "it's_$z.csv" load 'n=smallint;name=text' \
+"SELECT string_agg(name, ',' ORDER BY n) FROM {T} => a,b'c,d" <<'EOF'
+n,name
+1,a
+2,b'c
+3,d
+EOF
+last=$((NCASE - 1))
+"$z" -q "${C_PATH[$last]}" && rm -f "${C_PATH[$last]}"
+C_PATH[$last]="${C_PATH[$last]}.$([ "$z" = gzip ] && echo gz || echo zst)"
+done
 gen doubles.csv load 'exp=double precision;special=double precision;extreme=double precision;nan_only=double precision' \
 "SELECT count(*) FROM {T} WHERE special = 'NaN' => 1
 SELECT count(*) FROM {T} WHERE special = '-Infinity' => 1
@@ -680,7 +694,14 @@ run_case() {
         report_fail "$label" "no CREATE TABLE line in the SQL"
         return 0
     fi
-    if ! grep -q "^COPY .* FROM '$(realpath -- "$path" | sed "s/'/''/g; s/[][\\.*^\$]/\\\\&/g")' WITH (" "$CUR_SQL"; then
+    local abs src prog
+    abs="$(realpath -- "$path")"
+    src="'$(printf '%s' "$abs" | sed "s/'/''/g")'"
+    case "$path" in *.gz | *.zst) # COPY ... FROM PROGRAM 'gzip -dc < ''path''' (shell-quoted)
+        prog="$([ "${path##*.}" = gz ] && echo gzip || echo zstd) -dc < '$(printf '%s' "$abs" | sed "s/'/'\\\\''/g")'"
+        src="PROGRAM '$(printf '%s' "$prog" | sed "s/'/''/g")'" ;;
+    esac
+    if ! grep -q '^COPY ' "$CUR_SQL" || ! grep -qF -- " FROM $src WITH (" "$CUR_SQL"; then
         report_fail "$label" "the COPY does not read the copy's absolute path $path"
         return 0
     fi

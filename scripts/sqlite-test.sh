@@ -176,6 +176,19 @@ id,sm,i4,i8,zero_one,signed
 3,+5,32768,2147483648,1,+0
 4,-0,-32769,-2147483649,0,-7
 EOF
+# gzip and zstd files: .import "|gzip -dc < '...'" (the name's quote checks the quoting)
+for z in gzip zstd; do
+gen "it's_$z.csv" load 'n=INTEGER;name=TEXT' \
+"SELECT group_concat(name, ',') FROM (SELECT name FROM {T} ORDER BY n) => a,b'c,d" <<'EOF'
+n,name
+1,a
+2,b'c
+3,d
+EOF
+last=$((${#C_PATH[@]} - 1))
+"$z" -q "${C_PATH[$last]}" && rm -f "${C_PATH[$last]}"
+C_PATH[$last]="${C_PATH[$last]}.$([ "$z" = gzip ] && echo gz || echo zst)"
+done
 gen decimals.csv load 'amount=NUMERIC;forms=NUMERIC;p38s0=NUMERIC;p37s37=NUMERIC;past_int64=NUMERIC' \
 "SELECT amount FROM {T} WHERE id=1 => 12.5
 SELECT forms FROM {T} WHERE id=2 => 3
@@ -605,7 +618,12 @@ run_case() {
         fi
         return 0
     fi
-    if ! grep -qE "^\.import .*$(shell_arg_re "$(realpath -- "$path")") " "$CUR_SQL"; then
+    local src
+    src="$(realpath -- "$path")"
+    case "$path" in *.gz | *.zst) # .import "|gzip -dc < 'path'" (shell-quoted)
+        src="|$([ "${path##*.}" = gz ] && echo gzip || echo zstd) -dc < '$(printf '%s' "$src" | sed "s/'/'\\\\''/g")'" ;;
+    esac
+    if ! grep -qE "^\.import .*$(shell_arg_re "$src") " "$CUR_SQL"; then
         report_fail "$label" "no .import of the file's absolute path $path"
         return 0
     fi

@@ -1226,3 +1226,33 @@ Test(cli, utf16_files_get_an_error_that_says_to_convert_them, .timeout = 60)
     free(path);
     rm_tree(dir);
 }
+
+/* SQL for standard input: PostgreSQL's COPY reads STDIN (not a file named
+ * "-"), DuckDB's /dev/stdin, and a warning says the data must come again. */
+Test(cli, sql_for_standard_input_reads_stdin, .timeout = 60)
+{
+    static const struct {
+        const char *dialect, *from;
+    } cases[] = {{"postgres", " FROM STDIN WITH ("}, {"duckdb", " FROM '/dev/stdin' ("},
+                 {"sqlite", "\"/dev/stdin\""}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *cmd;
+        cr_assert(asprintf(&cmd,
+                           "printf 'id,name\\n1,a\\n' | '%s' --no-cache --no-ledger --format sql "
+                           "--sql-dialect %s -",
+                           CSVI_BIN_PATH, cases[i].dialect) > 0);
+        FILE *p = popen(cmd, "r");
+        cr_assert_not_null(p);
+        char buf[8192];
+        size_t n = fread(buf, 1, sizeof buf - 1, p);
+        buf[n] = '\0';
+        cr_expect_eq(pclose(p), 0, "%s", cmd);
+        cr_expect(strstr(buf, cases[i].from) != NULL, "%s: no%s in:\n%s", cases[i].dialect,
+                  cases[i].from, buf);
+        cr_expect(strstr(buf, "-- warning: the data was read from standard input") != NULL,
+                  "%s: no warning in:\n%s", cases[i].dialect, buf);
+        cr_expect(strstr(buf, "'-'") == NULL && strstr(buf, "\"-\"") == NULL,
+                  "%s: reads a file named -:\n%s", cases[i].dialect, buf);
+        free(cmd);
+    }
+}
