@@ -26,6 +26,9 @@ struct slice_ctx {
     bool any_cr;                 /* the slice holds a '\r' somewhere */
     uint64_t crlf_ends, quoted_cr; /* '\r' bytes accounted for: record ends, quoted fields */
     bool find_bare_cr;           /* second pass: look for the bare '\r' field by field */
+    uint64_t eof_cr_line;        /* the file's last record ends in a '\r' with no '\n'
+                                    after it: bare to COPY (kept apart from the others,
+                                    which the second pass finds in line order) */
     bool header_pending;
     uint64_t blank, blank_line;  /* blank run since the last record */
     uint8_t *scratch;
@@ -171,6 +174,8 @@ static inline __attribute__((always_inline)) void copy_checks(struct slice_ctx *
         if (!*first)
             *first = line;
         c->crlf_ends += crlf;
+        if (crlf && end + 1 == c->len && !f[nf - 1].nquotes && !c->eof_cr_line)
+            c->eof_cr_line = line; /* the input ends after it: a bare '\r' to COPY */
     }
     if (nf == 1 && f[0].end - f[0].start == 2 && f[0].nquotes == 0 && buf[f[0].start] == '\\' &&
         buf[f[0].start + 1] == '.' && !v->eod_line)
@@ -978,6 +983,8 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
         rc = scan_buffer(&sc, buf, r.consumed, eof && r.consumed == len, first_line, bare_cr_cb,
                          &c2, &r2);
     }
+    if (!v->bare_cr_line)
+        v->bare_cr_line = c.eof_cr_line;
     scanner_free(&sc);
     if (rc)
         return rc;

@@ -324,8 +324,9 @@ static uint64_t bare_cr_line(const char *t, size_t used, bool final)
             if ((ch != ',' && ch != '\n') || inq)
                 continue;
             size_t end = i;
-            if (ch == '\n' && end > start && t[end - 1] == '\r')
-                end--; /* CRLF: the record's end, no bare CR */
+            if (ch == '\n' && i < used && end > start && t[end - 1] == '\r')
+                end--; /* CRLF: the record's end, no bare CR (at the input's end, with
+                          no '\n' after it, it is bare: COPY rejects it) */
             if (!quoted && memchr(t + start, '\r', end - start))
                 bare = true;
             start = i + 1;
