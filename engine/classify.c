@@ -268,6 +268,12 @@ static bool classify_temporal(const uint8_t *p, size_t n, struct field_class *ou
         }
         if (p[k] != 'T' && p[k] != ' ')
             return false;
+        if (p[k] == 'T') { /* PostgreSQL rejects "15-Mar-2024T10:30:00" */
+            fmts &= ~CSVI_BIT(DF_DbY_DASH);
+            if (!fmts)
+                return false;
+            out->date_fmts = fmts;
+        }
         uint8_t tf;
         size_t t = dt_parse_time(p + k + 1, n - k - 1, &tf);
         if (!t)

@@ -171,8 +171,8 @@ enum csvi_status csvi_write_table(const csvi_engine *e, FILE *out)
     fprintf(out, "\n%zu file%s", n, n == 1 ? "" : "s");
     if (e->grouped)
         fprintf(out, " in %zu table%s", e->n_tables, e->n_tables == 1 ? "" : "s");
-    fprintf(out, ", %s, %llu rows, %llu error%s, %.2f s\n", size,
-            (unsigned long long)rows, (unsigned long long)errors, errors == 1 ? "" : "s",
+    fprintf(out, ", %s, %llu row%s, %llu error%s, %.2f s\n", size, (unsigned long long)rows,
+            rows == 1 ? "" : "s", (unsigned long long)errors, errors == 1 ? "" : "s",
             csvi_engine_seconds(e));
     if (fflush(out) != 0 || ferror(out))
         return CSVI_ERR_OUTPUT;

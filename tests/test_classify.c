@@ -246,6 +246,8 @@ static const struct case_row cases[] = {
     {"March 15, 2024 10:30:00", TS}, {"15 March 2024 10:30", TS},
     {"15-Mar-2024 10:30:00", TS},
     /* not timestamps */
+    {"15-Mar-2024T10:30:00", TXT}, /* PostgreSQL rejects the T after this form */
+    {"15-mar-2024T10:30:00Z", TXT},
     {"2024-03-15  10:30", TXT}, {"2024-03-15T", TXT}, {"2024-03-15T10", TXT},
     {"2024-03-15 10", TXT}, {"2024-03-15T25:00", TXT}, {"2024-03-15T10:60", TXT},
     {"2024-03-15T10:5", TXT}, {"2024-03-15T24:00:01", TXT}, {"2024-02-30T10:00", TXT},
