@@ -72,6 +72,11 @@ enum csvi_io_mode { CSVI_IO_AUTO = 0, CSVI_IO_URING, CSVI_IO_PREAD };
  * COPY's line buffer (a longer record cannot be loaded anyway). */
 #define CSVI_MAX_RECORD_LIMIT ((size_t)1 << 30)
 
+/* The most columns inferred: a file whose first record has more fields gets
+ * a record_too_long error and is not read (its column states would take
+ * ~1 KB a column: a line of 3 million commas took 2.5 GB). */
+#define CSVI_MAX_COLUMNS 100000
+
 struct csvi_options {
     int delimiter;              /* CSVI_AUTO, or the byte */
     int quote;                  /* CSVI_AUTO, 0 for none, or the byte */

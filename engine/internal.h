@@ -451,6 +451,8 @@ struct file_plan {
     const char *wide_why; /* what says so ("it starts with the byte order mark FF FE") */
     const char *wide_iconv; /* iconv's name for it ("UTF-16": the mark picks the order
                                and is dropped) */
+    size_t too_wide;    /* the first record's fields when more than CSVI_MAX_COLUMNS
+                           (ncols is 0 then, the error in the result): no slice is read */
 };
 
 #define CSVI_SNIFF_BYTES (64u * 1024u) /* the sniffer's sample: the same for every path */

@@ -73,7 +73,8 @@ static void name_set_add(struct name_set *ns, size_t idx)
 struct first_record {
     const struct file_plan *plan;
     char **names;
-    size_t ncols;
+    size_t ncols, too_wide;
+    uint64_t line;
     bool found, nomem;
     uint8_t *scratch;
 };
@@ -110,11 +111,15 @@ static char *make_name(const uint8_t *v, size_t len, size_t pos)
 static bool first_record_cb(void *ctx, const uint8_t *buf, const struct scan_field *f,
                             size_t nf, uint64_t line)
 {
-    (void)line;
     struct first_record *fr = ctx;
     if (nf == 1 && f[0].start == f[0].end)
         return true; /* blank line */
     fr->found = true;
+    fr->line = line;
+    if (nf > CSVI_MAX_COLUMNS) { /* no names: the file is not read */
+        fr->too_wide = nf;
+        return false;
+    }
     fr->ncols = nf;
     fr->names = calloc(nf, sizeof *fr->names);
     struct name_set ns;
@@ -276,6 +281,14 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     plan->ncols = fr.names ? fr.ncols : 0;
     if (rc)
         return rc;
+    if (fr.too_wide) {
+        plan->too_wide = fr.too_wide;
+        result_add_error(res, fr.line, CSVI_EK_RECORD_TOO_LONG,
+                         "the first record has %zu fields; csvinfer infers at most %d columns, "
+                         "so the file is not read (is it CSV? is the delimiter '%s' right?)",
+                         fr.too_wide, CSVI_MAX_COLUMNS,
+                         plan->delim == '\t' ? "\\t" : (char[]){(char)plan->delim, 0});
+    }
     return (!fr.found && !eof) ? 1 : 0;
 }
 

@@ -914,6 +914,11 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
 {
     uint8_t *scratch = w->scratch;
     memset(v, 0, sizeof *v);
+    if (plan->too_wide) { /* (the plan put the error in the result) */
+        v->stop = true;
+        v->consumed = len;
+        return 0;
+    }
     bool tolerant = plan->cfg->opt.threshold < 1.0;
     if (plan->ncols) {
         v->cols = malloc(plan->ncols * sizeof *v->cols);

@@ -212,7 +212,7 @@ struct header_ctx {
     char **first_vals;           /* [ncols] trimmed first-row values */
     struct column_state *cols;   /* [ncols] the rows below */
     uint8_t *scratch;
-    bool nomem;
+    bool nomem, too_wide;
 };
 
 static char *trimmed_copy(const uint8_t *v, size_t n)
@@ -237,6 +237,10 @@ static bool header_cb(void *ctx, const uint8_t *buf, const struct scan_field *f,
     struct header_ctx *h = ctx;
     if (is_blank(f, nf))
         return true;
+    if (h->records == 0 && nf > CSVI_MAX_COLUMNS) { /* not read (plan.c): no header */
+        h->too_wide = true;
+        return false;
+    }
     if (h->records == 0) {
         h->ncols = nf;
         h->first = calloc(nf, sizeof *h->first);
@@ -353,7 +357,7 @@ static int header_detect(const uint8_t *sample, size_t n, bool eof, uint8_t deli
     bool repeats = false;
     if (rc == 0 && h.records > 0 && header_repeats(&h, &repeats))
         rc = -1;
-    *header = rc == 0 && h.records > 0 && header_decide(&h, repeats);
+    *header = rc == 0 && h.records > 0 && !h.too_wide && header_decide(&h, repeats);
     for (size_t i = 0; i < h.ncols; i++) {
         if (h.first_vals)
             free(h.first_vals[i]);

@@ -1256,3 +1256,47 @@ Test(cli, sql_for_standard_input_reads_stdin, .timeout = 60)
         free(cmd);
     }
 }
+
+/* A first record of more than CSVI_MAX_COLUMNS fields (a line of commas, a
+ * binary file): one record_too_long error naming the count, the file not
+ * read, and the run goes on with the next file (it took ~850 bytes a field:
+ * 3 million fields ran out of memory and lost every file's output). */
+Test(cli, too_many_columns_is_an_error_and_the_run_goes_on, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-wide-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *wide = path_join(dir, "a_wide.csv");
+    FILE *fp = fopen(wide, "w");
+    cr_assert_not_null(fp);
+    for (int i = 0; i < 100001; i++) /* CSVI_MAX_COLUMNS + 1 */
+        fputs(i ? ",7" : "7", fp);
+    fputs("\n1,2\n", fp);
+    fclose(fp);
+    write_text(dir, "b.csv", "x,y\n1,2\n");
+    for (int threads = 1; threads <= 2; threads++) {
+        char *args, *err;
+        int status;
+        cr_assert(asprintf(&args, "--threads %d '%s'", threads, dir) > 0);
+        json_t *doc = run_with_stderr(dir, args, &err, &status);
+        cr_expect_eq(status, 1, "%s: exit %d", args, status);
+        json_t *files = json_object_get(doc, "files");
+        cr_assert_eq(json_array_size(files), 2);
+        json_t *w = json_array_get(files, 0), *b = json_array_get(files, 1);
+        json_t *errs = json_object_get(w, "errors");
+        cr_expect_eq(json_array_size(errs), 1, "%s", args);
+        json_t *e0 = json_array_get(errs, 0);
+        cr_expect_str_eq(json_string_value(json_object_get(e0, "kind")), "record_too_long");
+        cr_expect(strstr(json_string_value(json_object_get(e0, "message")), "100001 fields"),
+                  "%s", json_string_value(json_object_get(e0, "message")));
+        cr_expect_eq(json_integer_value(json_object_get(w, "rows")), 0);
+        cr_expect_eq(json_array_size(json_object_get(w, "columns")), 0);
+        cr_expect_eq(json_integer_value(json_object_get(b, "rows")), 1, "the next file is read");
+        cr_expect_eq(json_array_size(json_object_get(b, "columns")), 2);
+        json_decref(doc);
+        free(err);
+        free(args);
+    }
+    free(wide);
+    rm_tree(dir);
+}
