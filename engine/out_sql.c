@@ -532,7 +532,9 @@ static void put_copy(const csvi_engine *e, const struct csvi_file_result *r, FIL
         }
         if (any)
             fputc(')', out);
-        fprintf(out, ", ENCODING '%s'", dl->encoding == CSVI_ENC_LATIN1 ? "LATIN1" : "UTF8");
+        /* not UTF-8: Windows' code page 1252 (latin-1 but for 0x80-0x9F, where
+         * it has the euro sign and typographic quotes, latin-1 C1 controls) */
+        fprintf(out, ", ENCODING '%s'", dl->encoding == CSVI_ENC_LATIN1 ? "WIN1252" : "UTF8");
     } else {
         if (r->compression) /* (DuckDB's own guess goes by the file name) */
             fprintf(out, ", COMPRESSION '%s'", r->compression);
@@ -724,6 +726,11 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
         fprintf(out, "-- note: COPY FROM PROGRAM runs %s on the database server (a superuser or "
                      "pg_execute_server_program); psql's \\copy ... FROM PROGRAM runs it here\n",
                 strcmp(r->compression, "zstd") ? "gzip" : "zstd");
+    if (d == CSVI_SQL_POSTGRES && r->dialect.encoding == CSVI_ENC_LATIN1)
+        fputs("-- note: the file is not UTF-8; it is read as WIN1252 (latin-1 with the euro sign "
+              "and typographic quotes in bytes 0x80-0x9F, as Windows writes them); for ISO "
+              "latin-1 proper use ENCODING 'LATIN1'\n",
+              out);
     if (d == CSVI_SQL_POSTGRES && r->n_columns > 1600)
         fprintf(out, "-- warning: %zu columns; a PostgreSQL table has at most 1600\n",
                 r->n_columns);
