@@ -130,6 +130,11 @@ static ssize_t read_gzip(struct decomp *d, uint8_t *buf, size_t n)
             d->done = true;
             return 0;
         }
+        if (!d->mid_unit && d->in[d->in_pos] == 0) { /* zero padding after a member, which */
+            while (d->in_pos < d->in_len && d->in[d->in_pos] == 0) /* gzip(1) ignores too */
+                d->in_pos++;
+            continue;
+        }
         d->z.next_in = d->in + d->in_pos;
         d->z.avail_in = (uInt)(d->in_len - d->in_pos);
         d->z.next_out = buf;

@@ -470,3 +470,48 @@ Test(compressed, the_cache_keys_are_the_decompressed_slices)
     rmrf(dir);
     free(dir);
 }
+
+/* Zero bytes after the last gzip member (tape and block-device padding),
+ * which gzip -t accepts: the same verdict as without them, on both engines;
+ * anything else after them is still an error. */
+Test(compressed, zero_padding_after_a_gzip_member_is_ignored)
+{
+    char *dir = tmpdir();
+    static const char csv[] = "id,name\n1,a\n2,b\n";
+    size_t gn;
+    uint8_t *gz = gzip_of(csv, sizeof csv - 1, &gn);
+    for (int junk = 0; junk < 2; junk++) {
+        size_t n = gn + 512 + (junk ? 4 : 0);
+        uint8_t *p = calloc(1, n);
+        memcpy(p, gz, gn);
+        if (junk)
+            memcpy(p + gn + 512, "junk", 4);
+        char path[600];
+        snprintf(path, sizeof path, "%s/pad.csv.gz", dir);
+        spit(path, p, n);
+        free(p);
+        static const char *const engines[] = {"--threads 1", "--threads 2"};
+        for (int e = 0; e < 2; e++) {
+            struct run r = run_cli(dir, engines[e], path);
+            cr_assert_not_null(r.doc);
+            json_t *f = json_array_get(json_object_get(r.doc, "files"), 0);
+            json_t *errs = json_object_get(f, "errors");
+            if (!junk) {
+                cr_expect_eq(r.status, 0, "%s: exit %d: %s", engines[e], r.status, r.err);
+                cr_expect_eq(json_array_size(errs), 0, "%s: errors", engines[e]);
+                cr_expect_eq(json_integer_value(json_object_get(f, "rows")), 2, "%s", engines[e]);
+            } else {
+                cr_expect_eq(r.status, 1, "%s: junk after the padding: exit %d", engines[e],
+                             r.status);
+                cr_expect_str_eq(
+                    json_string_value(json_object_get(json_array_get(errs, 0), "kind")),
+                    "read_failed");
+            }
+            json_decref(r.doc);
+            free(r.err);
+        }
+    }
+    free(gz);
+    rmrf(dir);
+    free(dir);
+}
