@@ -101,7 +101,7 @@ static void usage(FILE *f)
           "  --sample-rows N         read only the first N rows (0 = all, the default)\n"
           "  --max-record BYTES      longest record accepted (default 64M)\n"
           "  --chunk-size BYTES      slice size (default 8M)\n"
-          "  --threads N             worker threads (default: online cores)\n"
+          "  --threads N             worker threads (default, or 0: online cores)\n"
           "  --io auto|uring|pread   read backend (default auto: io_uring, else pread)\n"
           "  --cache DIR             verdict cache directory (default $XDG_CACHE_HOME/csvinfer,\n"
           "                          else ~/.cache/csvinfer): unchanged slices are not re-read\n"
