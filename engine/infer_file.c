@@ -203,8 +203,11 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
     }
 
     /* the plan needs the whole first record */
+    ssize_t damaged = 0; /* a read failed before the sample was whole (a small damaged
+                            archive): the bytes before it are the sample, the records
+                            read whole the verdict, the error after them */
     for (;;) {
-        int rc = file_plan_init(&plan, cfg, s.buf + off, have - off, eof, res);
+        int rc = file_plan_init(&plan, cfg, s.buf + off, have - off, eof || damaged, res);
         if (rc < 0) {
             st = CSVI_ERR_NOMEM;
             goto out;
@@ -226,7 +229,13 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
                 goto out;
             }
         }
+        if (damaged) /* (the plan said "read more" though told the input ended) */
+            break;
         got = fill(&src, s.buf, have, s.cap, &eof, &total);
+        if (got < 0 && have > off) {
+            damaged = got;
+            continue;
+        }
         if (got < 0) {
             result_add_error(res, 0, CSVI_EK_READ_FAILED, "read failed: %s", read_error(&src, got));
             goto out;
@@ -276,6 +285,11 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
          * was (a sample's cut leaves records, read on while they go) */
         if (stop || (eof && (off >= have || consumed == 0)) || truncated || m.stopped)
             break;
+        if (damaged) { /* the records read whole are in; the cut one is not used */
+            result_add_error(res, line, CSVI_EK_READ_FAILED, "read failed: %s",
+                             read_error(&src, damaged));
+            break;
+        }
         if (opt->sample_rows && res->rows >= opt->sample_rows)
             break;
         /* keep the unfinished record, make room, read on */

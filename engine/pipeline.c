@@ -407,6 +407,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
     uint64_t cur_off = 0; /* cur->data[0] is the file's byte cur_off */
     uint64_t line = 1;
     bool first = true;
+    bool failed = false; /* a read failed: the records read whole are the verdict */
     struct pipe_cache *pc = p->pc.cache ? &p->pc : NULL;
     struct cache_key key;
     size_t cur_len, cur_start;
@@ -459,7 +460,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
     cur_len = (size_t)got;
     cur_start = 0;
     raw_end = (uint64_t)got;
-    bool bom_checked = false;
+    bool bom_checked = false, plan_failed = false;
     for (;;) { /* the plan needs the sniffer's whole sample and the whole first record */
         if (!bom_checked && (cur_len >= 3 || raw_end >= S)) {
             bom_checked = true;
@@ -502,6 +503,14 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
         if (pbuf_reserve(cur, cur_len + want))
             return -ENOMEM;
         got = pipe_read_counted(p, f, fd, cur->data + cur_len, want, raw_end, 0, &q, &nl, NULL);
+        if (got < 0 && cur_len > cur_start) { /* damaged before the sample was whole (a small
+            archive): what was read is the sample, the records read whole the verdict, the
+            error after them (as sequentially) */
+            f->read_err = error_format("read failed: %s", pipe_read_error_text(f, (int)got));
+            plan_failed = true;
+            S = raw_end;
+            continue;
+        }
         if (got < 0) { /* no plan yet: an error of the file, no verdict (as sequentially) */
             pipe_file_read_error(f, (int)got);
             tqueue_push(&p->pool, cur);
@@ -542,8 +551,8 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
         nl_total += nl;
     }
 
+    failed = plan_failed;
 split:;
-    bool failed = false;  /* a read failed: the records read whole are the verdict */
     size_t absorbed = 0; /* bytes appended to cur without finding a record start */
     for (;;) {
         f->stream_bytes = raw_end; /* (read by the merger after the last job) */
