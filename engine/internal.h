@@ -439,18 +439,23 @@ struct engine_cfg {
 
 /* What every slice of a file needs to know, fixed before any slice is
  * inferred (from the sniffer and the first record); read-only afterwards. */
+/* What a file that is not 8-bit text looks like (plan.c's table). */
+struct wide_encoding {
+    const char *name;  /* "UTF-16LE", ... */
+    const char *why;   /* what says so ("it starts with the byte order mark FF FE") */
+    const char *iconv; /* iconv's name for it ("UTF-16": the mark picks the order and is
+                          dropped) */
+};
+
 struct file_plan {
     const struct engine_cfg *cfg;
     uint8_t delim, quote;
     bool header;        /* the first record is the header */
     size_t ncols;       /* fields of the first record; 0: the file has no record */
     char **names;       /* [ncols], owned by the plan until handed to the result */
-    const char *wide;   /* the file starts as UTF-16 or UTF-32 text does (a byte
-                           order mark, or NUL in every other byte): "UTF-16LE", ...
-                           for the error that says to convert it; NULL if not */
-    const char *wide_why; /* what says so ("it starts with the byte order mark FF FE") */
-    const char *wide_iconv; /* iconv's name for it ("UTF-16": the mark picks the order
-                               and is dropped) */
+    const struct wide_encoding *wide; /* the file starts as UTF-16 or UTF-32 text does
+                           (a byte order mark, or NUL in every other byte), for the
+                           error that says to convert it; NULL if not */
     size_t too_wide;    /* the first record's fields when more than CSVI_MAX_COLUMNS
                            (ncols is 0 then, the error in the result): no slice is read */
 };

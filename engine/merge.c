@@ -68,7 +68,7 @@ static char *wide_message(struct file_merge *m)
     return error_format("the file looks %s-encoded (%s), not UTF-8 or latin-1: its columns as "
                         "read here are meaningless; convert it first, e.g. iconv -f %s -t UTF-8 "
                         "FILE > FILE.utf8.csv",
-                        m->plan->wide, m->plan->wide_why, m->plan->wide_iconv);
+                        m->plan->wide->name, m->plan->wide->why, m->plan->wide->iconv);
 }
 
 int file_merge_slice(struct file_merge *m, struct slice_verdict *v)

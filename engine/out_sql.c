@@ -158,6 +158,12 @@ static void put_shell_arg(FILE *out, const char *s, size_t n)
     fputc('"', out);
 }
 
+/* The command that decompresses r (a gzip or zstd file). */
+static const char *decompressor(const struct csvi_file_result *r)
+{
+    return strcmp(r->compression, "zstd") ? "gzip" : "zstd";
+}
+
 /* Where a loader reads r's data from: its absolute path, "/dev/stdin" for
  * standard input ("-"), and for a gzip/zstd file *program, the /bin/sh
  * command that prints its CSV ("gzip -dc < '/path'"), else NULL.  Caller
@@ -176,7 +182,7 @@ static char *data_source(const struct csvi_file_result *r, char **program)
             q += path[i] == '\'';
         char *cmd = malloc(strlen(r->compression) + n + 3 * q + 16);
         if (cmd) {
-            char *o = cmd + sprintf(cmd, "%s -dc < '", strcmp(r->compression, "zstd") ? "gzip" : "zstd");
+            char *o = cmd + sprintf(cmd, "%s -dc < '", decompressor(r));
             for (size_t i = 0; i < n; i++)
                 o = path[i] == '\'' ? stpcpy(o, "'\\''") : (*o = path[i], o + 1);
             strcpy(o, "'");
@@ -725,7 +731,7 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
     else if (r->compression && d == CSVI_SQL_POSTGRES)
         fprintf(out, "-- note: COPY FROM PROGRAM runs %s on the database server (a superuser or "
                      "pg_execute_server_program); psql's \\copy ... FROM PROGRAM runs it here\n",
-                strcmp(r->compression, "zstd") ? "gzip" : "zstd");
+                decompressor(r));
     if (d == CSVI_SQL_POSTGRES && r->dialect.encoding == CSVI_ENC_LATIN1)
         fputs("-- note: the file is not UTF-8; it is read as WIN1252 (latin-1 with the euro sign "
               "and typographic quotes in bytes 0x80-0x9F, as Windows writes them); for ISO "

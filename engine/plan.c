@@ -204,44 +204,41 @@ static size_t sniff_sample_len(const uint8_t *buf, size_t len, bool eof, size_t 
     return len < want ? len : want;
 }
 
-/* Does the file start as UTF-16 or UTF-32 text does?  Sets plan->wide (its
- * encoding's name) and plan->wide_why, or leaves them NULL.  A byte order
- * mark says so; without one, text that is mostly ASCII has a NUL in every
- * other byte of its first 512 (Excel's "Unicode Text" export is UTF-16LE
- * with a mark). */
-static void detect_wide(struct file_plan *plan, const uint8_t *p, size_t n)
+/* Does the file start as UTF-16 or UTF-32 text does?  Its look, or NULL.
+ * A byte order mark says so; without one, text that is mostly ASCII has a
+ * NUL in every other byte of its first 512 (Excel's "Unicode Text" export is
+ * UTF-16LE with a mark). */
+static const struct wide_encoding *detect_wide(const uint8_t *p, size_t n)
 {
     static const struct {
-        const char *bom, *name, *why;
+        const char *bom;
         size_t len;
+        struct wide_encoding w;
     } marks[] = {
-        {"\xFF\xFE\0\0", "UTF-32LE", "it starts with the byte order mark FF FE 00 00", 4},
-        {"\0\0\xFE\xFF", "UTF-32BE", "it starts with the byte order mark 00 00 FE FF", 4},
-        {"\xFF\xFE", "UTF-16LE", "it starts with the byte order mark FF FE", 2},
-        {"\xFE\xFF", "UTF-16BE", "it starts with the byte order mark FE FF", 2},
+        {"\xFF\xFE\0\0", 4, {"UTF-32LE", "it starts with the byte order mark FF FE 00 00", "UTF-32"}},
+        {"\0\0\xFE\xFF", 4, {"UTF-32BE", "it starts with the byte order mark 00 00 FE FF", "UTF-32"}},
+        {"\xFF\xFE", 2, {"UTF-16LE", "it starts with the byte order mark FF FE", "UTF-16"}},
+        {"\xFE\xFF", 2, {"UTF-16BE", "it starts with the byte order mark FE FF", "UTF-16"}},
     };
+    static const struct wide_encoding le = {"UTF-16LE", "every other byte of its start is NUL",
+                                            "UTF-16LE"},
+                                      be = {"UTF-16BE", "every other byte of its start is NUL",
+                                            "UTF-16BE"};
     for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
-        if (n >= marks[i].len && !memcmp(p, marks[i].bom, marks[i].len)) {
-            plan->wide = marks[i].name;
-            plan->wide_why = marks[i].why;
-            plan->wide_iconv = marks[i].len == 4 ? "UTF-32" : "UTF-16";
-            return;
-        }
+        if (n >= marks[i].len && !memcmp(p, marks[i].bom, marks[i].len))
+            return &marks[i].w;
     size_t m = (n < 512 ? n : 512) & ~(size_t)1, pairs = m / 2, even = 0, odd = 0;
     if (pairs < 4)
-        return;
+        return NULL;
     for (size_t i = 0; i < m; i += 2) {
         even += p[i] == 0;
         odd += p[i + 1] == 0;
     }
     if (odd * 10 >= pairs * 9 && even * 10 <= pairs)
-        plan->wide = "UTF-16LE";
-    else if (even * 10 >= pairs * 9 && odd * 10 <= pairs)
-        plan->wide = "UTF-16BE";
-    if (plan->wide) {
-        plan->wide_why = "every other byte of its start is NUL";
-        plan->wide_iconv = plan->wide;
-    }
+        return &le;
+    if (even * 10 >= pairs * 9 && odd * 10 <= pairs)
+        return &be;
+    return NULL;
 }
 
 int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const uint8_t *buf,
@@ -250,7 +247,7 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     file_plan_free(plan);
     memset(plan, 0, sizeof *plan);
     plan->cfg = cfg;
-    detect_wide(plan, buf, len);
+    plan->wide = detect_wide(buf, len);
     struct sniff_result sn;
     bool more;
     size_t sample = sniff_sample_len(buf, len, eof, cfg->opt.max_record, &more);

@@ -337,6 +337,26 @@ static char *verdict_text(json_t *doc)
     return json_dumps(doc, JSON_SORT_KEYS);
 }
 
+/* Each of variants[n] gives ref's exit status and verdict on path (what:
+ * for the messages). */
+static void expect_engines_agree(const char *dir, const char *path, const struct run *ref,
+                                 const char *const *variants, size_t n, const char *what)
+{
+    char *want = verdict_text(ref->doc);
+    for (size_t v = 0; v < n; v++) {
+        struct run r = run_cli(dir, variants[v], path);
+        cr_assert_not_null(r.doc, "%s %s: no JSON", what, variants[v]);
+        cr_expect_eq(r.status, ref->status, "%s %s: exit %d, sequential %d", what, variants[v],
+                     r.status, ref->status);
+        char *got = verdict_text(r.doc);
+        cr_expect_str_eq(got, want, "%s %s", what, variants[v]);
+        free(got);
+        json_decref(r.doc);
+        free(r.err);
+    }
+    free(want);
+}
+
 Test(compressed, a_damaged_archive_gives_the_same_verdict_on_every_engine_and_chunk_size)
 {
     /* The pipeline cuts the decompressed stream into chunks; whatever the
@@ -367,25 +387,15 @@ Test(compressed, a_damaged_archive_gives_the_same_verdict_on_every_engine_and_ch
             free(copy);
             struct run ref = run_cli(dir, "--threads 1", path);
             cr_assert_not_null(ref.doc, "%s at %zu: no JSON: %s", kind ? "zstd" : "gzip", off, ref.err);
-            char *want = verdict_text(ref.doc);
             with_rows += json_integer_value(json_object_get(
                              json_array_get(json_object_get(ref.doc, "files"), 0), "rows")) > 0;
-            const char *variants[] = {"--threads 2", "--threads 2 --chunk-size 64K",
-                                      "--threads 3 --chunk-size 300K"};
-            for (int v = 0; v < 3; v++) {
-                struct run r = run_cli(dir, variants[v], path);
-                cr_assert_not_null(r.doc, "%s: no JSON", variants[v]);
-                cr_expect_eq(r.status, ref.status, "%s %s at %zu: exit %d, sequential %d",
-                             kind ? "zstd" : "gzip", variants[v], off, r.status, ref.status);
-                char *got = verdict_text(r.doc);
-                cr_expect_str_eq(got, want, "%s %s at %zu (%s)", kind ? "zstd" : "gzip",
-                                 variants[v], off, round % 2 ? "truncated" : "damaged");
-                free(got);
-                json_decref(r.doc);
-                free(r.err);
-                compared++;
-            }
-            free(want);
+            static const char *const variants[] = {"--threads 2", "--threads 2 --chunk-size 64K",
+                                                   "--threads 3 --chunk-size 300K"};
+            char what[96];
+            snprintf(what, sizeof what, "%s at %zu (%s)", kind ? "zstd" : "gzip", off,
+                     round % 2 ? "truncated" : "damaged");
+            expect_engines_agree(dir, path, &ref, variants, 3, what);
+            compared += 3;
             json_decref(ref.doc);
             free(ref.err);
         }
@@ -547,21 +557,9 @@ Test(compressed, a_small_truncated_archive_keeps_the_records_before_the_damage)
                          "rows + 1)");
             cr_expect_eq(json_array_size(json_object_get(f, "columns")), 4);
         }
-        char *want = verdict_text(ref.doc);
-        const char *variants[] = {"--threads 2", "--threads 2 --chunk-size 1000",
-                                  "--threads 3 --chunk-size 7"};
-        for (int v = 0; v < 3; v++) {
-            struct run r = run_cli(dir, variants[v], path);
-            cr_assert_not_null(r.doc, "%s: no JSON", variants[v]);
-            cr_expect_eq(r.status, ref.status, "%s: exit %d, sequential %d", variants[v],
-                         r.status, ref.status);
-            char *got = verdict_text(r.doc);
-            cr_expect_str_eq(got, want, "%s %s", kind ? "zstd" : "gzip", variants[v]);
-            free(got);
-            json_decref(r.doc);
-            free(r.err);
-        }
-        free(want);
+        static const char *const variants[] = {"--threads 2", "--threads 2 --chunk-size 1000",
+                                               "--threads 3 --chunk-size 7"};
+        expect_engines_agree(dir, path, &ref, variants, 3, kind ? "zstd" : "gzip");
         json_decref(ref.doc);
         free(ref.err);
     }
