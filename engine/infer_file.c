@@ -15,6 +15,7 @@
 #include "internal.h"
 #include "digest.h"
 #include "../io/decompress.h"
+#include "../io/stoppable.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ struct source {
     ssize_t err;               /* an error met after some bytes: given by the next fill */
     uint8_t head[4];           /* a plain pipe's first bytes, read to see what it is */
     size_t head_n, head_pos;
+    bool pipe;                 /* a pipe/FIFO/stdin: reads a stop signal ends (stoppable.h) */
 };
 
 static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
@@ -44,10 +46,12 @@ static ssize_t source_read(struct source *src, uint8_t *buf, size_t n)
         src->head_pos += k;
         return (ssize_t)k;
     }
-    ssize_t k = read(src->fd, buf, n);
+    ssize_t k = src->pipe ? read_stoppable(src->fd, buf, n, csvi_interrupted) : read(src->fd, buf, n);
+    if (k < 0 && !src->pipe)
+        k = -errno;
     if (k > 0 && src->dg)
         digest_update(src->dg, buf, (size_t)k);
-    return k < 0 ? -errno : k;
+    return k;
 }
 
 /* The message of a failed read (a corrupt archive says what is wrong). */
@@ -148,9 +152,7 @@ size_t pipe_head_read(int fd, uint8_t *head, size_t cap)
 {
     size_t n = 0;
     while (n < cap && !csvi_interrupted()) {
-        ssize_t k = read(fd, head + n, cap - n);
-        if (k < 0 && errno == EINTR && !csvi_interrupted())
-            continue;
+        ssize_t k = read_stoppable(fd, head + n, cap - n, csvi_interrupted);
         if (k <= 0)
             break; /* the end, an interrupt, or an error the next read meets again */
         n += (size_t)k;
@@ -162,7 +164,8 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
                           struct content_digest *dg, struct csvi_file_result *res)
 {
     const struct csvi_options *opt = &cfg->opt;
-    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL, 0, {0}, 0, 0};
+    struct source src = {fd, NULL, compression == DECOMP_NONE ? dg : NULL, 0, {0}, 0, 0,
+                         compression == INFER_FD_DETECT};
     if (compression == INFER_FD_DETECT) {
         src.head_n = pipe_head_read(fd, src.head, sizeof src.head);
         compression = (int)decomp_detect(src.head, src.head_n);
@@ -170,6 +173,7 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
             if (decomp_open_prefixed(fd, (enum decomp_kind)compression, src.head, src.head_n,
                                      &src.dc))
                 return CSVI_ERR_NOMEM;
+            decomp_set_stop(src.dc, csvi_interrupted); /* a pipe */
             src.head_n = 0; /* the decoder has them */
         }
     } else if (compression != DECOMP_NONE &&

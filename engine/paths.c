@@ -14,6 +14,7 @@
 #include "digest.h"
 #include "../cache/cache.h"
 #include "../io/decompress.h"
+#include "../io/stoppable.h"
 #include "../io/reader.h"
 #include "../io/walk.h"
 
@@ -77,12 +78,12 @@ static enum csvi_status infer_sequential(csvi_engine *e, struct csvi_file_result
     double t0 = now_seconds();
     enum csvi_status st = CSVI_OK;
     bool is_stdin = strcmp(r->path, "-") == 0;
-    int fd = is_stdin ? STDIN_FILENO : open(r->path, O_RDONLY | O_CLOEXEC);
+    int fd = is_stdin ? STDIN_FILENO : open_stoppable(r->path, csvi_interrupted);
     struct stat sb = {0};
-    if (fd < 0 && errno == EINTR && csvi_interrupted()) {
+    if (fd == -EINTR) {
         r->interrupted = true; /* SIGINT/SIGTERM while a FIFO waited for its writer */
     } else if (fd < 0) {
-        int err = errno;
+        int err = -fd;
         result_add_error(r, 0, kind_of_errno(err), "cannot open: %s", strerror(err));
     } else if (fstat(fd, &sb) == 0 && (S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ||
                                        S_ISSOCK(sb.st_mode) || S_ISDIR(sb.st_mode))) {

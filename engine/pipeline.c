@@ -653,6 +653,8 @@ static int split_compressed(struct pipeline *p, struct pipe_file *f, int fd, enu
     /* (a file is read from its offset: 0, as the other reads are positioned) */
     if (decomp_open_prefixed(fd, kind, prefix, n, &f->dc))
         return -ENOMEM;
+    if (f->pipe)
+        decomp_set_stop(f->dc, csvi_interrupted);
     f->compression = (int)kind;
     f->res->compression = decomp_name(kind);
     int rc = split_big_file(p, f, fd, NULL);
@@ -788,9 +790,9 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     if (!p->workers)
         return -ENOMEM;
     for (unsigned i = 0; i < p->nworkers; i++, p->started++)
-        if (pthread_create(&p->workers[i], NULL, worker_main, p))
+        if (thread_start(&p->workers[i], worker_main, p))
             return -EAGAIN;
-    if (pthread_create(&p->merger, NULL, merger_main, p))
+    if (thread_start(&p->merger, merger_main, p))
         return -EAGAIN;
     p->merger_started = true;
     return 0;
@@ -873,16 +875,16 @@ enum csvi_status pipeline_run(const struct engine_cfg *cfg, struct reader *rd, s
                     close(bfds[m]);
                 k = 0;
                 bool is_stdin = strcmp(items[i].path, "-") == 0;
-                int fd = is_stdin ? STDIN_FILENO : open(items[i].path, O_RDONLY | O_CLOEXEC);
+                int fd = is_stdin ? STDIN_FILENO : open_stoppable(items[i].path, csvi_interrupted);
                 i++;
-                if (fd < 0 && errno == EINTR && csvi_interrupted()) {
+                if (fd == -EINTR) {
                     f->res->interrupted = true; /* a signal while the FIFO waited for a writer */
                     f->res->seconds = now_seconds() - f->t0;
                     continue;
                 }
                 if (fd < 0) {
-                    result_add_error(f->res, 0, errno == ENOENT ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED,
-                                     "cannot open: %s", strerror(errno));
+                    result_add_error(f->res, 0, fd == -ENOENT ? CSVI_EK_NOT_FOUND : CSVI_EK_OPEN_FAILED,
+                                     "cannot open: %s", strerror(-fd));
                     f->res->seconds = now_seconds() - f->t0;
                     continue;
                 }

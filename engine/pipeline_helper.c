@@ -83,7 +83,7 @@ int read_helper_start(struct read_helper *h)
         pthread_mutex_destroy(&h->mu);
         return -EAGAIN;
     }
-    if (pthread_create(&h->th, NULL, helper_main, h)) {
+    if (thread_start(&h->th, helper_main, h)) {
         pthread_cond_destroy(&h->cv);
         pthread_mutex_destroy(&h->mu);
         return -EAGAIN;

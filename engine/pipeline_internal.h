@@ -13,6 +13,7 @@
 #include "pipeline_cache.h"
 #include "threading.h"
 #include "../io/decompress.h"
+#include "../io/stoppable.h"
 #include "../io/reader.h"
 
 #include <stdatomic.h>

@@ -129,10 +129,8 @@ static ssize_t read_stream(struct pipe_file *f, int fd, uint8_t *dst, size_t len
         ssize_t k;
         if (f->dc)
             k = decomp_read(f->dc, dst + have, len - have);
-        else if ((k = read(fd, dst + have, len - have)) < 0)
-            k = -errno;
-        if (k == -EINTR && !csvi_interrupted())
-            continue;
+        else
+            k = read_stoppable(fd, dst + have, len - have, csvi_interrupted);
         if (k == -EINTR || k == 0) /* an interrupt: the splitter's loop sees it */
             break;
         if (k < 0) {

@@ -1,9 +1,13 @@
 /*
- * threading.c — bounded blocking queue and counting semaphore (threading.h).
+ * threading.c — bounded blocking queue, counting semaphore, and threads
+ * started with the run's stop signals blocked (threading.h).
  */
 #include "threading.h"
 
 #include <errno.h>
+#include <signal.h>
+
+#include "../io/stoppable.h"
 #include <stdlib.h>
 
 int tqueue_init(struct tqueue *q, size_t cap)
@@ -113,4 +117,14 @@ void tsem_post(struct tsem *s)
     s->count++;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+int thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
+{
+    sigset_t stop, old;
+    stop_signals(&stop);
+    pthread_sigmask(SIG_BLOCK, &stop, &old); /* the new thread inherits the mask */
+    int rc = pthread_create(t, NULL, fn, arg);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }

@@ -1,8 +1,8 @@
 /*
  * threading.h — the small pthread layer the pipeline is built from: a
  * bounded blocking queue (one mutex, two condition variables; closing wakes
- * everyone, as zstd's pool.c) and a counting semaphore.  Each structure owns
- * its lock; nothing here ever holds two locks at once.
+ * everyone, as zstd's pool.c), a counting semaphore, and thread_start.  Each
+ * structure owns its lock; nothing here ever holds two locks at once.
  */
 #ifndef CSVI_THREADING_H
 #define CSVI_THREADING_H
@@ -39,5 +39,13 @@ int tsem_init(struct tsem *s, long count);
 void tsem_destroy(struct tsem *s);
 void tsem_wait(struct tsem *s);
 void tsem_post(struct tsem *s);
+
+/* pthread_create with SIGINT, SIGTERM, SIGHUP and SIGQUIT blocked in the new
+ * thread: such a signal then always reaches the thread that started the run,
+ * so a read of stdin or a FIFO blocked there returns EINTR (were it delivered
+ * to a worker waiting on a condition variable, the read would wait on until
+ * the writer closed — a SIGTERM that did not stop the run).  Returns 0 or an
+ * errno value, as pthread_create. */
+int thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
 #endif

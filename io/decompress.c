@@ -4,6 +4,7 @@
  * streams, read through a fixed input buffer.  See decompress.h.
  */
 #include "decompress.h"
+#include "stoppable.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -19,6 +20,7 @@
 
 struct decomp {
     int fd;
+    bool (*stopped)(void);     /* a pipe: read through read_stoppable (NULL: read) */
     enum decomp_kind kind;
     uint8_t *in;
     size_t in_len, in_pos;     /* in[in_pos, in_len) not yet given to the decoder */
@@ -92,23 +94,24 @@ int decomp_open_prefixed(int fd, enum decomp_kind kind, const uint8_t *prefix, s
     return rc;
 }
 
+void decomp_set_stop(struct decomp *d, bool (*stopped)(void)) { d->stopped = stopped; }
+
 /* Refill the input buffer when it is empty.  Returns 0 or -errno. */
 static int refill(struct decomp *d)
 {
     if (d->in_pos < d->in_len || d->in_eof)
         return 0;
-    for (;;) {
-        ssize_t k = read(d->fd, d->in, IN_BUF);
-        if (k < 0 && errno == EINTR)
-            return -EINTR; /* the caller decides (an interrupt stops the run) */
-        if (k < 0)
-            return -errno;
-        d->in_pos = 0;
-        d->in_len = (size_t)k;
-        d->in_total += (uint64_t)k;
-        d->in_eof = k == 0;
-        return 0;
-    }
+    ssize_t k = d->stopped ? read_stoppable(d->fd, d->in, IN_BUF, d->stopped)
+                           : read(d->fd, d->in, IN_BUF);
+    if (k < 0 && !d->stopped)
+        k = -errno;
+    if (k < 0)
+        return (int)k; /* -EINTR: the caller decides (an interrupt stops the run) */
+    d->in_pos = 0;
+    d->in_len = (size_t)k;
+    d->in_total += (uint64_t)k;
+    d->in_eof = k == 0;
+    return 0;
 }
 
 static ssize_t fail(struct decomp *d, const char *what)

@@ -9,6 +9,7 @@
 #ifndef CSVI_IO_DECOMPRESS_H
 #define CSVI_IO_DECOMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -27,6 +28,9 @@ int decomp_open(int fd, enum decomp_kind kind, struct decomp **out /* OUT */);
  * see what it is: the stream starts with prefix[0, n), then fd. */
 int decomp_open_prefixed(int fd, enum decomp_kind kind, const uint8_t *prefix, size_t n,
                          struct decomp **out /* OUT */);
+/* Read a pipe through read_stoppable (stoppable.h): its wait for input ends
+ * with -EINTR once stopped() is true.  Without it, read(2) as is. */
+void decomp_set_stop(struct decomp *d, bool (*stopped)(void));
 /* Up to n decompressed bytes into buf: > 0 bytes, 0 at the end of the
  * stream, -errno (-EBADMSG: corrupt or truncated; see decomp_error).  The
  * bytes decoded before a corruption are returned first and the error on the

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "progress.h"
+#include "../threading.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -82,7 +83,7 @@ struct progress *progress_start(const csvi_engine *e)
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
     clock_gettime(CLOCK_MONOTONIC, &p->t0);
-    if (pthread_create(&p->thread, NULL, progress_main, p) != 0) {
+    if (thread_start(&p->thread, progress_main, p) != 0) {
         pthread_mutex_destroy(&p->mu);
         pthread_cond_destroy(&p->cv);
         free(p);
