@@ -149,6 +149,7 @@ enum csvi_error_kind {
     CSVI_EK_RECORD_TOO_LONG, /* record longer than max_record */
     CSVI_EK_BLANK_LINE,      /* blank line between records */
     CSVI_EK_FILE_CHANGED,    /* truncated, grown or replaced while it was read */
+    CSVI_EK_CR_LINE_ENDS,    /* lines end with a lone CR (classic Mac OS): not read */
     CSVI_EK_COUNT
 };
 const char *csvi_error_kind_name(enum csvi_error_kind k); /* "ragged_row", ... */

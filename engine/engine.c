@@ -57,7 +57,7 @@ const char *csvi_error_kind_name(enum csvi_error_kind k)
     static const char *const names[CSVI_EK_COUNT] = {
         "not_found",   "open_failed",   "read_failed", "not_regular",     "walk_failed",
         "ragged_row",  "unterminated_quote", "invalid_utf8", "nul_byte", "record_too_long",
-        "blank_line", "file_changed"};
+        "blank_line", "file_changed", "cr_line_ends"};
     return (unsigned)k < CSVI_EK_COUNT ? names[k] : "?";
 }
 

@@ -457,7 +457,10 @@ struct file_plan {
                            (a byte order mark, or NUL in every other byte), for the
                            error that says to convert it; NULL if not */
     size_t too_wide;    /* the first record's fields when more than CSVI_MAX_COLUMNS
-                           (ncols is 0 then, the error in the result): no slice is read */
+                           (ncols is 0 then, the error in the result) */
+    bool cr_only;       /* lines end with a lone CR (the error in the result, no
+                           dialect: the file is unreadable) */
+    bool refused;       /* too_wide or cr_only: no slice is read */
 };
 
 #define CSVI_SNIFF_BYTES (64u * 1024u) /* the sniffer's sample: the same for every path */

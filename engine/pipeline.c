@@ -526,6 +526,13 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
         cur_len += (size_t)got;
         raw_end += (uint64_t)got;
     }
+    if (f->plan.cr_only) { /* not read: the plan put the error in the result */
+        tqueue_push(&p->pool, cur);
+        if (f->dc || f->pipe)
+            f->res->bytes = raw_end;
+        f->res->seconds = now_seconds() - f->t0;
+        return 0;
+    }
     quote = f->plan.quote;
     if (pc)
         pcache_slice_begin(pc, &f->plan, cur_start);

@@ -241,6 +241,29 @@ static const struct wide_encoding *detect_wide(const uint8_t *p, size_t n)
     return NULL;
 }
 
+/* Do the lines end with a lone CR (classic Mac OS, Excel for Mac's "CSV
+ * (Macintosh)")?  No LF in the first CSVI_SNIFF_BYTES (or in all of a shorter
+ * input), and a CR outside quotes with more after it.  Read as LF/CRLF CSV —
+ * where a lone CR is data — such a file is one record of all its lines: a
+ * small one got a verdict of one row of text with exit 0, a large one a
+ * record_too_long at 64 MiB.  quote: the --quote byte (0: none), or '"'. */
+static bool cr_line_ends(const uint8_t *p, size_t n, bool eof, int quote)
+{
+    if (!eof && n < CSVI_SNIFF_BYTES)
+        return false; /* not enough to tell yet (the sample is asked for anyway) */
+    size_t m = n < CSVI_SNIFF_BYTES ? n : CSVI_SNIFF_BYTES;
+    if (memchr(p, '\n', m))
+        return false;
+    bool inq = false;
+    for (size_t i = 0; i + 1 < m; i++) {
+        if (quote && p[i] == (uint8_t)quote)
+            inq = !inq;
+        else if (p[i] == '\r' && !inq)
+            return true;
+    }
+    return false;
+}
+
 int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const uint8_t *buf,
                    size_t len, bool eof, struct csvi_file_result *res)
 {
@@ -248,6 +271,15 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     memset(plan, 0, sizeof *plan);
     plan->cfg = cfg;
     plan->wide = detect_wide(buf, len);
+    if (!plan->wide && cr_line_ends(buf, len, eof, cfg->opt.quote == CSVI_AUTO ? '"' : cfg->opt.quote)) {
+        plan->cr_only = plan->refused = true;
+        result_add_error(res, 1, CSVI_EK_CR_LINE_ENDS,
+                         "its lines end with a lone CR (classic Mac OS line ends, as Excel for "
+                         "Mac's \"CSV (Macintosh)\" writes); csvinfer reads LF or CRLF line ends, "
+                         "where a lone CR is data, so the file is not read: convert it first, "
+                         "e.g. tr '\\r' '\\n' < FILE > FILE.lf.csv");
+        return 0;
+    }
     struct sniff_result sn;
     bool more;
     size_t sample = sniff_sample_len(buf, len, eof, cfg->opt.max_record, &more);
@@ -280,6 +312,7 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
         return rc;
     if (fr.too_wide) {
         plan->too_wide = fr.too_wide;
+        plan->refused = true;
         result_add_error(res, fr.line, CSVI_EK_RECORD_TOO_LONG,
                          "the first record has %zu fields; csvinfer infers at most %d columns, "
                          "so the file is not read (is it CSV? is the delimiter '%s' right?)",

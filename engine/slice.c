@@ -75,7 +75,8 @@ char *error_format(const char *fmt, ...)
 bool csvi_error_ends_file(enum csvi_error_kind kind)
 {
     return kind == CSVI_EK_UNTERMINATED_QUOTE || kind == CSVI_EK_RECORD_TOO_LONG ||
-           kind == CSVI_EK_READ_FAILED || kind == CSVI_EK_FILE_CHANGED;
+           kind == CSVI_EK_READ_FAILED || kind == CSVI_EK_FILE_CHANGED ||
+           kind == CSVI_EK_CR_LINE_ENDS;
 }
 
 /* The last listed error that does not end the file, or -1. */
@@ -914,7 +915,7 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
 {
     uint8_t *scratch = w->scratch;
     memset(v, 0, sizeof *v);
-    if (plan->too_wide) { /* (the plan put the error in the result) */
+    if (plan->refused) { /* (the plan put the error in the result) */
         v->stop = true;
         v->consumed = len;
         return 0;

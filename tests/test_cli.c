@@ -1300,3 +1300,99 @@ Test(cli, too_many_columns_is_an_error_and_the_run_goes_on, .timeout = 60)
     free(wide);
     rm_tree(dir);
 }
+
+/* Lines that end with a lone CR (classic Mac OS; Excel for Mac's "CSV
+ * (Macintosh)"): read as LF/CRLF CSV such a file is one record of all its
+ * lines — a small one got one row of text and exit 0, a large one a
+ * record_too_long at 64 MiB.  It gets a cr_line_ends error at line 1 that says
+ * how to convert it, no dialect (unreadable: the ledger's file_error), exit 1,
+ * on both engines, any chunk size, gzip'd, and on standard input.  Files
+ * with LF or CRLF ends, a lone CR as data, a quoted CR, or one line ended
+ * by a CR are read as before. */
+Test(cli, cr_only_line_ends_are_an_error_that_says_to_convert, .timeout = 120)
+{
+    char tmpl[] = "/tmp/csvi-cr-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    /* ~200 KB: more than the sniffer's 64 KiB sample and many 4 KiB chunks */
+    char *big = path_join(dir, "mac.csv"), *small = path_join(dir, "small.csv");
+    FILE *fp = fopen(big, "wb");
+    cr_assert_not_null(fp);
+    fputs("id,name,amount,\"note\"\r", fp);
+    for (int i = 0; i < 8000; i++)
+        fprintf(fp, "%d,name %d,%d.%02d,\"a, b\"\r", i, i, i, i % 100);
+    fclose(fp);
+    fp = fopen(small, "wb");
+    cr_assert_not_null(fp);
+    fputs("id,name\r1,a\r2,b", fp);
+    fclose(fp);
+    char *cmd;
+    cr_assert(asprintf(&cmd, "gzip -k '%s'", big) > 0);
+    cr_assert_eq(system(cmd), 0);
+    free(cmd);
+    const char *const runs[] = {
+        "--threads 1 '%s'", "--threads 2 '%s'", "--threads 2 --chunk-size 4K '%s'",
+        "--threads 1 '%s.gz'", "--threads 2 --chunk-size 4K '%s.gz'", "--threads 2 - < '%s'",
+        "--threads 1 - < '%s'",
+    };
+    for (size_t f = 0; f < 2; f++)
+        for (size_t r = 0; r < sizeof runs / sizeof *runs; r++) {
+            if (f == 1 && strstr(runs[r], ".gz"))
+                continue;
+            char *args, *err;
+            int status;
+            cr_assert(asprintf(&args, runs[r], f ? small : big) > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+            json_t *errs = json_object_get(file, "errors");
+            json_t *first = json_array_get(errs, 0);
+            cr_expect_eq(status, 1, "%s: exit %d", args, status);
+            cr_expect_eq(json_array_size(errs), 1, "%s: %zu errors", args, json_array_size(errs));
+            cr_expect_str_eq(json_string_value(json_object_get(first, "kind")), "cr_line_ends",
+                             "%s", args);
+            cr_expect_eq(json_integer_value(json_object_get(first, "line")), 1, "%s", args);
+            cr_expect(json_is_null(json_object_get(file, "dialect")), "%s: a dialect", args);
+            cr_expect_eq(json_integer_value(json_object_get(file, "rows")), 0, "%s", args);
+            cr_expect(err && strstr(err, ":1: cr_line_ends: its lines end with a lone CR") &&
+                          strstr(err, "tr '\\r' '\\n' < FILE > FILE.lf.csv"),
+                      "%s: stderr: %s", args, err ? err : "");
+            json_decref(doc);
+            free(err);
+            free(args);
+        }
+    /* read as before: LF, CRLF, a lone CR as data in an LF file, a quoted CR
+     * in a file without LF, one line ended by a CR */
+    static const struct {
+        const char *text;
+        long rows;
+    } fine[] = {
+        {"id,name\n1,a\n2,b\n", 2},
+        {"id,name\r\n1,a\r\n2,b\r\n", 2},
+        {"id,name\n1,a\rb\n2,c\n", 2},
+        {"id,\"name\rx\"", 0},
+        {"id,name\r", 0},
+    };
+    for (size_t i = 0; i < sizeof fine / sizeof *fine; i++) {
+        fp = fopen(small, "wb");
+        cr_assert_not_null(fp);
+        fputs(fine[i].text, fp);
+        fclose(fp);
+        for (int threads = 1; threads <= 2; threads++) {
+            char *args, *err;
+            int status;
+            cr_assert(asprintf(&args, "--threads %d '%s'", threads, small) > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+            cr_expect(!strstr(err ? err : "", "cr_line_ends"), "case %zu, %s: %s", i, args, err);
+            cr_expect(json_is_object(json_object_get(file, "dialect")), "case %zu: no dialect", i);
+            cr_expect_eq(json_integer_value(json_object_get(file, "rows")), fine[i].rows,
+                         "case %zu, %s: rows", i, args);
+            json_decref(doc);
+            free(err);
+            free(args);
+        }
+    }
+    free(big);
+    free(small);
+    rm_tree(dir);
+}
