@@ -772,7 +772,7 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
     bool sqlite = d == CSVI_SQL_SQLITE;
     fputs("-- csvinfer: ", out);
     put_comment_text(out, r->path);
-    fprintf(out, ": %llu rows\n", (unsigned long long)r->rows);
+    fprintf(out, ": %llu row%s\n", (unsigned long long)r->rows, r->rows == 1 ? "" : "s");
     if (!r->has_dialect || r->n_columns == 0) {
         fputs("-- warning: no columns (the file is empty or could not be read); nothing to "
               "create\n\n",

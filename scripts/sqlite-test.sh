@@ -582,7 +582,7 @@ run_case() {
         return 0
     fi
     local head_rows
-    head_rows="$(sed -n 's/^-- csvinfer: .*: \([0-9][0-9]*\) rows$/\1/p' "$CUR_SQL" | sed -n 1p)"
+    head_rows="$(sed -n 's/^-- csvinfer: .*: \([0-9][0-9]*\) rows*$/\1/p' "$CUR_SQL" | sed -n 1p)"
     if [ "$head_rows" != "$rows" ]; then
         report_fail "$label" "SQL header says '${head_rows:-nothing}' rows, --format json says $rows"
         return 0

@@ -1396,3 +1396,56 @@ Test(cli, cr_only_line_ends_are_an_error_that_says_to_convert, .timeout = 120)
     free(small);
     rm_tree(dir);
 }
+
+/* --cache DIR with --no-cache, --ledger FILE with --no-ledger: the run reads
+ * every file and writes no ledger, as the "no" flags say, and a warning says
+ * that the path given is not used (a cron line with both ran without a cache
+ * or ledger and said nothing).  And the SQL's comment says "1 row". */
+Test(cli, a_path_switched_off_by_its_no_flag_is_a_warning, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-noflag-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *csv = path_join(dir, "one.csv"), *cache = path_join(dir, "cache"),
+         *ledger = path_join(dir, "ledger.jsonl");
+    FILE *fp = fopen(csv, "w");
+    cr_assert_not_null(fp);
+    fputs("id,name\n1,a\n", fp);
+    fclose(fp);
+    char *args, *err;
+    int status;
+    cr_assert(asprintf(&args, "--cache '%s' --ledger '%s' '%s'", cache, ledger, csv) > 0);
+    json_t *doc = run_with_stderr(dir, args, &err, &status); /* (with --no-cache --no-ledger) */
+    cr_expect_eq(status, 0, "exit %d: %s", status, err);
+    char *want_c, *want_l;
+    cr_assert(asprintf(&want_c, "csvinfer: warning: --cache %s is not used: --no-cache is given too",
+                       cache) > 0);
+    cr_assert(asprintf(&want_l, "csvinfer: warning: --ledger %s is not written: --no-ledger is "
+                                "given too", ledger) > 0);
+    cr_expect(err && strstr(err, want_c), "stderr: %s", err);
+    cr_expect(err && strstr(err, want_l), "stderr: %s", err);
+    cr_expect_neq(access(cache, F_OK), 0, "the cache directory was made");
+    cr_expect_neq(access(ledger, F_OK), 0, "the ledger was written");
+    json_decref(doc);
+    free(err);
+    free(args);
+    /* without the "no" flags: no warning */
+    char *cmd, *out = path_join(dir, "sql.out"), *errp = path_join(dir, "sql.err");
+    cr_assert(asprintf(&cmd, "'%s' --format sql --cache '%s' --ledger '%s' '%s' >'%s' 2>'%s'",
+                       CSVI_BIN_PATH, cache, ledger, csv, out, errp) > 0);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+    char *e2 = read_file(errp, NULL), *sql = read_file(out, NULL);
+    cr_expect(e2 && !strstr(e2, "warning"), "stderr: %s", e2);
+    cr_expect(sql && strstr(sql, "one.csv: 1 row\n"), "SQL: %s", sql);
+    free(e2);
+    free(sql);
+    free(cmd);
+    free(out);
+    free(errp);
+    free(want_c);
+    free(want_l);
+    free(csv);
+    free(cache);
+    free(ledger);
+    rm_tree(dir);
+}

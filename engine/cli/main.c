@@ -817,6 +817,14 @@ int main(int argc, char **argv)
                         "finds a file's last run there); with %s, files that grew are read "
                         "whole\n",
                 opt.no_ledger ? "--no-ledger" : "--no-cache");
+    /* a path given and then switched off: the run does what the flag says, but
+     * the user who set the path expected it used */
+    if (opt.no_cache && opt.cache_dir && !quiet)
+        fprintf(stderr, "csvinfer: warning: --cache %s is not used: --no-cache is given too\n",
+                opt.cache_dir);
+    if (opt.no_ledger && opt.ledger_path && !quiet)
+        fprintf(stderr, "csvinfer: warning: --ledger %s is not written: --no-ledger is given too\n",
+                opt.ledger_path);
     install_signals();
     bool ledger_failed = false;
     st = csvi_engine_begin_run(e, argc, argv);
