@@ -49,6 +49,9 @@ char *table_base_name(const char *path)
             }
         }
     }
+    size_t n = strlen(s); /* (a SQL script is UTF-8: a byte of another encoding breaks it) */
+    if (utf8_first_invalid((const uint8_t *)s, n) != n)
+        name_latin1_to_utf8(&s);
     return s;
 }
 

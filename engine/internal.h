@@ -753,7 +753,11 @@ void group_clear(csvi_engine *e);
 void merge_clear(csvi_engine *e);
 
 /* Table names (group.c): the base name of a path without its extensions
- * (.gz .zst .csv .tsv .txt .psv); "stdin" for "-".  malloc'd. */
+ * (.gz .zst .csv .tsv .txt .psv); "stdin" for "-"; a name that is not UTF-8
+ * read as latin-1 (caf\xe9.csv: café).  malloc'd. */
 char *table_base_name(const char *path);
+/* *name (malloc'd), read as latin-1, in UTF-8 (merge.c): a header name of a
+ * latin-1 file, a table name from a file name that is not UTF-8. */
+void name_latin1_to_utf8(char **name);
 
 #endif /* CSVI_INTERNAL_H */

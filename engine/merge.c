@@ -130,7 +130,7 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
 
 /* A latin-1 file's header name in UTF-8 (each byte from 0x80 two bytes), in
  * place; left as it is when out of memory (JSON shows U+FFFD then). */
-static void name_latin1_to_utf8(char **name)
+void name_latin1_to_utf8(char **name)
 {
     const uint8_t *p = (const uint8_t *)*name;
     size_t n = strlen(*name), high = 0;

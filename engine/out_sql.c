@@ -208,12 +208,29 @@ static bool same_name(const char *a, const char *b, enum csvi_sql_dialect d)
     return d == CSVI_SQL_SQLITE ? same_name_nocase(a, b) : strcmp(a, b) == 0;
 }
 
+/* Is s UTF-8?  A script is: PostgreSQL rejects a statement (and the comment
+ * before it) that holds a byte of another encoding, so one file name in
+ * latin-1 made a whole script fail under ON_ERROR_STOP. */
+static bool is_utf8(const char *s)
+{
+    size_t n = strlen(s);
+    return utf8_first_invalid((const uint8_t *)s, n) == n;
+}
+
 /* Text inside a "--" comment: control characters (a newline in a file name)
- * would end the comment, so they become '?'. */
+ * would end the comment, so they become '?'; bytes that are not UTF-8 are
+ * written \xNN. */
 static void put_comment_text(FILE *out, const char *s)
 {
-    for (; *s; s++)
-        fputc((unsigned char)*s < 0x20 ? '?' : *s, out);
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s), i = 0;
+    while (i < n) {
+        size_t ok = i + utf8_first_invalid(p + i, n - i);
+        for (; i < ok; i++)
+            fputc(p[i] < 0x20 ? '?' : p[i], out);
+        if (i < n)
+            fprintf(out, "\\x%02x", p[i++]);
+    }
 }
 
 #define PG_NAME_MAX 63 /* PostgreSQL truncates identifiers to 63 bytes */
@@ -666,6 +683,25 @@ static void put_load(const csvi_engine *e, const struct csvi_file_result *r, FIL
                         : (order & ORDER_DMY)  ? "ISO, DMY"
                         : (order & ORDER_MDY)  ? "ISO, MDY"
                                                : NULL;
+    if (!is_utf8(r->path)) { /* the statement could not be sent: said, and left commented */
+        fputs("-- warning: the file's path is not UTF-8 (its other bytes shown as \\xNN), and a "
+              "SQL script cannot name it: rename the file (e.g. convmv -f latin1 -t utf8 "
+              "--notest FILE) and run csvinfer again; the COPY, commented out:\n-- ",
+              out);
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (mem) {
+            put_copy(e, r, mem, d, table, names, null_kind, column_list);
+            fclose(mem);
+            if (len && buf[len - 1] == '\n')
+                buf[len - 1] = '\0';
+            put_comment_text(out, buf);
+            fputc('\n', out);
+        }
+        free(buf);
+        return;
+    }
     if (style)
         fprintf(out, "SET datestyle = '%s';\n", style);
     put_copy(e, r, out, d, table, names, null_kind, column_list);
@@ -830,8 +866,8 @@ static void put_group_file(const csvi_engine *e, const struct csvi_file_result *
 {
     fputs("-- csvinfer: ", out);
     put_comment_text(out, r->path);
-    fprintf(out, ": %llu rows, %zu of the table's %zu columns\n", (unsigned long long)r->rows,
-            r->n_columns, t->n_columns);
+    fprintf(out, ": %llu row%s, %zu of the table's %zu columns\n", (unsigned long long)r->rows,
+            r->rows == 1 ? "" : "s", r->n_columns, t->n_columns);
     put_file_warnings(e, r, out, d);
     struct csvi_column *vc = calloc(r->n_columns, sizeof *vc);
     char **names = calloc(r->n_columns, sizeof *names); /* borrowed from tnames */
@@ -899,8 +935,8 @@ static void put_table(const csvi_engine *e, const struct csvi_table *t, FILE *ou
 {
     fputs("-- csvinfer: table ", out);
     put_comment_text(out, t->name);
-    fprintf(out, ": %zu file%s, %llu rows (--group)\n", t->n_files, t->n_files == 1 ? "" : "s",
-            (unsigned long long)t->rows);
+    fprintf(out, ": %zu file%s, %llu row%s (--group)\n", t->n_files, t->n_files == 1 ? "" : "s",
+            (unsigned long long)t->rows, t->rows == 1 ? "" : "s");
     put_table_exception_warnings(t, out, d);
     struct csvi_file_result tv; /* the table as a result, for the column helpers */
     memset(&tv, 0, sizeof tv);

@@ -821,12 +821,49 @@ negative_check() {
 }
 
 # ---------------------------------------------------------------------------------------
+# 6. A directory with a file whose name is not UTF-8 (caf\xe9.csv) beside a plain one: the
+# script for both must run whole under ON_ERROR_STOP (a latin-1 byte in a comment or a
+# path made PostgreSQL reject it, so neither file loaded), the plain file loaded, the
+# other's table created as "café" and its COPY left commented out with a warning.
+
+non_utf8_name_check() {
+    local w="$TMP/work/non-utf8" rc=0
+    mkdir -p "$w/dir"
+    printf 'id,name\n1,a\n' >"$w/dir/$(printf 'caf\xe9.csv')"
+    printf 'id,name\n1,a\n2,b\n' >"$w/dir/plain_ok.csv"
+    CUR_PATH="$w/dir"; CUR_SQL="$w/sql"; CUR_ERR="$w/err"
+    "$CSVINFER" --format sql "$w/dir" >"$CUR_SQL" 2>"$CUR_ERR" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        report_fail "non-UTF-8 file name" "csvinfer exit $rc: $(head -c 300 "$CUR_ERR")"
+        return 0
+    fi
+    "${PSQL[@]}" "${DB[@]}" -c 'DROP TABLE IF EXISTS plain_ok, "café"' >/dev/null 2>&1 || true
+    "${PSQL[@]}" "${DB[@]}" -f "$CUR_SQL" >/dev/null 2>"$CUR_ERR" || rc=$?
+    local n t
+    n="$("${PSQL[@]}" "${DB[@]}" -At -c 'SELECT count(*) FROM plain_ok' 2>&1)" || true
+    t="$("${PSQL[@]}" "${DB[@]}" -At -c 'SELECT count(*) FROM "café"' 2>&1)" || true
+    "${PSQL[@]}" "${DB[@]}" -c 'DROP TABLE IF EXISTS plain_ok, "café"' >/dev/null 2>&1 || true
+    if [ "$rc" -ne 0 ]; then
+        report_fail "non-UTF-8 file name" "the script failed: $(psql_reason "$CUR_ERR")"
+    elif [ "$n" != 2 ] || [ "$t" != 0 ]; then
+        report_fail "non-UTF-8 file name" "plain_ok has '$n' rows (want 2), café '$t' (want 0)"
+    elif ! grep -q "^-- warning: the file's path is not UTF-8" "$CUR_SQL" ||
+        ! grep -q "^-- COPY \"café\" FROM '.*caf\\\\xe9.csv'" "$CUR_SQL"; then
+        report_fail "non-UTF-8 file name" "no warning or no commented COPY in the script"
+    else
+        PASSED=$((PASSED + 1))
+        echo "non-UTF-8 file name: the script ran whole, the other file loaded"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------
 
 START=$SECONDS
 for i in "${!C_LABEL[@]}"; do
     run_case "$i"
 done
 [ "$NOGEN" = 1 ] || negative_check
+[ "$NOGEN" = 1 ] || non_utf8_name_check
 echo "pg-test: PostgreSQL $("${PSQL[@]}" "${DB[@]}" -At -c 'SHOW server_version' 2>/dev/null || echo '?'), $NCASE files ($SKIPPED skipped, $XFAILED known limitations), $((SECONDS - START)) s" >&2
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -1449,3 +1449,71 @@ Test(cli, a_path_switched_off_by_its_no_flag_is_a_warning, .timeout = 60)
     free(ledger);
     rm_tree(dir);
 }
+
+/* Bytes of s[0, n) that form UTF-8 from the start (lead and continuation
+ * bytes; enough to catch a latin-1 byte). */
+static size_t utf8_valid_prefix(const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = p[i] < 0x80 ? 1 : (p[i] & 0xE0) == 0xC0 ? 2 : (p[i] & 0xF0) == 0xE0 ? 3
+                                 : (p[i] & 0xF8) == 0xF0 ? 4 : 0;
+        if (!k || i + k > n)
+            return i;
+        for (size_t j = 1; j < k; j++)
+            if ((p[i + j] & 0xC0) != 0x80)
+                return i;
+        i += k;
+    }
+    return i;
+}
+
+/* A file name that is not UTF-8 (caf\xe9.csv, latin-1): the SQL script stays
+ * UTF-8 for every dialect — the comment shows the byte as \xe9, the table is
+ * "café" — and PostgreSQL's and DuckDB's COPY, which cannot name the file, is
+ * commented out under a warning (scripts/pg-test.sh runs such a script in a
+ * real server); SQLite's .import opens the path as bytes and keeps it. */
+Test(cli, sql_for_a_file_name_that_is_not_utf8_stays_utf8, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-name-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *csv = path_join(dir, "caf\xe9.csv");
+    FILE *fp = fopen(csv, "w");
+    cr_assert_not_null(fp);
+    fputs("id,name\n1,a\n", fp);
+    fclose(fp);
+    static const char *const dialects[] = {"postgres", "duckdb", "sqlite"};
+    for (size_t d = 0; d < 3; d++) {
+        char *cmd, *out = path_join(dir, "sql.out");
+        cr_assert(asprintf(&cmd, "'%s' --format sql --sql-dialect %s --no-cache --no-ledger '%s' >'%s'",
+                           CSVI_BIN_PATH, dialects[d], csv, out) > 0);
+        cr_expect_eq(system(cmd), 0, "%s", cmd);
+        size_t n = 0;
+        char *sql = read_file(out, &n);
+        cr_assert_not_null(sql);
+        bool sqlite = d == 2;
+        /* everything but SQLite's .import line is UTF-8 */
+        char *imp = strstr(sql, ".import");
+        size_t checked = imp ? (size_t)(imp - sql) : n;
+        cr_expect_eq(utf8_valid_prefix(sql, checked), checked, "%s: a byte that is not UTF-8:\n%s",
+                     dialects[d], sql);
+        cr_expect(strstr(sql, "-- csvinfer: ") && strstr(sql, "caf\\xe9.csv: 1 row\n"), "%s:\n%s",
+                  dialects[d], sql);
+        cr_expect(strstr(sql, "CREATE TABLE \"caf\xc3\xa9\" ("), "%s:\n%s", dialects[d], sql);
+        if (!sqlite) {
+            cr_expect(strstr(sql, "-- warning: the file's path is not UTF-8"), "%s:\n%s",
+                      dialects[d], sql);
+            cr_expect(strstr(sql, "\n-- COPY \"caf\xc3\xa9\" FROM '") && !strstr(sql, "\nCOPY"),
+                      "%s: the COPY is not commented out:\n%s", dialects[d], sql);
+        } else {
+            cr_expect(imp && strstr(imp, "caf\xe9.csv\" \"caf\xc3\xa9\""), "sqlite:\n%s", sql);
+        }
+        free(sql);
+        free(cmd);
+        free(out);
+    }
+    free(csv);
+    rm_tree(dir);
+}
