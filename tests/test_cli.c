@@ -1517,3 +1517,56 @@ Test(cli, sql_for_a_file_name_that_is_not_utf8_stays_utf8, .timeout = 60)
     free(csv);
     rm_tree(dir);
 }
+
+/* A title (and notes) above the header, as SAP and report exports write:
+ * line 1 is read as the header of a one-column file and every row below is
+ * ragged.  After the errors, stderr says which line the real header seems
+ * to be on and how to drop the lines above it — on both engines; a
+ * one-column file with a few values holding commas gets no such hint. */
+Test(cli, a_title_above_the_header_gets_a_hint, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-title-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    static const struct {
+        const char *text;
+        int at; /* the line the hint names; 0: no hint */
+    } cases[] = {
+        {"Sales report 2024\nid,name,amount\n1,a,2.5\n2,b,3.5\n3,c,4\n", 2},
+        {"Sales report 2024\nDate: 2024-11-29\n\nid;name;amount\n1;a;2,5\n2;b;3,5\n3;c;4\n"
+         "4;d;5\n",
+         4},
+        {"name\nalice\nbob, jr\ncarol\ndave\nerin\n", 0},
+        {"id,name\n1,a\n2,b,c\n3,d,e\n", 0},
+    };
+    char *csv = path_join(dir, "report.csv");
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        FILE *fp = fopen(csv, "w");
+        cr_assert_not_null(fp);
+        fputs(cases[c].text, fp);
+        fclose(fp);
+        for (int threads = 1; threads <= 2; threads++) {
+            char *args, *err, *want;
+            int status;
+            cr_assert(asprintf(&args, "--threads %d '%s'", threads, csv) > 0);
+            cr_assert(asprintf(&want,
+                               "report.csv: hint: line 1 was read as the header, of 1 field, and "
+                               "the rows from line %d on have more: if the lines above line %d "
+                               "are a title or notes above the real header, remove them (tail -n "
+                               "+%d FILE > FILE.csv)",
+                               cases[c].at, cases[c].at, cases[c].at) > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            cr_expect_eq(status, 1, "case %zu, %s: exit %d", c, args, status);
+            if (cases[c].at)
+                cr_expect(err && strstr(err, want), "case %zu, %s: stderr: %s", c, args, err);
+            else
+                cr_expect(err && !strstr(err, "hint"), "case %zu, %s: stderr: %s", c, args, err);
+            json_decref(doc);
+            free(err);
+            free(args);
+            free(want);
+        }
+    }
+    free(csv);
+    rm_tree(dir);
+}

@@ -196,6 +196,33 @@ static void print_error(const struct csvi_file_result *r, const struct csvi_erro
 
 /* Each file's first errors, and the error that ended its reading if it
  * comes later (why its last rows are missing). */
+/* A title line above the header (SAP and report exports: "Sales report
+ * 2024", a blank line, then the header) makes line 1 the header of a
+ * one-column file and every row below it ragged.  The line the ragged rows
+ * start at, when that is what r looks like (one column, every error listed
+ * a ragged row or a blank line, the first ragged row within the first 20
+ * lines, and ragged at least 90 % of the rows from it on: the rows above it
+ * are at most its line - 2); else 0. */
+static uint64_t title_above_header(const struct csvi_file_result *r)
+{
+    if (!r->has_dialect || r->n_columns != 1 || r->rows < 2 || !r->n_errors)
+        return 0;
+    uint64_t first = 0, blank = 0;
+    for (size_t k = 0; k < r->n_errors; k++) {
+        if (r->errors[k].kind == CSVI_EK_BLANK_LINE)
+            blank++;
+        else if (r->errors[k].kind != CSVI_EK_RAGGED_ROW)
+            return 0;
+        else if (!first)
+            first = r->errors[k].line;
+    }
+    uint64_t ragged = r->error_total - blank; /* (the unlisted ones are counted as ragged) */
+    if (!first || first > 20 || ragged < 2)
+        return 0;
+    uint64_t below = r->rows > first - 2 ? r->rows - (first - 2) : 0;
+    return ragged * 10 >= below * 9 ? first : 0;
+}
+
 static void print_errors(const csvi_engine *e, size_t from, bool quiet)
 {
     if (quiet)
@@ -212,6 +239,15 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
                     r->path, (unsigned long long)(r->error_total - shown - ends));
         if (ends)
             print_error(r, last);
+        uint64_t at = title_above_header(r);
+        if (at)
+            fprintf(stderr,
+                    "csvinfer: %s: hint: line 1 was read as the header, of 1 field, and the rows "
+                    "from line %llu on have more: if the lines above line %llu are a title or "
+                    "notes above the real header, remove them (tail -n +%llu FILE > FILE.csv) "
+                    "and run again\n",
+                    r->path, (unsigned long long)at, (unsigned long long)at,
+                    (unsigned long long)at);
     }
 }
 
