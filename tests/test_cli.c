@@ -1567,6 +1567,30 @@ Test(cli, a_title_above_the_header_gets_a_hint, .timeout = 60)
             free(want);
         }
     }
+    /* Excel's "sep=;" line: the same kind of hint, also when no row is ragged */
+    static const char *const sep_files[] = {"sep=;\r\nid;name;amount\r\n1;a;2,5\r\n",
+                                            "sep=,\nid,name\n1,a\n2,b\n"};
+    for (size_t c = 0; c < 2; c++) {
+        FILE *fp = fopen(csv, "w");
+        cr_assert_not_null(fp);
+        fputs(sep_files[c], fp);
+        fclose(fp);
+        for (int threads = 1; threads <= 2; threads++) {
+            char *args, *err, *want;
+            int status;
+            cr_assert(asprintf(&args, "--threads %d '%s'", threads, csv) > 0);
+            cr_assert(asprintf(&want,
+                               "report.csv: hint: line 1 is Excel's \"sep=%c\" directive, not a "
+                               "header: remove it (tail -n +2 FILE > FILE.csv)",
+                               c ? ',' : ';') > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            cr_expect(err && strstr(err, want), "sep case %zu, %s: stderr: %s", c, args, err);
+            json_decref(doc);
+            free(err);
+            free(args);
+            free(want);
+        }
+    }
     free(csv);
     rm_tree(dir);
 }

@@ -240,7 +240,14 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
         if (ends)
             print_error(r, last);
         uint64_t at = title_above_header(r);
-        if (at)
+        if (r->has_dialect && r->n_columns && r->n_columns <= 2 && r->columns[0].name &&
+            !strcmp(r->columns[0].name, "sep=") && r->dialect.header)
+            fprintf(stderr,
+                    "csvinfer: %s: hint: line 1 is Excel's \"sep=%c\" directive, not a header: "
+                    "remove it (tail -n +2 FILE > FILE.csv) and run again; loaders read it as "
+                    "data too\n",
+                    r->path, r->dialect.delimiter);
+        else if (at)
             fprintf(stderr,
                     "csvinfer: %s: hint: line 1 was read as the header, of 1 field, and the rows "
                     "from line %llu on have more: if the lines above line %llu are a title or "
