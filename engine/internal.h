@@ -463,6 +463,16 @@ struct file_plan {
     bool refused;       /* too_wide or cr_only: no slice is read */
 };
 
+/* May a verdict be cached with its plan (a small file's record, a
+ * --trust-mtime record)?  Not when the plan put an error in the result
+ * (too_wide, cr_only) or words a message by what it saw (wide): a record's
+ * plan keeps neither, so a hit lost the error (a too-wide file's second run
+ * exited 0 without it) or the UTF-16 wording. */
+static inline bool file_plan_cacheable(const struct file_plan *plan)
+{
+    return !plan->refused && !plan->wide;
+}
+
 #define CSVI_SNIFF_BYTES (64u * 1024u) /* the sniffer's sample: the same for every path */
 
 /* Fill plan from the start of a file (BOM removed): sniff the dialect, find

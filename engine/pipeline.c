@@ -126,7 +126,7 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
             free(f->read_err);
             f->read_err = NULL;
         }
-        bool whole = !f->changed && !f->res->interrupted;
+        bool whole = !f->changed && !f->res->interrupted && file_plan_cacheable(&f->plan);
         for (size_t i = 0; i < f->res->n_errors; i++) /* a file read whole, as it is */
             whole &= f->res->errors[i].kind != CSVI_EK_READ_FAILED;
         if (f->trust_record && whole && !f->trust_failed)

@@ -116,6 +116,8 @@ bool pcache_record_unit(struct pipe_cache *pc, struct slice_rec *rec,
                         const struct file_plan *plan, const struct csvi_file_result *res,
                         const struct slice_verdict *v, uint64_t unit_line, bool unit_failed)
 {
+    if (rec->merged == 0 && rec->with_plan && !file_plan_cacheable(plan))
+        rec->failed = true;
     if (rec->merged == 0) {
         codec_put_varint(&rec->buf, PCACHE_FORMAT);
         codec_put_varint(&rec->buf, rec->with_plan);

@@ -1594,3 +1594,71 @@ Test(cli, a_title_above_the_header_gets_a_hint, .timeout = 60)
     free(csv);
     rm_tree(dir);
 }
+
+/* Files whose error comes from the first look at them (the plan), not from
+ * their records: a first record of too many fields, CR-only line ends, a
+ * UTF-16 look (the wording of its NUL error).  Their errors must be the
+ * same on every run with the cache and with --trust-mtime as without a
+ * cache: a small file's cached record keeps no plan errors, and a hit lost
+ * them (a too-wide file's second run exited 0 with no error; fuzz_infer
+ * found the UTF-32 wording lost). */
+Test(cli, plan_errors_survive_the_cache, .timeout = 120)
+{
+    char tmpl[] = "/tmp/csvi-planerr-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *wide = path_join(dir, "wide.csv");
+    FILE *fp = fopen(wide, "w");
+    cr_assert_not_null(fp);
+    for (int i = 0; i < 100001; i++)
+        fputs(i ? ",7" : "7", fp);
+    fputs("\n1,2\n", fp);
+    fclose(fp);
+    write_text(dir, "mac.csv", "id,name\r1,a\r2,b\r");
+    char *u16 = path_join(dir, "u16.csv");
+    fp = fopen(u16, "wb");
+    cr_assert_not_null(fp);
+    fwrite("\xFF\xFE", 1, 2, fp);
+    for (const char *t = "id,name\r\n1,a\r\n"; *t; t++)
+        fputc(*t, fp), fputc(0, fp);
+    fclose(fp);
+    static const char *const files[] = {"wide.csv", "mac.csv", "u16.csv"};
+    static const char *const modes[] = {"--threads 2", "--threads 1", "--threads 2 --trust-mtime"};
+    for (size_t f = 0; f < 3; f++)
+        for (size_t m = 0; m < 3; m++) {
+            char *cmd, *out = path_join(dir, "out.json"), *ref = NULL;
+            for (int run = 0; run < 3; run++) { /* 0: --no-cache, the reference; 1, 2: cached */
+                cr_assert(asprintf(&cmd,
+                                   "cd '%s' && XDG_CACHE_HOME='%s/x%zu' XDG_STATE_HOME='%s/x%zu' "
+                                   "'%s' --format json %s %s '%s' >'%s' 2>/dev/null",
+                                   dir, dir, m, dir, m, CSVI_BIN_PATH, modes[m],
+                                   run ? "" : "--no-cache", files[f], out) > 0);
+                int rc = system(cmd);
+                cr_expect(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "%s: exit %d", cmd,
+                          WEXITSTATUS(rc));
+                json_error_t je;
+                json_t *doc = json_load_file(out, 0, &je);
+                cr_assert_not_null(doc, "%s: %s", cmd, je.text);
+                json_t *errs = json_object_get(json_array_get(json_object_get(doc, "files"), 0),
+                                               "errors");
+                char *text = json_dumps(errs, JSON_COMPACT);
+                cr_assert_not_null(text);
+                if (!run)
+                    ref = text;
+                else {
+                    cr_expect_str_eq(text, ref, "%s %s, cached run %d: errors differ", files[f],
+                                     modes[m], run);
+                    free(text);
+                }
+                json_decref(doc);
+                free(cmd);
+            }
+            cr_expect(strstr(ref, f == 0 ? "record_too_long" : f == 1 ? "cr_line_ends" : "UTF-16LE"),
+                      "%s: %s", files[f], ref);
+            free(ref);
+            free(out);
+        }
+    free(wide);
+    free(u16);
+    rm_tree(dir);
+}
