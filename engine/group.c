@@ -27,6 +27,15 @@
 #include <string.h>
 #include <strings.h>
 
+/* *s (malloc'd, or NULL) in UTF-8: a name of a file or directory that is not
+ * is read as latin-1 (caf\xe9 -> café), so a SQL script naming it stays UTF-8. */
+static void utf8_name(char **s)
+{
+    size_t n = *s ? strlen(*s) : 0;
+    if (*s && utf8_first_invalid((const uint8_t *)*s, n) != n)
+        name_latin1_to_utf8(s);
+}
+
 char *table_base_name(const char *path)
 {
     const char *base = strrchr(path, '/');
@@ -49,9 +58,7 @@ char *table_base_name(const char *path)
             }
         }
     }
-    size_t n = strlen(s); /* (a SQL script is UTF-8: a byte of another encoding breaks it) */
-    if (utf8_first_invalid((const uint8_t *)s, n) != n)
-        name_latin1_to_utf8(&s);
+    utf8_name(&s);
     return s;
 }
 
@@ -213,6 +220,7 @@ static char *table_name_of(const csvi_engine *e, const struct group *g)
     char *dir = common_dir_name(e, g);
     if (dir) {
         free(first);
+        utf8_name(&dir);
         return dir;
     }
     return first;

@@ -321,12 +321,14 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
 out:
     if (merging)
         file_merge_finish(&m, &plan);
+    bool cr_only = plan.cr_only;
     file_plan_free(&plan);
     struct stat sb; /* a file whose reading stopped early still has its size */
-    res->bytes = !src.dc && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-                         (uint64_t)sb.st_size > total
-                     ? (uint64_t)sb.st_size
-                     : total; /* compressed: the bytes of CSV it held */
+    bool regular = !src.dc && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode);
+    res->bytes = cr_only && (src.pipe || src.dc) ? 0 /* a stream not read: how far it got is
+                                                         not said (as the pipeline) */
+                 : regular && (uint64_t)sb.st_size > total ? (uint64_t)sb.st_size
+                                                           : total; /* compressed: the CSV in it */
     if (src.dg && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && (uint64_t)sb.st_size == total &&
         src.dg->total + src.dg->in_leaf == total)
         digest_final(src.dg, res->digest); /* read to its end: the digest is the file's */

@@ -529,7 +529,7 @@ static int split_big_file(struct pipeline *p, struct pipe_file *f, int fd, struc
     if (f->plan.cr_only) { /* not read: the plan put the error in the result */
         tqueue_push(&p->pool, cur);
         if (f->dc || f->pipe)
-            f->res->bytes = raw_end;
+            f->res->bytes = 0; /* (how far it got depends on the chunk size: not said) */
         f->res->seconds = now_seconds() - f->t0;
         return 0;
     }

@@ -242,26 +242,51 @@ static const struct wide_encoding *detect_wide(const uint8_t *p, size_t n)
 }
 
 /* Do the lines end with a lone CR (classic Mac OS, Excel for Mac's "CSV
- * (Macintosh)")?  No LF in the first CSVI_SNIFF_BYTES (or in all of a shorter
- * input), and a CR outside quotes with more after it.  Read as LF/CRLF CSV —
- * where a lone CR is data — such a file is one record of all its lines: a
- * small one got a verdict of one row of text with exit 0, a large one a
- * record_too_long at 64 MiB.  quote: the --quote byte (0: none), or '"'. */
-static bool cr_line_ends(const uint8_t *p, size_t n, bool eof, int quote)
+ * (Macintosh)")?  Read as LF/CRLF CSV — where a lone CR is data — such a
+ * file is one record of all its lines: a small one got a verdict of one row
+ * of text with exit 0, a large one a record_too_long at 64 MiB.
+ *
+ * In the first CSVI_SNIFF_BYTES (or all of a shorter input), outside quoted
+ * fields: no LF without a CR before it, and more lone CRs (with more after
+ * them) than CRLFs (Excel puts an LF in a cell that holds a line break, but
+ * inside quotes; a last line may end in CRLF).  A field is quoted when its first byte is the quote; the
+ * delimiter is not known yet, so a field starts after ',' ';' '\t' '|' (or
+ * --delimiter), a CR or an LF: a quote inside a field (`screen size (")`)
+ * is data.  A NUL byte says binary, not CSV: not this.  quote: the --quote
+ * byte (0: none), or '"'. */
+static bool cr_line_ends(const uint8_t *p, size_t n, bool eof, int quote, int delim)
 {
     if (!eof && n < CSVI_SNIFF_BYTES)
         return false; /* not enough to tell yet (the sample is asked for anyway) */
-    size_t m = n < CSVI_SNIFF_BYTES ? n : CSVI_SNIFF_BYTES;
-    if (memchr(p, '\n', m))
-        return false;
-    bool inq = false;
-    for (size_t i = 0; i + 1 < m; i++) {
-        if (quote && p[i] == (uint8_t)quote)
-            inq = !inq;
-        else if (p[i] == '\r' && !inq)
-            return true;
+    size_t m = n < CSVI_SNIFF_BYTES ? n : CSVI_SNIFF_BYTES, lone_crs = 0, crlfs = 0;
+    bool inq = false, field_start = true;
+    for (size_t i = 0; i < m; i++) {
+        uint8_t c = p[i];
+        if (c == 0)
+            return false;
+        if (inq) {
+            if (c == (uint8_t)quote) {
+                if (i + 1 < m && p[i + 1] == (uint8_t)quote)
+                    i++; /* "" inside quotes */
+                else
+                    inq = false;
+            }
+            continue;
+        }
+        if (quote && c == (uint8_t)quote && field_start) {
+            inq = true;
+            field_start = false;
+            continue;
+        }
+        if (c == '\n' && (i == 0 || p[i - 1] != '\r'))
+            return false; /* an LF line end */
+        crlfs += c == '\n';
+        lone_crs += c == '\r' && i + 1 < m && p[i + 1] != '\n';
+        field_start = c == '\r' || c == '\n' ||
+                      (delim != CSVI_AUTO ? c == (uint8_t)delim
+                                          : c == ',' || c == ';' || c == '\t' || c == '|');
     }
-    return false;
+    return lone_crs > crlfs;
 }
 
 int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const uint8_t *buf,
@@ -271,13 +296,17 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     memset(plan, 0, sizeof *plan);
     plan->cfg = cfg;
     plan->wide = detect_wide(buf, len);
-    if (!plan->wide && cr_line_ends(buf, len, eof, cfg->opt.quote == CSVI_AUTO ? '"' : cfg->opt.quote)) {
+    if (!plan->wide && cr_line_ends(buf, len, eof, cfg->opt.quote == CSVI_AUTO ? '"' : cfg->opt.quote,
+                                    cfg->opt.delimiter)) {
         plan->cr_only = plan->refused = true;
         result_add_error(res, 1, CSVI_EK_CR_LINE_ENDS,
                          "its lines end with a lone CR (classic Mac OS line ends, as Excel for "
                          "Mac's \"CSV (Macintosh)\" writes); csvinfer reads LF or CRLF line ends, "
                          "where a lone CR is data, so the file is not read: convert it first, "
-                         "e.g. tr '\\r' '\\n' < FILE > FILE.lf.csv");
+                         "e.g. %s%s%s '\\r' '\\n' %s FILE.lf.csv",
+                         res->compression ? res->compression : "",
+                         res->compression ? " -dc FILE | " : "", "tr",
+                         res->compression ? ">" : "< FILE >");
         return 0;
     }
     struct sniff_result sn;

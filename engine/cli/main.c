@@ -197,30 +197,59 @@ static void print_error(const struct csvi_file_result *r, const struct csvi_erro
 /* Each file's first errors, and the error that ended its reading if it
  * comes later (why its last rows are missing). */
 /* A title line above the header (SAP and report exports: "Sales report
- * 2024", a blank line, then the header) makes line 1 the header of a
+ * 2024", a blank line, then the header) makes line 1 the first record of a
  * one-column file and every row below it ragged.  The line the ragged rows
- * start at, when that is what r looks like (one column, every error listed
- * a ragged row or a blank line, the first ragged row within the first 20
- * lines, and ragged at least 90 % of the rows from it on: the rows above it
- * are at most its line - 2); else 0. */
-static uint64_t title_above_header(const struct csvi_file_result *r)
+ * start at, when that is what r looks like; else 0.  What it takes: one
+ * column; every error listed a ragged row, a blank line, or a fact of the
+ * bytes (invalid UTF-8, NUL: a latin-1 SAP export); the ragged rows listed
+ * all of one width (*width), the first within the first 20 lines, at least
+ * 3 of them and twice the rows above it (a footer under a column of values
+ * is not a title), and 90 % of the rows from it on. */
+static uint64_t title_above_header(const struct csvi_file_result *r, unsigned *width)
 {
-    if (!r->has_dialect || r->n_columns != 1 || r->rows < 2 || !r->n_errors)
+    if (!r->has_dialect || r->n_columns != 1 || r->rows < 3 || !r->n_errors)
         return 0;
-    uint64_t first = 0, blank = 0;
+    uint64_t first = 0, not_rows = 0;
+    *width = 0;
     for (size_t k = 0; k < r->n_errors; k++) {
-        if (r->errors[k].kind == CSVI_EK_BLANK_LINE)
-            blank++;
-        else if (r->errors[k].kind != CSVI_EK_RAGGED_ROW)
+        const struct csvi_error *er = &r->errors[k];
+        unsigned found;
+        if (er->kind == CSVI_EK_BLANK_LINE || er->kind == CSVI_EK_INVALID_UTF8 ||
+            er->kind == CSVI_EK_NUL_BYTE) {
+            not_rows++;
+            continue;
+        }
+        if (er->kind != CSVI_EK_RAGGED_ROW || !er->message ||
+            sscanf(er->message, "expected 1 field, found %u", &found) != 1 ||
+            (*width && found != *width))
             return 0;
-        else if (!first)
-            first = r->errors[k].line;
+        *width = found;
+        if (!first)
+            first = er->line;
     }
-    uint64_t ragged = r->error_total - blank; /* (the unlisted ones are counted as ragged) */
-    if (!first || first > 20 || ragged < 2)
+    uint64_t ragged = r->error_total - not_rows; /* (the unlisted ones are counted as ragged) */
+    /* rows above it, at most (line 1 is one when it was not read as the header) */
+    uint64_t above = first ? first - (r->dialect.header ? 2 : 1) : 0;
+    if (!first || first > 20 || ragged < 3 || ragged < 2 * above)
         return 0;
-    uint64_t below = r->rows > first - 2 ? r->rows - (first - 2) : 0;
+    uint64_t below = r->rows > above ? r->rows - above : 0;
     return ragged * 10 >= below * 9 ? first : 0;
+}
+
+/* Excel's "sep=;" first line, read as the header: its delimiter, or 0.  It
+ * splits into "sep=" and an empty name (column_2) when ';' is the
+ * delimiter, and is one name "sep=;" in a one-column file. */
+static char excel_sep_line(const struct csvi_file_result *r)
+{
+    if (!r->has_dialect || !r->dialect.header || !r->n_columns || !r->columns[0].name)
+        return 0;
+    const char *n0 = r->columns[0].name;
+    if (r->n_columns == 2 && !strcmp(n0, "sep=") && r->columns[1].name &&
+        !strcmp(r->columns[1].name, "column_2"))
+        return r->dialect.delimiter;
+    if (r->n_columns == 1 && strlen(n0) == 5 && !strncmp(n0, "sep=", 4))
+        return n0[4];
+    return 0;
 }
 
 static void print_errors(const csvi_engine *e, size_t from, bool quiet)
@@ -239,22 +268,25 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
                     r->path, (unsigned long long)(r->error_total - shown - ends));
         if (ends)
             print_error(r, last);
-        uint64_t at = title_above_header(r);
-        if (r->has_dialect && r->n_columns && r->n_columns <= 2 && r->columns[0].name &&
-            !strcmp(r->columns[0].name, "sep=") && r->dialect.header)
+        unsigned width;
+        uint64_t at = title_above_header(r, &width);
+        char sep = excel_sep_line(r);
+        /* the command that drops lines: on the decompressed bytes of a gzip/zstd file */
+        const char *dc = r->compression ? r->compression : "";
+        const char *pipe = r->compression ? " -dc FILE | tail -n +" : "tail -n +";
+        const char *src = r->compression ? "" : " FILE";
+        if (sep)
             fprintf(stderr,
                     "csvinfer: %s: hint: line 1 is Excel's \"sep=%c\" directive, not a header: "
-                    "remove it (tail -n +2 FILE > FILE.csv) and run again; loaders read it as "
-                    "data too\n",
-                    r->path, r->dialect.delimiter);
+                    "remove it (%s%s2%s > FILE.csv) and run again; loaders read it as data too\n",
+                    r->path, sep, dc, pipe, src);
         else if (at)
             fprintf(stderr,
-                    "csvinfer: %s: hint: line 1 was read as the header, of 1 field, and the rows "
-                    "from line %llu on have more: if the lines above line %llu are a title or "
-                    "notes above the real header, remove them (tail -n +%llu FILE > FILE.csv) "
-                    "and run again\n",
-                    r->path, (unsigned long long)at, (unsigned long long)at,
-                    (unsigned long long)at);
+                    "csvinfer: %s: hint: line 1 has 1 field and the rows from line %llu on have "
+                    "%u: if the lines above line %llu are a title or notes above the real "
+                    "header, remove them (%s%s%llu%s > FILE.csv) and run again\n",
+                    r->path, (unsigned long long)at, width, (unsigned long long)at, dc, pipe,
+                    (unsigned long long)at, src);
     }
 }
 
