@@ -194,8 +194,6 @@ static void print_error(const struct csvi_file_result *r, const struct csvi_erro
                 er->message);
 }
 
-/* Each file's first errors, and the error that ended its reading if it
- * comes later (why its last rows are missing). */
 /* A title line above the header (SAP and report exports: "Sales report
  * 2024", a blank line, then the header) makes line 1 the first record of a
  * one-column file and every row below it ragged.  The line the ragged rows
@@ -252,6 +250,9 @@ static char excel_sep_line(const struct csvi_file_result *r)
     return 0;
 }
 
+/* Each file's first errors, and the error that ended its reading if it
+ * comes later (why its last rows are missing); then a hint when the file
+ * looks like it has a title or Excel's sep= line above its header. */
 static void print_errors(const csvi_engine *e, size_t from, bool quiet)
 {
     if (quiet)
