@@ -303,10 +303,11 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
                          "its lines end with a lone CR (classic Mac OS line ends, as Excel for "
                          "Mac's \"CSV (Macintosh)\" writes); csvinfer reads LF or CRLF line ends, "
                          "where a lone CR is data, so the file is not read: convert it first, "
-                         "e.g. %s%s%s '\\r' '\\n' %s FILE.lf.csv",
-                         res->compression ? res->compression : "",
-                         res->compression ? " -dc FILE | " : "", "tr",
-                         res->compression ? ">" : "< FILE >");
+                         "e.g. %s",
+                         !res->compression ? "tr '\\r' '\\n' < FILE > FILE.lf.csv"
+                         : !strcmp(res->compression, "zstd")
+                             ? "zstd -dc FILE | tr '\\r' '\\n' > FILE.lf.csv"
+                             : "gzip -dc FILE | tr '\\r' '\\n' > FILE.lf.csv");
         return 0;
     }
     struct sniff_result sn;

@@ -1547,6 +1547,30 @@ Test(cli, sql_for_a_file_name_that_is_not_utf8_stays_utf8, .timeout = 60)
     rm_tree(dir);
 }
 
+/* csv holding text, run with 1 and 2 threads: stderr has the hint want, or
+ * (want NULL) no hint at all.  c numbers the case in messages. */
+static void expect_hint(const char *dir, const char *csv, const char *text, const char *want,
+                        size_t c)
+{
+    FILE *fp = fopen(csv, "w");
+    cr_assert_not_null(fp);
+    fputs(text, fp);
+    fclose(fp);
+    for (int threads = 1; threads <= 2; threads++) {
+        char *args, *err;
+        int status;
+        cr_assert(asprintf(&args, "--threads %d '%s'", threads, csv) > 0);
+        json_t *doc = run_with_stderr(dir, args, &err, &status);
+        if (want)
+            cr_expect(err && strstr(err, want), "case %zu, %s: stderr: %s", c, args, err);
+        else
+            cr_expect(err && !strstr(err, "hint"), "case %zu, %s: stderr: %s", c, args, err);
+        json_decref(doc);
+        free(err);
+        free(args);
+    }
+}
+
 /* A title (and notes) above the header, as SAP and report exports write:
  * line 1 is read as the header of a one-column file and every row below is
  * ragged.  After the errors, stderr says which line the real header seems
@@ -1581,29 +1605,14 @@ Test(cli, a_title_above_the_header_gets_a_hint, .timeout = 60)
     };
     char *csv = path_join(dir, "report.csv");
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
-        FILE *fp = fopen(csv, "w");
-        cr_assert_not_null(fp);
-        fputs(cases[c].text, fp);
-        fclose(fp);
-        for (int threads = 1; threads <= 2; threads++) {
-            char *args, *err, *want;
-            int status;
-            cr_assert(asprintf(&args, "--threads %d '%s'", threads, csv) > 0);
-            cr_assert(asprintf(&want,
-                               "report.csv: hint: line 1 has 1 field and the rows from line %d on "
-                               "have 3: if the lines above line %d are a title or notes above the "
-                               "real header, remove them (tail -n +%d FILE > FILE.csv)",
-                               cases[c].at, cases[c].at, cases[c].at) > 0);
-            json_t *doc = run_with_stderr(dir, args, &err, &status);
-            if (cases[c].at)
-                cr_expect(err && strstr(err, want), "case %zu, %s: stderr: %s", c, args, err);
-            else
-                cr_expect(err && !strstr(err, "hint"), "case %zu, %s: stderr: %s", c, args, err);
-            json_decref(doc);
-            free(err);
-            free(args);
-            free(want);
-        }
+        char *want;
+        cr_assert(asprintf(&want,
+                           "report.csv: hint: line 1 has 1 field and the rows from line %d on "
+                           "have 3: if the lines above line %d are a title or notes above the "
+                           "real header, remove them (tail -n +%d FILE > FILE.csv)",
+                           cases[c].at, cases[c].at, cases[c].at) > 0);
+        expect_hint(dir, csv, cases[c].text, cases[c].at ? want : NULL, c);
+        free(want);
     }
     /* Excel's "sep=;" line: the same kind of hint, also when no row is ragged
      * and in a one-column file; not for a header that only starts so */
@@ -1618,29 +1627,13 @@ Test(cli, a_title_above_the_header_gets_a_hint, .timeout = 60)
         {"sep=\n1\n2\n", 0},
     };
     for (size_t c = 0; c < sizeof sep_files / sizeof *sep_files; c++) {
-        FILE *fp = fopen(csv, "w");
-        cr_assert_not_null(fp);
-        fputs(sep_files[c].text, fp);
-        fclose(fp);
-        for (int threads = 1; threads <= 2; threads++) {
-            char *args, *err, *want;
-            int status;
-            cr_assert(asprintf(&args, "--threads %d '%s'", threads, csv) > 0);
-            cr_assert(asprintf(&want,
-                               "report.csv: hint: line 1 is Excel's \"sep=%c\" directive, not a "
-                               "header: remove it (tail -n +2 FILE > FILE.csv)",
-                               sep_files[c].sep) > 0);
-            json_t *doc = run_with_stderr(dir, args, &err, &status);
-            if (sep_files[c].sep)
-                cr_expect(err && strstr(err, want), "sep case %zu, %s: stderr: %s", c, args, err);
-            else
-                cr_expect(err && !strstr(err, "hint"), "sep case %zu, %s: stderr: %s", c, args,
-                          err);
-            json_decref(doc);
-            free(err);
-            free(args);
-            free(want);
-        }
+        char *want;
+        cr_assert(asprintf(&want,
+                           "report.csv: hint: line 1 is Excel's \"sep=%c\" directive, not a "
+                           "header: remove it (tail -n +2 FILE > FILE.csv)",
+                           sep_files[c].sep) > 0);
+        expect_hint(dir, csv, sep_files[c].text, sep_files[c].sep ? want : NULL, 100 + c);
+        free(want);
     }
     free(csv);
     rm_tree(dir);

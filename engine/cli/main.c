@@ -250,6 +250,18 @@ static char excel_sep_line(const struct csvi_file_result *r)
     return 0;
 }
 
+/* "tail -n +LINE FILE > FILE.csv", on the decompressed bytes of a gzip/zstd
+ * file ("gzip -dc FILE | tail -n +LINE > FILE.csv"). */
+static void drop_lines_command(const struct csvi_file_result *r, uint64_t line, char *buf,
+                               size_t cap)
+{
+    if (r->compression)
+        snprintf(buf, cap, "%s -dc FILE | tail -n +%llu > FILE.csv", r->compression,
+                 (unsigned long long)line);
+    else
+        snprintf(buf, cap, "tail -n +%llu FILE > FILE.csv", (unsigned long long)line);
+}
+
 /* Each file's first errors, and the error that ended its reading if it
  * comes later (why its last rows are missing); then a hint when the file
  * looks like it has a title or Excel's sep= line above its header. */
@@ -272,22 +284,19 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
         unsigned width;
         uint64_t at = title_above_header(r, &width);
         char sep = excel_sep_line(r);
-        /* the command that drops lines: on the decompressed bytes of a gzip/zstd file */
-        const char *dc = r->compression ? r->compression : "";
-        const char *pipe = r->compression ? " -dc FILE | tail -n +" : "tail -n +";
-        const char *src = r->compression ? "" : " FILE";
+        char drop[64]; /* the command that keeps the lines from the header on */
+        drop_lines_command(r, sep ? 2 : at, drop, sizeof drop);
         if (sep)
             fprintf(stderr,
                     "csvinfer: %s: hint: line 1 is Excel's \"sep=%c\" directive, not a header: "
-                    "remove it (%s%s2%s > FILE.csv) and run again; loaders read it as data too\n",
-                    r->path, sep, dc, pipe, src);
+                    "remove it (%s) and run again; loaders read it as data too\n",
+                    r->path, sep, drop);
         else if (at)
             fprintf(stderr,
                     "csvinfer: %s: hint: line 1 has 1 field and the rows from line %llu on have "
                     "%u: if the lines above line %llu are a title or notes above the real "
-                    "header, remove them (%s%s%llu%s > FILE.csv) and run again\n",
-                    r->path, (unsigned long long)at, width, (unsigned long long)at, dc, pipe,
-                    (unsigned long long)at, src);
+                    "header, remove them (%s) and run again\n",
+                    r->path, (unsigned long long)at, width, (unsigned long long)at, drop);
     }
 }
 
