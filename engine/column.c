@@ -32,6 +32,36 @@ void column_free(struct column_state *c)
 {
     free(c->misfits);
     c->misfits = NULL;
+    free(c->dsets);
+    c->dsets = NULL;
+    c->n_dsets = c->cap_dsets = 0;
+}
+
+struct date_set *column_date_set(struct column_state *c, uint32_t kind, uint32_t fmts)
+{
+    uint32_t i = c->n_dsets; /* where it goes: after the last, in a decoder's order */
+    const struct date_set *last = i ? &c->dsets[i - 1] : NULL;
+    if (last && (last->kind > kind || (last->kind == kind && last->fmts >= fmts))) {
+        i = 0;
+        while (c->dsets[i].kind < kind || (c->dsets[i].kind == kind && c->dsets[i].fmts < fmts))
+            i++;
+    }
+    if (i < c->n_dsets && c->dsets[i].kind == kind && c->dsets[i].fmts == fmts)
+        return &c->dsets[i];
+    if (c->n_dsets == c->cap_dsets) {
+        uint32_t cap = c->cap_dsets ? 2 * c->cap_dsets : 4;
+        struct date_set *d = realloc(c->dsets, cap * sizeof *d);
+        if (!d)
+            return NULL;
+        c->dsets = d;
+        c->cap_dsets = cap;
+    }
+    memmove(&c->dsets[i + 1], &c->dsets[i], (c->n_dsets - i) * sizeof *c->dsets);
+    c->n_dsets++;
+    memset(&c->dsets[i], 0, sizeof c->dsets[i]);
+    c->dsets[i].kind = kind;
+    c->dsets[i].fmts = fmts;
+    return &c->dsets[i];
 }
 
 /* Insert (line, value) into a list kept sorted by line, first few only. */
@@ -62,6 +92,26 @@ static void note_misfits(struct column_state *c, uint32_t types, const uint8_t *
         struct example_list *l = &c->misfits[t];
         if (l->n < CSVI_MAX_EXAMPLES || line < l->ex[CSVI_MAX_EXAMPLES - 1].line)
             examples_insert(l, line, (const char *)v, n);
+    }
+}
+
+/* Tolerant mode: a date, timestamp or timestamptz value counts in the date
+ * set of each of those kinds it fits (its format set: fc->date_fmts). */
+static void note_date_sets(struct column_state *c, uint32_t types, const struct field_class *fc,
+                           const uint8_t *v, size_t n, uint64_t line)
+{
+    static const int kinds[3] = {CSVI_TYPE_DATE, CSVI_TYPE_TIMESTAMP, CSVI_TYPE_TIMESTAMPTZ};
+    for (uint32_t k = 0; k < 3; k++) {
+        if (!(types & CSVI_BIT(kinds[k])))
+            continue;
+        struct date_set *d = column_date_set(c, k, fc->date_fmts);
+        if (!d) {
+            c->nomem = true;
+            return;
+        }
+        d->count++;
+        if (d->ex.n < CSVI_MAX_EXAMPLES || line < d->ex.ex[CSVI_MAX_EXAMPLES - 1].line)
+            examples_insert(&d->ex, line, (const char *)v, n);
     }
 }
 
@@ -114,8 +164,11 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
     if (t & CSVI_BIT(CSVI_TYPE_TIME))
         c->tflags_time |= fc->time_flags;
     note_length(c, value, n);
-    if (c->misfits)
+    if (c->misfits) {
         note_misfits(c, t, value, n, line);
+        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ))
+            note_date_sets(c, t, fc, value, n, line);
+    }
 }
 
 void column_add_run(struct column_state *c, const struct field_class *fc, size_t n)
@@ -159,8 +212,9 @@ void column_add_settled(struct column_state *c, uint32_t null_bits, const uint8_
     }
 }
 
-void column_join(struct column_state *a, const struct column_state *b)
+bool column_join(struct column_state *a, const struct column_state *b)
 {
+    a->nomem |= b->nomem;
     a->and_types &= b->and_types;
     a->count += b->count;
     a->nulls += b->nulls;
@@ -189,6 +243,17 @@ void column_join(struct column_state *a, const struct column_state *b)
                 const struct csvi_example *e = &b->misfits[t].ex[i];
                 examples_insert(&a->misfits[t], e->line, e->value, strlen(e->value));
             }
+    for (uint32_t i = 0; i < b->n_dsets; i++) {
+        const struct date_set *bd = &b->dsets[i];
+        struct date_set *ad = column_date_set(a, bd->kind, bd->fmts);
+        if (!ad)
+            return false;
+        ad->count += bd->count;
+        for (uint32_t k = 0; k < bd->ex.n; k++)
+            examples_insert(&ad->ex, bd->ex.ex[k].line, bd->ex.ex[k].value,
+                            strlen(bd->ex.ex[k].value));
+    }
+    return true;
 }
 
 /* The date format to report from a set of consistent formats. */
@@ -209,16 +274,52 @@ static void time_format(char *buf, size_t cap, uint8_t tf)
              (tf & TF_FRACTION) ? ".%f" : "", (tf & TF_ZONE) ? "%z" : "");
 }
 
-/* Is type t possible for the column, given its facts? */
+/* Is type t possible for the column, given its facts?  (The date kinds:
+ * whether they keep a format, in column_verdict.) */
 static bool type_viable(const struct column_state *c, int t)
 {
-    switch (t) {
-    case CSVI_TYPE_DECIMAL:
-        return c->dec_int_digits + c->dec_scale <= CSVI_NUMERIC_MAX_PRECISION;
-    case CSVI_TYPE_DATE: return c->fmts[0] != 0;
-    case CSVI_TYPE_TIMESTAMP: return c->fmts[1] != 0;
-    case CSVI_TYPE_TIMESTAMPTZ: return c->fmts[2] != 0;
-    default: return true;
+    return t != CSVI_TYPE_DECIMAL || c->dec_int_digits + c->dec_scale <= CSVI_NUMERIC_MAX_PRECISION;
+}
+
+/* Date kind (0 date, 1 timestamp, 2 timestamptz) of type t, or -1. */
+static int date_kind(int t)
+{
+    return t == CSVI_TYPE_DATE ? 0 : t == CSVI_TYPE_TIMESTAMP ? 1 : t == CSVI_TYPE_TIMESTAMPTZ ? 2 : -1;
+}
+
+/* Tolerant mode: the formats of date kind k that the most values fit
+ * (*fmts; 0 if none), and how many values that is. */
+static uint64_t date_best(const struct column_state *c, int k, uint32_t *fmts)
+{
+    uint64_t n[DF_COUNT] = {0}, best = 0;
+    for (uint32_t i = 0; i < c->n_dsets; i++)
+        if (c->dsets[i].kind == (uint32_t)k)
+            for (uint32_t m = c->dsets[i].fmts & DF_ALL; m; m &= m - 1)
+                n[__builtin_ctz(m)] += c->dsets[i].count;
+    *fmts = 0;
+    for (int f = 0; f < DF_COUNT; f++) {
+        if (n[f] > best) {
+            best = n[f];
+            *fmts = 0;
+        }
+        if (n[f] == best && best)
+            *fmts |= CSVI_BIT(f);
+    }
+    return best;
+}
+
+/* Tolerant mode: the examples of a date column in format f — its misfits
+ * of the type, and the first values of its kind in other formats. */
+static void date_examples(const struct column_state *c, int t, enum date_format f,
+                          struct example_list *out)
+{
+    *out = c->misfits[t];
+    for (uint32_t i = 0; i < c->n_dsets; i++) {
+        const struct date_set *d = &c->dsets[i];
+        if (d->kind != (uint32_t)date_kind(t) || (d->fmts & CSVI_BIT(f)))
+            continue;
+        for (uint32_t k = 0; k < d->ex.n; k++)
+            examples_insert(out, d->ex.ex[k].line, d->ex.ex[k].value, strlen(d->ex.ex[k].value));
     }
 }
 
@@ -243,10 +344,23 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
         double x = ceil(threshold * (double)nonnull);
         need = x < 1.0 ? 1 : (uint64_t)x;
     }
+    /* The date formats of each kind: strict, those every value fits (the
+     * AND); tolerant, those the most values fit (a value in another format
+     * is an exception, as a value of another type is). */
+    uint32_t dfmts[3] = {c->fmts[0], c->fmts[1], c->fmts[2]};
+    uint64_t dfit[3];
+    bool by_sets = tolerant && c->misfits;
+    for (int k = 0; by_sets && k < 3; k++)
+        dfit[k] = date_best(c, k, &dfmts[k]);
     out->type = CSVI_TYPE_TEXT;
+    uint64_t fit = column_fit(c, CSVI_TYPE_TEXT);
     for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
-        if (column_fit(c, t) >= need && type_viable(c, t)) {
+        int k = date_kind(t);
+        uint64_t n = by_sets && k >= 0 ? dfit[k] : column_fit(c, t);
+        bool viable = k >= 0 ? dfmts[k] != 0 : type_viable(c, t);
+        if (n >= need && viable) {
             out->type = (enum csvi_type)t;
+            fit = n;
             break;
         }
     }
@@ -263,7 +377,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
         break;
     case CSVI_TYPE_DATE:
         snprintf(out->format, sizeof out->format, "%s",
-                 date_format_string(pick_date_format(c->fmts[0], dayfirst)));
+                 date_format_string(pick_date_format(dfmts[0], dayfirst)));
         break;
     case CSVI_TYPE_TIMESTAMP:
     case CSVI_TYPE_TIMESTAMPTZ: {
@@ -275,7 +389,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
         time_format(tbuf, sizeof tbuf, tf);
         char sep = ((tf & TF_SEP_T) && !(tf & TF_SEP_SPACE)) ? 'T' : ' ';
         snprintf(out->format, sizeof out->format, "%s%c%s",
-                 date_format_string(pick_date_format(c->fmts[k], dayfirst)), sep, tbuf);
+                 date_format_string(pick_date_format(dfmts[k], dayfirst)), sep, tbuf);
         break;
     }
     case CSVI_TYPE_TIME:
@@ -288,11 +402,14 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     default: break;
     }
     if (tolerant) {
-        out->exception_count = nonnull - column_fit(c, out->type);
+        out->exception_count = nonnull > fit ? nonnull - fit : 0;
         if (c->misfits && out->type != CSVI_TYPE_TEXT) {
-            const struct example_list *l = &c->misfits[out->type];
-            out->n_examples = l->n;
-            memcpy(out->examples, l->ex, l->n * sizeof l->ex[0]);
+            struct example_list l = c->misfits[out->type];
+            int k = date_kind(out->type);
+            if (by_sets && k >= 0)
+                date_examples(c, out->type, pick_date_format(dfmts[k], dayfirst), &l);
+            out->n_examples = l.n;
+            memcpy(out->examples, l.ex, l.n * sizeof l.ex[0]);
         }
     }
 }

@@ -295,12 +295,15 @@ enum csvi_status csvi_infer_values(const char *const *fields, const size_t *lens
         classify_field(v, len, quoted, &e->cfg.ccfg, &fc);
         column_add(&c, &fc, v, len, i + 1);
     }
+    /* (tolerant mode: its example lists or a date set not allocated) */
+    bool nomem = c.nomem || (e->cfg.opt.threshold < 1.0 && !c.misfits);
     memset(out, 0, sizeof *out);
-    column_verdict(&c, e->cfg.opt.threshold, e->cfg.opt.dayfirst, out);
+    if (!nomem)
+        column_verdict(&c, e->cfg.opt.threshold, e->cfg.opt.dayfirst, out);
     free(scratch);
     column_free(&c);
     csvi_engine_free(e);
-    return CSVI_OK;
+    return nomem ? CSVI_ERR_NOMEM : CSVI_OK;
 }
 
 void csvi_column_clear(struct csvi_column *c)

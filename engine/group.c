@@ -282,7 +282,8 @@ static int table_join(const csvi_engine *e, const struct group *g, struct csvi_t
         size_t k = 0; /* the file's columns, matched in order to the table's */
         for (size_t j = 0; j < g->h.n; j++) {
             if (k < r->n_columns && strcmp(r->columns[k].name, g->h.cols[j].name) == 0) {
-                column_join(&acc[j], &fs.cols[k++]);
+                if (!column_join(&acc[j], &fs.cols[k++]))
+                    rc = -ENOMEM;
             } else { /* the file lacks this column: its rows are nulls here */
                 acc[j].count += r->rows;
                 acc[j].nulls += r->rows;

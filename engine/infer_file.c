@@ -283,7 +283,10 @@ enum csvi_status infer_fd(const struct engine_cfg *cfg, int fd, int compression,
         line += v.lines;
         header_pending &= !v.header_taken;
         bool stop = v.stop;
-        file_merge_slice(&m, &v);
+        if (file_merge_slice(&m, &v)) {
+            st = CSVI_ERR_NOMEM;
+            goto out;
+        }
         off += consumed;
         /* at the end of the input, stop once all is inferred — or nothing more
          * was (a sample's cut leaves records, read on while they go) */

@@ -245,6 +245,17 @@ struct example_list { /* tolerant mode: first values (by line) not fitting a typ
     struct csvi_example ex[CSVI_MAX_EXAMPLES];
 };
 
+/* Tolerant mode: the values of one date kind (0 date, 1 timestamp,
+ * 2 timestamptz) that share one set of consistent formats (date_fmts), so
+ * the verdict can pick the format most values fit and count the others as
+ * exceptions.  A parse gives one of about twenty sets, so a column has few. */
+struct date_set {
+    uint32_t kind;
+    uint32_t fmts;
+    uint64_t count;
+    struct example_list ex; /* its first values by line */
+};
+
 struct column_state {
     uint64_t count;                    /* values, nulls included */
     uint64_t nulls;
@@ -260,6 +271,9 @@ struct column_state {
     uint8_t tflags_time, tflags_ts;    /* OR of time_flags: time / timestamp(tz) */
     uint64_t max_bytes, max_chars;
     struct example_list *misfits;      /* NULL unless tolerant; [CSVI_TYPE_COUNT] */
+    struct date_set *dsets;            /* tolerant: sorted by (kind, fmts), no two alike */
+    uint32_t n_dsets, cap_dsets;
+    bool nomem;                        /* a date set could not be stored (column_add) */
     uint32_t and_types;                /* AND of the type sets of non-null values */
     bool strict;                       /* strict mode: once and_types is text alone the
                                           column is text whatever follows, so values
@@ -286,8 +300,12 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
  * holds it), c keeps no misfits (strict), the value is ASCII (any value
  * classify_expected accepts) of n bytes, and not a time (TIME). */
 void column_add_run(struct column_state *c, const struct field_class *fc, size_t n);
-/* a := join(a, b).  Associative and commutative; column_init is the identity. */
-void column_join(struct column_state *a, const struct column_state *b);
+/* a := join(a, b).  Associative and commutative; column_init is the identity.
+ * false: out of memory (a is then incomplete). */
+bool column_join(struct column_state *a, const struct column_state *b);
+/* Tolerant mode: the column's date set (kind, fmts), added empty in its
+ * place if it has none yet.  NULL: out of memory. */
+struct date_set *column_date_set(struct column_state *c, uint32_t kind, uint32_t fmts);
 /* The final verdict (all fields of *out but name). */
 void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
                     struct csvi_column *out /* OUT */);
@@ -572,7 +590,8 @@ struct file_merge {
 };
 int file_merge_init(struct file_merge *m, const struct file_plan *plan,
                     struct csvi_file_result *res);
-/* Merge the next slice (v is emptied: its memory moves or is freed). */
+/* Merge the next slice (v is emptied: its memory moves or is freed).
+ * -ENOMEM: a column could not be joined (the file's verdict is incomplete). */
 int file_merge_slice(struct file_merge *m, struct slice_verdict *v);
 /* Final verdict into res (names move from the plan); frees the merge state. */
 void file_merge_finish(struct file_merge *m, struct file_plan *plan);

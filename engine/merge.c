@@ -90,8 +90,10 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
         m->blank_line = v->tail_blank_line;
     }
     m->res->rows += v->rows;
+    int rc = 0;
     for (size_t i = 0; i < m->plan->ncols && v->cols; i++)
-        column_join(&m->cols[i], &v->cols[i]);
+        if (!column_join(&m->cols[i], &v->cols[i]))
+            rc = -ENOMEM;
     for (size_t i = 0; i < v->n_errors; i++) {
         add_error(m, v->errors[i].line, v->errors[i].kind, v->errors[i].message);
         v->errors[i].message = NULL; /* moved */
@@ -125,7 +127,7 @@ int file_merge_slice(struct file_merge *m, struct slice_verdict *v)
     if (v->stop)
         m->stopped = true;
     slice_verdict_free(v);
-    return 0;
+    return rc;
 }
 
 /* A latin-1 file's header name in UTF-8 (each byte from 0x80 two bytes), in

@@ -116,7 +116,8 @@ static void merge_one(struct pipeline *p, struct slice_job *j)
         }
     }
     uint64_t end_line = j->first_line + j->v.lines; /* after the last record inferred */
-    file_merge_slice(&f->merge, &j->v);
+    if (file_merge_slice(&f->merge, &j->v))
+        atomic_store(&p->failed, true);
     if (j->last) {
         memcpy(f->res->digest, f->digest, sizeof f->digest);
         if (f->compression || f->pipe)

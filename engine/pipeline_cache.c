@@ -10,8 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCACHE_FORMAT 2u /* bump when a verdict's meaning or encoding changes (2: errors
-                            that end a file are listed past CSVI_MAX_ERRORS) */
+#define PCACHE_FORMAT 3u /* bump when a verdict's meaning or encoding changes (2: errors
+                            that end a file are listed past CSVI_MAX_ERRORS; 3: tolerant
+                            columns keep their date sets) */
 
 static void feed(XXH3_state_t *st, const void *p, size_t n) { XXH3_128bits_update(st, p, n); }
 static void feed_u64(XXH3_state_t *st, uint64_t v) { feed(st, &v, sizeof v); }

@@ -969,6 +969,8 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     } else { /* (--chunk-size of 4 GiB or more) records one at a time */
         rc = scan_buffer(&sc, buf, len, eof, first_line, on_record, &c, &r);
     }
+    for (size_t i = 0; tolerant && i < v->ncols; i++)
+        c.nomem |= v->cols[i].nomem; /* a date set not stored (column_add) */
     if (rc == 0 && c.nomem)
         rc = -ENOMEM;
     work_keep(w, &c);

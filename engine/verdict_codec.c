@@ -71,6 +71,15 @@ static void put_str(struct codec_buf *b, const char *s, size_t n)
     put_bytes(b, s, n);
 }
 
+static void put_examples(struct codec_buf *b, const struct example_list *l, uint64_t first)
+{
+    put_u(b, l->n);
+    for (uint32_t k = 0; k < l->n; k++) {
+        put_line(b, l->ex[k].line, first);
+        put_str(b, l->ex[k].value, strlen(l->ex[k].value));
+    }
+}
+
 static void put_column(struct codec_buf *b, const struct column_state *c, uint64_t first)
 {
     put_u(b, c->count);
@@ -92,15 +101,18 @@ static void put_column(struct codec_buf *b, const struct column_state *c, uint64
     put_u(b, c->max_chars);
     put_u(b, c->and_types);
     put_u(b, c->misfits != NULL);
-    if (c->misfits)
-        for (int t = 0; t < CSVI_TYPE_COUNT; t++) {
-            const struct example_list *l = &c->misfits[t];
-            put_u(b, l->n);
-            for (uint32_t k = 0; k < l->n; k++) {
-                put_line(b, l->ex[k].line, first);
-                put_str(b, l->ex[k].value, strlen(l->ex[k].value));
-            }
-        }
+    if (!c->misfits)
+        return;
+    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
+        put_examples(b, &c->misfits[t], first);
+    put_u(b, c->n_dsets);
+    for (uint32_t i = 0; i < c->n_dsets; i++) {
+        const struct date_set *d = &c->dsets[i];
+        put_u(b, d->kind);
+        put_u(b, d->fmts);
+        put_u(b, d->count);
+        put_examples(b, &d->ex, first);
+    }
 }
 
 void codec_put_unit(struct codec_buf *b, const struct slice_verdict *v, uint64_t unit_line,
@@ -217,6 +229,23 @@ static bool get_u32(struct codec_reader *r, uint32_t *v)
     return true;
 }
 
+static bool get_examples(struct codec_reader *r, struct example_list *l, uint64_t first)
+{
+    uint64_t x;
+    if (!get_max(r, CSVI_MAX_EXAMPLES, &x))
+        return false;
+    l->n = (uint32_t)x;
+    for (uint32_t k = 0; k < l->n; k++) {
+        const uint8_t *s;
+        size_t n;
+        if (!get_line(r, first, &l->ex[k].line) || !get_str(r, CSVI_EXAMPLE_BYTES, &s, &n))
+            return false;
+        memcpy(l->ex[k].value, s, n);
+        l->ex[k].value[n] = '\0';
+    }
+    return true;
+}
+
 static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t first,
                        bool tolerant)
 {
@@ -236,21 +265,33 @@ static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t 
         return r->bad = true, false;
     if (!tolerant)
         return c->nulls <= c->count || (r->bad = true, false);
-    for (int t = 0; t < CSVI_TYPE_COUNT; t++) {
-        struct example_list *l = &c->misfits[t];
-        if (!get_max(r, CSVI_MAX_EXAMPLES, &x))
+    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
+        if (!get_examples(r, &c->misfits[t], first))
             return false;
-        l->n = (uint32_t)x;
-        for (uint32_t k = 0; k < l->n; k++) {
-            const uint8_t *s;
-            size_t n;
-            if (!get_line(r, first, &l->ex[k].line) || !get_str(r, CSVI_EXAMPLE_BYTES, &s, &n))
-                return false;
-            memcpy(l->ex[k].value, s, n);
-            l->ex[k].value[n] = '\0';
-        }
+    if (c->nulls > c->count)
+        return r->bad = true, false;
+    /* the date sets: in (kind, fmts) order, none twice, their counts within
+     * the column's non-null values per kind */
+    uint64_t n_sets, sums[3] = {0, 0, 0};
+    if (!get_max(r, 3 * DF_ALL, &n_sets))
+        return false;
+    for (uint64_t i = 0; i < n_sets; i++) {
+        uint64_t kind, fmts, count;
+        if (!get_max(r, 2, &kind) || !get_max(r, DF_ALL, &fmts) || !get_u(r, &count))
+            return false;
+        struct date_set *last = c->n_dsets ? &c->dsets[c->n_dsets - 1] : NULL;
+        if (fmts == 0 || count > c->count - c->nulls - sums[kind] ||
+            (last && (last->kind > kind || (last->kind == kind && last->fmts >= fmts))))
+            return r->bad = true, false;
+        sums[kind] += count;
+        struct date_set *d = column_date_set(c, (uint32_t)kind, (uint32_t)fmts);
+        if (!d)
+            return c->nomem = true, false;
+        d->count = count;
+        if (!get_examples(r, &d->ex, first))
+            return false;
     }
-    return c->nulls <= c->count || (r->bad = true, false);
+    return true;
 }
 
 int codec_get_unit(struct codec_reader *r, const struct file_plan *plan, uint64_t first,
@@ -308,7 +349,7 @@ int codec_get_unit(struct codec_reader *r, const struct file_plan *plan, uint64_
             if (tolerant && !v->cols[i].misfits)
                 rc = -ENOMEM;
             else if (!get_column(r, &v->cols[i], first, tolerant))
-                rc = -EINVAL;
+                rc = v->cols[i].nomem ? -ENOMEM : -EINVAL;
         }
     }
     if (rc) {

@@ -33,7 +33,11 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define STATE_VERSION 1
+/* 1: strict states, and tolerant ones before their date sets; 2: a
+ * tolerant state (its columns carry date sets).  A strict state is still
+ * written as version 1, the same bytes as before. */
+#define STATE_VERSION_STRICT 1
+#define STATE_VERSION_TOLERANT 2
 #define STATE_SUM_BYTES 8
 
 /* ---- canonical column states ------------------------------------------ */
@@ -186,7 +190,7 @@ int state_encode_bytes(const struct engine_cfg *cfg, const struct csvi_file_resu
 {
     struct codec_buf opts = {0}, b = {0};
     put_options(&opts, cfg);
-    codec_put_varint(&b, STATE_VERSION);
+    codec_put_varint(&b, cfg->opt.threshold < 1.0 ? STATE_VERSION_TOLERANT : STATE_VERSION_STRICT);
     codec_put_varint(&b, opts.len);
     put_raw(&b, opts.data, opts.len);
     codec_put_varint(&b, r->trailing_blank_lines);
@@ -309,8 +313,8 @@ int state_decode(const uint8_t *p, size_t n, struct file_state *fs, const char *
     *why = "truncated";
     if (!codec_get_varint(&rd, UINT64_MAX, &version))
         return -EINVAL;
-    if (version != STATE_VERSION) {
-        *why = "a state version this csvinfer does not read (it reads version 1)";
+    if (version != STATE_VERSION_STRICT && version != STATE_VERSION_TOLERANT) {
+        *why = "a state version this csvinfer does not read (it reads versions 1 and 2)";
         return -EINVAL;
     }
     if (n < rd.pos + STATE_SUM_BYTES)
@@ -334,6 +338,14 @@ int state_decode(const uint8_t *p, size_t n, struct file_state *fs, const char *
         *why = "malformed options";
         state_free(fs);
         return rc;
+    }
+    if ((version == STATE_VERSION_TOLERANT) != (fs->o.threshold < 1.0)) {
+        *why = version == STATE_VERSION_STRICT
+                   ? "a tolerant-mode (--threshold) state of an older csvinfer, without the "
+                     "date formats this one needs: run csvinfer --mergeable on that file again"
+                   : "malformed: a version 2 state of strict mode";
+        state_free(fs);
+        return -EINVAL;
     }
     if (!codec_get_varint(&rd, UINT64_MAX, &fs->trailing_blank_lines) ||
         !codec_get_varint(&rd, UINT64_MAX, &fs->copy_bare_cr_line) ||

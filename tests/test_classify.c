@@ -859,6 +859,97 @@ Test(tolerant, strict_mode_same_data)
     csvi_column_clear(&col);
 }
 
+/* Expect exceptions count n and the examples (line, value) pairs given. */
+static void expect_exceptions(const struct csvi_column *col, uint64_t n, size_t k,
+                              const uint64_t *lines, const char *const *values)
+{
+    cr_expect_eq(col->exception_count, n, "exception_count: expected %llu, got %llu",
+                 (unsigned long long)n, (unsigned long long)col->exception_count);
+    cr_assert_eq(col->n_examples, k, "n_examples: expected %zu, got %zu", k, col->n_examples);
+    for (size_t i = 0; i < k; i++) {
+        cr_expect_eq(col->examples[i].line, lines[i], "examples[%zu].line: got %llu", i,
+                     (unsigned long long)col->examples[i].line);
+        cr_expect_str_eq(col->examples[i].value, values[i], "examples[%zu]: got %s", i,
+                         col->examples[i].value);
+    }
+}
+
+/* A date in another format is an exception like a value of another type:
+ * one US date among ISO ones left the column text (formats were AND-ed). */
+Test(tolerant, a_date_in_another_format_is_an_exception)
+{
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    opt.threshold = 0.9;
+    struct csvi_column col;
+    INFER(&col, &opt, "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05",
+          "2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09", "12/31/2020");
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%Y-%m-%d"); EXPECT_SQL(col, "DATE");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){10}, (const char *const[]){"12/31/2020"});
+    csvi_column_clear(&col);
+
+    /* other formats and other types, listed together by line */
+    INFER(&col, &opt, "2024-01-01", "n/a", "2024-01-03", "2024-01-04", "2024-01-05",
+          "2024-01-06", "15.03.2024", "2024-01-08", "2024-01-09", "2024-01-10", "2024-01-11",
+          "2024-01-12", "2024-01-13", "2024-01-14", "2024-01-15", "2024-01-16", "2024-01-17",
+          "2024-01-18", "2024-01-19", "2024-01-20");
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%Y-%m-%d");
+    expect_exceptions(&col, 2, 2, (const uint64_t[]){2, 7},
+                      (const char *const[]){"n/a", "15.03.2024"});
+    csvi_column_clear(&col);
+
+    /* timestamps: the date part's format, the same way */
+    INFER(&col, &opt, "2024-01-01 10:00:00", "2024-01-02 10:00:00", "2024-01-03 10:00:00",
+          "2024-01-04 10:00:00", "2024-01-05 10:00:00", "2024-01-06 10:00:00",
+          "2024-01-07 10:00:00", "2024-01-08 10:00:00", "2024-01-09 10:00:00",
+          "12/31/2020 10:00:00");
+    EXPECT_TYPE(col, TS); EXPECT_FORMAT(col, "%Y-%m-%d %H:%M:%S");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){10},
+                      (const char *const[]){"12/31/2020 10:00:00"});
+    csvi_column_clear(&col);
+
+    /* half and half: no format reaches 90%, text as before */
+    INFER(&col, &opt, "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05",
+          "01/06/2024", "01/07/2024", "01/08/2024", "01/09/2024", "01/10/2024");
+    EXPECT_TYPE(col, TXT);
+    csvi_column_clear(&col);
+
+    /* the same in strict mode: text, no exceptions */
+    INFER(&col, NULL, "2024-01-01", "2024-01-02", "12/31/2020");
+    EXPECT_TYPE(col, TXT);
+    csvi_column_clear(&col);
+}
+
+/* Ambiguous dates fit both orders: the order most values fit wins, and
+ * --dayfirst breaks a tie as it does in strict mode. */
+Test(tolerant, the_format_most_values_fit_wins)
+{
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    opt.threshold = 0.8;
+    struct csvi_column col;
+    /* 7 ambiguous, 2 day-first only, 1 month-first only: day-first fits 9 */
+    INFER(&col, &opt, "01/02/2024", "03/04/2024", "13/02/2024", "05/06/2024", "07/08/2024",
+          "02/13/2024", "09/10/2024", "11/12/2024", "25/12/2024", "01/01/2024");
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%d/%m/%Y");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){6}, (const char *const[]){"02/13/2024"});
+    csvi_column_clear(&col);
+
+    /* a tie (8 ambiguous, 1 of each order): month first, or day first with --dayfirst */
+    const char *const tie[] = {"01/02/2024", "03/04/2024", "13/02/2024", "05/06/2024",
+                               "07/08/2024", "02/13/2024", "09/10/2024", "11/12/2024",
+                               "10/11/2024", "01/01/2024"};
+    infer(&col, &opt, 10, tie);
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%m/%d/%Y");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){3}, (const char *const[]){"13/02/2024"});
+    csvi_column_clear(&col);
+    opt.dayfirst = true;
+    infer(&col, &opt, 10, tie);
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%d/%m/%Y");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){6}, (const char *const[]){"02/13/2024"});
+    csvi_column_clear(&col);
+}
+
 Test(tolerant, nulls_are_not_exceptions)
 {
     /* 9 integers, 1 "x", 5 nulls: 9/10 of the non-null values fit integer

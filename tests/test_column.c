@@ -126,7 +126,7 @@ static void partition_check(bool tolerant, double threshold)
             size_t i = rnd() % live, j = rnd() % (live - 1);
             if (j >= i)
                 j++;
-            column_join(&parts[i], &parts[j]);
+            cr_assert(column_join(&parts[i], &parts[j]), "iter %d: out of memory", iter);
             column_free(&parts[j]);
             parts[j] = parts[live - 1];
             live--;

@@ -76,7 +76,8 @@ Test(state, base64_refuses_what_is_not_canonical)
 static const char *const values[] = {"1", "-7", "40000", "2.5", "12345.678", "2024-01-02",
                                      "2024-01-02 10:00:00", "2024-01-02T10:00Z", "10:30",
                                      "true", "abc", "", "NA", "007", "1e5",
-                                     "123e4567-e89b-12d3-a456-426614174000", "héllo"};
+                                     "123e4567-e89b-12d3-a456-426614174000", "héllo",
+                                     "03/04/2024", "13/04/2024", "04/13/2024 08:00"};
 #define NVALUES (sizeof values / sizeof *values)
 
 struct fixture {
@@ -168,6 +169,8 @@ Test(state, round_trips)
             struct csvi_file_result r;
             random_state(&f, ncols, cols, &r);
             cr_assert_eq(state_encode(&f.cfg, &r, cols, ncols), 0);
+            /* strict states keep version 1's bytes; tolerant ones carry date sets */
+            cr_assert_eq(r.state[0], tolerant ? 2 : 1);
             struct file_state fs;
             const char *why = NULL;
             int rc = state_decode(r.state, r.state_len, &fs, &why);
@@ -302,9 +305,14 @@ Test(state, damaged_states_are_refused)
         }
     /* a version this build does not read, with a valid checksum */
     memcpy(p, r.state, r.state_len);
-    p[0] = 2;
+    cr_assert_eq(p[0], 2, "a tolerant state is version 2");
+    p[0] = 3;
     reseal(p, r.state_len);
-    expect_refused(p, r.state_len, "version", "version 2");
+    expect_refused(p, r.state_len, "version", "version 3");
+    /* a tolerant state of version 1 (before date sets): named as such */
+    p[0] = 1;
+    reseal(p, r.state_len);
+    expect_refused(p, r.state_len, "older csvinfer", "tolerant version 1");
     /* column counts that do not match the column states, resealed */
     size_t at = ncols_offset(r.state);
     cr_assert_eq(r.state[at], 3);
