@@ -37,19 +37,19 @@ void column_free(struct column_state *c)
     c->n_dsets = c->cap_dsets = 0;
 }
 
-struct date_set *column_date_set(struct column_state *c, uint32_t kind, uint32_t fmts)
+struct date_set *column_date_set(struct column_state *c, uint8_t cls, uint32_t fmts)
 {
     uint32_t i = c->n_dsets; /* where it goes: after the last, in a decoder's order */
     const struct date_set *last = i ? &c->dsets[i - 1] : NULL;
-    if (last && (last->kind > kind || (last->kind == kind && last->fmts >= fmts))) {
+    if (last && (last->cls > cls || (last->cls == cls && last->fmts >= fmts))) {
         i = 0;
-        while (c->dsets[i].kind < kind || (c->dsets[i].kind == kind && c->dsets[i].fmts < fmts))
+        while (c->dsets[i].cls < cls || (c->dsets[i].cls == cls && c->dsets[i].fmts < fmts))
             i++;
     }
-    if (i < c->n_dsets && c->dsets[i].kind == kind && c->dsets[i].fmts == fmts)
+    if (i < c->n_dsets && c->dsets[i].cls == cls && c->dsets[i].fmts == fmts)
         return &c->dsets[i];
     if (c->n_dsets == c->cap_dsets) {
-        uint32_t cap = c->cap_dsets ? 2 * c->cap_dsets : 4;
+        uint32_t cap = c->cap_dsets ? 2 * c->cap_dsets : 2;
         struct date_set *d = realloc(c->dsets, cap * sizeof *d);
         if (!d)
             return NULL;
@@ -59,7 +59,7 @@ struct date_set *column_date_set(struct column_state *c, uint32_t kind, uint32_t
     memmove(&c->dsets[i + 1], &c->dsets[i], (c->n_dsets - i) * sizeof *c->dsets);
     c->n_dsets++;
     memset(&c->dsets[i], 0, sizeof c->dsets[i]);
-    c->dsets[i].kind = kind;
+    c->dsets[i].cls = cls;
     c->dsets[i].fmts = fmts;
     return &c->dsets[i];
 }
@@ -95,24 +95,23 @@ static void note_misfits(struct column_state *c, uint32_t types, const uint8_t *
     }
 }
 
-/* Tolerant mode: a date, timestamp or timestamptz value counts in the date
- * set of each of those kinds it fits (its format set: fc->date_fmts). */
-static void note_date_sets(struct column_state *c, uint32_t types, const struct field_class *fc,
-                           const uint8_t *v, size_t n, uint64_t line)
+/* Tolerant mode: a date, timestamp or timestamptz value (types has
+ * TIMESTAMPTZ) counts in the date set of its class and format set. */
+static void note_date_set(struct column_state *c, uint32_t types, const struct field_class *fc,
+                          const uint8_t *v, size_t n, uint64_t line)
 {
-    static const int kinds[3] = {CSVI_TYPE_DATE, CSVI_TYPE_TIMESTAMP, CSVI_TYPE_TIMESTAMPTZ};
-    for (uint32_t k = 0; k < 3; k++) {
-        if (!(types & CSVI_BIT(kinds[k])))
-            continue;
-        struct date_set *d = column_date_set(c, k, fc->date_fmts);
-        if (!d) {
-            c->nomem = true;
-            return;
-        }
-        d->count++;
-        if (d->ex.n < CSVI_MAX_EXAMPLES || line < d->ex.ex[CSVI_MAX_EXAMPLES - 1].line)
-            examples_insert(&d->ex, line, (const char *)v, n);
+    uint8_t cls = (types & CSVI_BIT(CSVI_TYPE_DATE))        ? 0
+                  : (types & CSVI_BIT(CSVI_TYPE_TIMESTAMP)) ? 1
+                                                            : 2;
+    struct date_set *d = column_date_set(c, cls, fc->date_fmts);
+    if (!d) {
+        c->nomem = true;
+        return;
     }
+    d->count++;
+    d->tflags |= fc->time_flags;
+    if (d->ex.n < CSVI_MAX_EXAMPLES || line < d->ex.ex[CSVI_MAX_EXAMPLES - 1].line)
+        examples_insert(&d->ex, line, (const char *)v, n);
 }
 
 /* The facts a value of type set t adds: integer range, decimal shape,
@@ -167,7 +166,7 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
     if (c->misfits) {
         note_misfits(c, t, value, n, line);
         if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ))
-            note_date_sets(c, t, fc, value, n, line);
+            note_date_set(c, t, fc, value, n, line);
     }
 }
 
@@ -245,10 +244,11 @@ bool column_join(struct column_state *a, const struct column_state *b)
             }
     for (uint32_t i = 0; i < b->n_dsets; i++) {
         const struct date_set *bd = &b->dsets[i];
-        struct date_set *ad = column_date_set(a, bd->kind, bd->fmts);
+        struct date_set *ad = column_date_set(a, bd->cls, bd->fmts);
         if (!ad)
             return false;
         ad->count += bd->count;
+        ad->tflags |= bd->tflags;
         for (uint32_t k = 0; k < bd->ex.n; k++)
             examples_insert(&ad->ex, bd->ex.ex[k].line, bd->ex.ex[k].value,
                             strlen(bd->ex.ex[k].value));
@@ -256,15 +256,17 @@ bool column_join(struct column_state *a, const struct column_state *b)
     return true;
 }
 
-/* The date format to report from a set of consistent formats. */
+/* The date format to report from a set of possible ones: where the order
+ * of day and month is open, month first (day first with --dayfirst) — in
+ * tolerant mode also across separators (a tie of 13/04/2024 and 04-13-2024
+ * values) — then the first in enum order (ISO first). */
 static enum date_format pick_date_format(uint32_t fmts, bool dayfirst)
 {
-    if (dayfirst) { /* drop month-first formats whose day-first twin is possible */
-        static const int mfirst[3] = {DF_MDY_SLASH, DF_MDY_DASH, DF_MDY_DOT};
-        for (int i = 0; i < 3; i++)
-            if (fmts & CSVI_BIT(mfirst[i] + 1))
-                fmts &= ~CSVI_BIT(mfirst[i]);
-    }
+    const uint32_t mdy = CSVI_BIT(DF_MDY_SLASH) | CSVI_BIT(DF_MDY_DASH) | CSVI_BIT(DF_MDY_DOT);
+    const uint32_t dmy = CSVI_BIT(DF_DMY_SLASH) | CSVI_BIT(DF_DMY_DASH) | CSVI_BIT(DF_DMY_DOT);
+    uint32_t drop = dayfirst ? mdy : dmy;
+    if (fmts & ~drop)
+        fmts &= ~drop;
     return (enum date_format)__builtin_ctz(fmts);
 }
 
@@ -287,15 +289,20 @@ static int date_kind(int t)
     return t == CSVI_TYPE_DATE ? 0 : t == CSVI_TYPE_TIMESTAMP ? 1 : t == CSVI_TYPE_TIMESTAMPTZ ? 2 : -1;
 }
 
-/* Tolerant mode: the formats of date kind k that the most values fit
- * (*fmts; 0 if none), and how many values that is. */
-static uint64_t date_best(const struct column_state *c, int k, uint32_t *fmts)
+/* Tolerant mode: the formats of date kind k (its sets: classes 0..k) that
+ * the most values fit (*fmts; 0 if none), and how many values that is;
+ * *all: the values of the kind in any format. */
+static uint64_t date_best(const struct column_state *c, int k, uint32_t *fmts, uint64_t *all)
 {
     uint64_t n[DF_COUNT] = {0}, best = 0;
-    for (uint32_t i = 0; i < c->n_dsets; i++)
-        if (c->dsets[i].kind == (uint32_t)k)
-            for (uint32_t m = c->dsets[i].fmts & DF_ALL; m; m &= m - 1)
-                n[__builtin_ctz(m)] += c->dsets[i].count;
+    *all = 0;
+    for (uint32_t i = 0; i < c->n_dsets; i++) {
+        if (c->dsets[i].cls > k)
+            continue;
+        *all += c->dsets[i].count;
+        for (uint32_t m = c->dsets[i].fmts & DF_ALL; m; m &= m - 1)
+            n[__builtin_ctz(m)] += c->dsets[i].count;
+    }
     *fmts = 0;
     for (int f = 0; f < DF_COUNT; f++) {
         if (n[f] > best) {
@@ -308,15 +315,25 @@ static uint64_t date_best(const struct column_state *c, int k, uint32_t *fmts)
     return best;
 }
 
-/* Tolerant mode: the examples of a date column in format f — its misfits
- * of the type, and the first values of its kind in other formats. */
+/* Tolerant mode, date kind k in format f: the time flags of the values that
+ * fit (OR), and the examples — the misfits of type t, and the first values
+ * of the kind in other formats. */
+static uint8_t date_fit_tflags(const struct column_state *c, int k, enum date_format f)
+{
+    uint8_t tf = 0;
+    for (uint32_t i = 0; i < c->n_dsets; i++)
+        if (c->dsets[i].cls <= k && (c->dsets[i].fmts & CSVI_BIT(f)))
+            tf |= c->dsets[i].tflags;
+    return tf;
+}
+
 static void date_examples(const struct column_state *c, int t, enum date_format f,
                           struct example_list *out)
 {
     *out = c->misfits[t];
     for (uint32_t i = 0; i < c->n_dsets; i++) {
         const struct date_set *d = &c->dsets[i];
-        if (d->kind != (uint32_t)date_kind(t) || (d->fmts & CSVI_BIT(f)))
+        if (d->cls > date_kind(t) || (d->fmts & CSVI_BIT(f)))
             continue;
         for (uint32_t k = 0; k < d->ex.n; k++)
             examples_insert(out, d->ex.ex[k].line, d->ex.ex[k].value, strlen(d->ex.ex[k].value));
@@ -348,10 +365,10 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
      * AND); tolerant, those the most values fit (a value in another format
      * is an exception, as a value of another type is). */
     uint32_t dfmts[3] = {c->fmts[0], c->fmts[1], c->fmts[2]};
-    uint64_t dfit[3];
+    uint64_t dfit[3], dall[3];
     bool by_sets = tolerant && c->misfits;
     for (int k = 0; by_sets && k < 3; k++)
-        dfit[k] = date_best(c, k, &dfmts[k]);
+        dfit[k] = date_best(c, k, &dfmts[k], &dall[k]);
     out->type = CSVI_TYPE_TEXT;
     uint64_t fit = column_fit(c, CSVI_TYPE_TEXT);
     for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
@@ -383,7 +400,8 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     case CSVI_TYPE_TIMESTAMPTZ: {
         int k = out->type == CSVI_TYPE_TIMESTAMP ? 1 : 2;
         char tbuf[24];
-        uint8_t tf = c->tflags_ts;
+        uint8_t tf = by_sets ? date_fit_tflags(c, k, pick_date_format(dfmts[k], dayfirst))
+                             : c->tflags_ts;
         if (out->type == CSVI_TYPE_TIMESTAMP)
             tf &= (uint8_t)~TF_ZONE;
         time_format(tbuf, sizeof tbuf, tf);
@@ -406,8 +424,10 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
         if (c->misfits && out->type != CSVI_TYPE_TEXT) {
             struct example_list l = c->misfits[out->type];
             int k = date_kind(out->type);
-            if (by_sets && k >= 0)
+            if (by_sets && k >= 0) {
                 date_examples(c, out->type, pick_date_format(dfmts[k], dayfirst), &l);
+                out->other_format_count = dall[k] - dfit[k];
+            }
             out->n_examples = l.n;
             memcpy(out->examples, l.ex, l.n * sizeof l.ex[0]);
         }

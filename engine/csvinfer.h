@@ -194,6 +194,8 @@ struct csvi_column {
     uint64_t max_bytes;        /* text: longest value, in bytes */
     /* tolerant mode (threshold < 1): values that do not fit the type */
     uint64_t exception_count;
+    uint64_t other_format_count; /* of those, date/timestamp(tz) values of the type
+                                    written in another date format */
     size_t n_examples;
     struct csvi_example examples[CSVI_MAX_EXAMPLES];
 };

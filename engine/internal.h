@@ -245,12 +245,16 @@ struct example_list { /* tolerant mode: first values (by line) not fitting a typ
     struct csvi_example ex[CSVI_MAX_EXAMPLES];
 };
 
-/* Tolerant mode: the values of one date kind (0 date, 1 timestamp,
- * 2 timestamptz) that share one set of consistent formats (date_fmts), so
- * the verdict can pick the format most values fit and count the others as
- * exceptions.  A parse gives one of about twenty sets, so a column has few. */
+/* Tolerant mode: the date-like values of one class that share one set of
+ * consistent formats (date_fmts), so the verdict can pick the format most
+ * values fit and count the others as exceptions.  Class 0: dates (they fit
+ * date, timestamp and timestamptz), 1: timestamps without a zone (timestamp
+ * and timestamptz), 2: with one (timestamptz): date kind k holds classes
+ * 0..k.  Each value is in one set; a parse gives one of about twenty format
+ * sets, so a column has few. */
 struct date_set {
-    uint32_t kind;
+    uint8_t cls;
+    uint8_t tflags; /* OR of the time_flags of its values */
     uint32_t fmts;
     uint64_t count;
     struct example_list ex; /* its first values by line */
@@ -271,7 +275,7 @@ struct column_state {
     uint8_t tflags_time, tflags_ts;    /* OR of time_flags: time / timestamp(tz) */
     uint64_t max_bytes, max_chars;
     struct example_list *misfits;      /* NULL unless tolerant; [CSVI_TYPE_COUNT] */
-    struct date_set *dsets;            /* tolerant: sorted by (kind, fmts), no two alike */
+    struct date_set *dsets;            /* tolerant: sorted by (cls, fmts), no two alike */
     uint32_t n_dsets, cap_dsets;
     bool nomem;                        /* a date set could not be stored (column_add) */
     uint32_t and_types;                /* AND of the type sets of non-null values */
@@ -303,9 +307,9 @@ void column_add_run(struct column_state *c, const struct field_class *fc, size_t
 /* a := join(a, b).  Associative and commutative; column_init is the identity.
  * false: out of memory (a is then incomplete). */
 bool column_join(struct column_state *a, const struct column_state *b);
-/* Tolerant mode: the column's date set (kind, fmts), added empty in its
+/* Tolerant mode: the column's date set (cls, fmts), added empty in its
  * place if it has none yet.  NULL: out of memory. */
-struct date_set *column_date_set(struct column_state *c, uint32_t kind, uint32_t fmts);
+struct date_set *column_date_set(struct column_state *c, uint8_t cls, uint32_t fmts);
 /* The final verdict (all fields of *out but name). */
 void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
                     struct csvi_column *out /* OUT */);

@@ -124,8 +124,11 @@ static void put_column(FILE *out, const struct csvi_column *c, bool tolerant)
     default: break;
     }
     if (tolerant && c->exception_count) {
-        fprintf(out, ", \"exceptions\": {\"count\": %llu, \"first\": [",
-                (unsigned long long)c->exception_count);
+        fprintf(out, ", \"exceptions\": {\"count\": %llu, ", (unsigned long long)c->exception_count);
+        if (c->type == CSVI_TYPE_DATE || c->type == CSVI_TYPE_TIMESTAMP ||
+            c->type == CSVI_TYPE_TIMESTAMPTZ)
+            fprintf(out, "\"other_format\": %llu, ", (unsigned long long)c->other_format_count);
+        fputs("\"first\": [", out);
         for (size_t i = 0; i < c->n_examples; i++) {
             fprintf(out, "%s{\"line\": %llu, \"value\": ", i ? ", " : "",
                     (unsigned long long)c->examples[i].line);

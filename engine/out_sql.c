@@ -782,24 +782,51 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
         put_duckdb_warnings(r, out);
 }
 
+/* Tolerant mode: column c's exceptions, for a file (with the line of the
+ * first) or a table (its files have the lines).  A date written in another
+ * format than the column's is no sure failure for PostgreSQL, which reads
+ * dates by its DateStyle: such a date may load, day and month swapped. */
+static void put_exception_warning(const struct csvi_column *c, FILE *out, enum csvi_sql_dialect d,
+                                  bool table)
+{
+    char sql[48];
+    uint64_t n = c->exception_count, other = c->other_format_count;
+    bool sqlite = d == CSVI_SQL_SQLITE;
+    fputs("-- warning: column ", out);
+    put_comment_text(out, c->name);
+    fprintf(out, ": %llu value%s%s %s not fit %s", (unsigned long long)n, n == 1 ? "" : "s",
+            table ? " of the table's files" : "", n == 1 ? "does" : "do",
+            sqlite ? csvi_type_name(c->type) : sql_type(c, d, sql, sizeof sql));
+    if (other)
+        fprintf(out, " %s", c->format);
+    if (!table && c->n_examples)
+        fprintf(out, " (tolerant mode, first at line %llu)",
+                (unsigned long long)c->examples[0].line);
+    else
+        fputs(" (tolerant mode)", out);
+    if (sqlite)
+        fputs("; SQLite keeps them as text in that column\n", out);
+    else if (d == CSVI_SQL_POSTGRES && other == n)
+        fprintf(out, ": %s written another way, which PostgreSQL reads by its DateStyle: %s "
+                     "load with day and month swapped, or fail\n",
+                n == 1 ? "a date" : "dates", n == 1 ? "it may" : "they may");
+    else if (d == CSVI_SQL_POSTGRES && other)
+        fprintf(out, "; the load fails on them, but for the %llu date%s written another way, "
+                     "which PostgreSQL reads by its DateStyle: %s may load with day and month "
+                     "swapped, or fail\n",
+                (unsigned long long)other, other == 1 ? "" : "s", other == 1 ? "it" : "they");
+    else
+        fputs("; the load fails on them\n", out);
+}
+
 /* Tolerant mode, a table's columns: values of its files that do not fit the
  * table's type (their lines are in each file's "exceptions"). */
 static void put_table_exception_warnings(const struct csvi_table *t, FILE *out,
                                          enum csvi_sql_dialect d)
 {
-    char sql[48];
-    for (size_t i = 0; i < t->n_columns; i++) {
-        const struct csvi_column *c = &t->columns[i];
-        if (!c->exception_count)
-            continue;
-        fputs("-- warning: column ", out);
-        put_comment_text(out, c->name);
-        fprintf(out, ": %llu value%s of the table's files not fit %s (tolerant mode); %s\n",
-                (unsigned long long)c->exception_count, c->exception_count == 1 ? " does" : "s do",
-                sql_type(c, d, sql, sizeof sql),
-                d == CSVI_SQL_SQLITE ? "SQLite keeps them as text in that column"
-                                     : "the load fails on them");
-    }
+    for (size_t i = 0; i < t->n_columns; i++)
+        if (t->columns[i].exception_count)
+            put_exception_warning(&t->columns[i], out, d, true);
 }
 
 static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FILE *out,
@@ -816,21 +843,9 @@ static void put_file(const csvi_engine *e, const struct csvi_file_result *r, FIL
         return;
     }
     put_file_warnings(e, r, out, d);
-    char sql[48];
-    for (size_t i = 0; i < r->n_columns; i++) {
-        const struct csvi_column *c = &r->columns[i];
-        if (c->exception_count) {
-            fputs("-- warning: column ", out);
-            put_comment_text(out, c->name);
-            fprintf(out, ": %llu value%s not fit %s (tolerant mode, first at line %llu); %s\n",
-                    (unsigned long long)c->exception_count,
-                    c->exception_count == 1 ? " does" : "s do",
-                    sql_type(c, d, sql, sizeof sql),
-                    (unsigned long long)(c->n_examples ? c->examples[0].line : 0),
-                    sqlite ? "SQLite keeps them as text in that column"
-                           : "the load fails on them");
-        }
-    }
+    for (size_t i = 0; i < r->n_columns; i++)
+        if (r->columns[i].exception_count)
+            put_exception_warning(&r->columns[i], out, d, false);
     int order = 0;
     for (size_t i = 0; i < r->n_columns; i++)
         order |= column_date_order(&r->columns[i]);

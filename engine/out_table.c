@@ -47,9 +47,15 @@ static void details(const struct csvi_column *c, char *buf, size_t cap)
     }
     if (c->exception_count) {
         size_t k = strlen(buf);
-        snprintf(buf + k, cap - k, "%s%llu exceptions, first at line %llu", k ? "; " : "",
-                 (unsigned long long)c->exception_count,
-                 (unsigned long long)(c->n_examples ? c->examples[0].line : 0));
+        k += (size_t)snprintf(buf + k, cap - k, "%s%llu exception%s", k ? "; " : "",
+                              (unsigned long long)c->exception_count,
+                              c->exception_count == 1 ? "" : "s");
+        if (k < cap && c->other_format_count)
+            k += (size_t)snprintf(buf + k, cap - k, " (%llu in another date format)",
+                                  (unsigned long long)c->other_format_count);
+        if (k < cap && c->n_examples) /* (a table's: lines belong to its files) */
+            snprintf(buf + k, cap - k, ", first at line %llu",
+                     (unsigned long long)c->examples[0].line);
     }
 }
 

@@ -108,8 +108,9 @@ static void put_column(struct codec_buf *b, const struct column_state *c, uint64
     put_u(b, c->n_dsets);
     for (uint32_t i = 0; i < c->n_dsets; i++) {
         const struct date_set *d = &c->dsets[i];
-        put_u(b, d->kind);
+        put_u(b, d->cls);
         put_u(b, d->fmts);
+        put_u(b, d->tflags);
         put_u(b, d->count);
         put_examples(b, &d->ex, first);
     }
@@ -270,24 +271,26 @@ static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t 
             return false;
     if (c->nulls > c->count)
         return r->bad = true, false;
-    /* the date sets: in (kind, fmts) order, none twice, their counts within
-     * the column's non-null values per kind */
-    uint64_t n_sets, sums[3] = {0, 0, 0};
+    /* the date sets: in (cls, fmts) order, none twice, each value in one:
+     * their counts within the column's non-null values */
+    uint64_t n_sets, sum = 0;
     if (!get_max(r, 3 * DF_ALL, &n_sets))
         return false;
     for (uint64_t i = 0; i < n_sets; i++) {
-        uint64_t kind, fmts, count;
-        if (!get_max(r, 2, &kind) || !get_max(r, DF_ALL, &fmts) || !get_u(r, &count))
+        uint64_t cls, fmts, tflags, count;
+        if (!get_max(r, 2, &cls) || !get_max(r, DF_ALL, &fmts) || !get_max(r, 0xFF, &tflags) ||
+            !get_u(r, &count))
             return false;
         struct date_set *last = c->n_dsets ? &c->dsets[c->n_dsets - 1] : NULL;
-        if (fmts == 0 || count > c->count - c->nulls - sums[kind] ||
-            (last && (last->kind > kind || (last->kind == kind && last->fmts >= fmts))))
+        if (fmts == 0 || count > c->count - c->nulls - sum ||
+            (last && (last->cls > cls || (last->cls == cls && last->fmts >= fmts))))
             return r->bad = true, false;
-        sums[kind] += count;
-        struct date_set *d = column_date_set(c, (uint32_t)kind, (uint32_t)fmts);
+        sum += count;
+        struct date_set *d = column_date_set(c, (uint8_t)cls, (uint32_t)fmts);
         if (!d)
             return c->nomem = true, false;
         d->count = count;
+        d->tflags = (uint8_t)tflags;
         if (!get_examples(r, &d->ex, first))
             return false;
     }

@@ -856,6 +856,48 @@ non_utf8_name_check() {
     fi
 }
 
+# Tolerant mode's two warnings for a date column's exceptions, against the server: a
+# date written another way may load (PostgreSQL reads it by its DateStyle), a word fails.
+tolerant_dates_check() {
+    local w="$TMP/work/tolerant-dates" label="tolerant dates" rc=0 n
+    mkdir -p "$w"
+    { echo id,d; for i in 1 2 3 4 5 6 7 8 9; do echo "$i,2024-01-0$i"; done; } >"$w/base.csv"
+    { cat "$w/base.csv"; echo "10,03/04/2024"; } >"$w/other_format.csv"
+    { cat "$w/base.csv"; echo "10,unknown"; } >"$w/not_a_date.csv"
+    for f in other_format not_a_date; do
+        rc=0
+        "$CSVINFER" --threshold 0.9 --format sql "$w/$f.csv" >"$w/$f.sql" 2>"$w/err" || rc=$?
+        if [ "$rc" -ne 0 ] || ! grep -q '^    d DATE' "$w/$f.sql"; then
+            report_fail "$label ($f)" "csvinfer exit $rc or no DATE column: $(head -c 300 "$w/err")"
+            return 0
+        fi
+        "${PSQL[@]}" "${DB[@]}" -c "DROP TABLE IF EXISTS $f" >/dev/null 2>&1 || true
+        rc=0
+        "${PSQL[@]}" "${DB[@]}" -f "$w/$f.sql" >/dev/null 2>"$w/err" || rc=$?
+        n="$("${PSQL[@]}" "${DB[@]}" -At -c "SELECT count(*) FROM $f" 2>&1)" || true
+        "${PSQL[@]}" "${DB[@]}" -c "DROP TABLE IF EXISTS $f" >/dev/null 2>&1 || true
+        if [ "$f" = other_format ]; then
+            if ! grep -q "^-- warning: column d: 1 value does not fit DATE %Y-%m-%d .*: a date written another way, which PostgreSQL reads by its DateStyle" "$w/$f.sql"; then
+                report_fail "$label ($f)" "no DateStyle warning: $(grep warning "$w/$f.sql")"
+            elif [ "$rc" -ne 0 ] || [ "$n" != 10 ]; then
+                report_fail "$label ($f)" "want 10 rows loaded, got '$n': $(psql_reason "$w/err")"
+            else
+                PASSED=$((PASSED + 1))
+                echo "$label: a date written another way loads, as the warning says"
+            fi
+        else
+            if ! grep -q "^-- warning: column d: 1 value does not fit DATE (tolerant mode, first at line 11); the load fails on them" "$w/$f.sql"; then
+                report_fail "$label ($f)" "no load-fails warning: $(grep warning "$w/$f.sql")"
+            elif [ "$rc" -eq 0 ] || ! grep -q 'invalid input syntax for type date' "$w/err"; then
+                report_fail "$label ($f)" "the load did not fail on 'unknown' (exit $rc, $n rows)"
+            else
+                PASSED=$((PASSED + 1))
+                echo "$label: a word fails the load, as the warning says"
+            fi
+        fi
+    done
+}
+
 # ---------------------------------------------------------------------------------------
 
 START=$SECONDS
@@ -864,6 +906,7 @@ for i in "${!C_LABEL[@]}"; do
 done
 [ "$NOGEN" = 1 ] || negative_check
 [ "$NOGEN" = 1 ] || non_utf8_name_check
+[ "$NOGEN" = 1 ] || tolerant_dates_check
 echo "pg-test: PostgreSQL $("${PSQL[@]}" "${DB[@]}" -At -c 'SHOW server_version' 2>/dev/null || echo '?'), $NCASE files ($SKIPPED skipped, $XFAILED known limitations), $((SECONDS - START)) s" >&2
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

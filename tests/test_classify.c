@@ -886,6 +886,7 @@ Test(tolerant, a_date_in_another_format_is_an_exception)
           "2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09", "12/31/2020");
     EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%Y-%m-%d"); EXPECT_SQL(col, "DATE");
     expect_exceptions(&col, 1, 1, (const uint64_t[]){10}, (const char *const[]){"12/31/2020"});
+    cr_expect_eq(col.other_format_count, 1);
     csvi_column_clear(&col);
 
     /* other formats and other types, listed together by line */
@@ -896,6 +897,7 @@ Test(tolerant, a_date_in_another_format_is_an_exception)
     EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%Y-%m-%d");
     expect_exceptions(&col, 2, 2, (const uint64_t[]){2, 7},
                       (const char *const[]){"n/a", "15.03.2024"});
+    cr_expect_eq(col.other_format_count, 1, "n/a is no date: 1 of 2 in another format");
     csvi_column_clear(&col);
 
     /* timestamps: the date part's format, the same way */
@@ -947,6 +949,62 @@ Test(tolerant, the_format_most_values_fit_wins)
     infer(&col, &opt, 10, tie);
     EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%d/%m/%Y");
     expect_exceptions(&col, 1, 1, (const uint64_t[]){6}, (const char *const[]){"02/13/2024"});
+    csvi_column_clear(&col);
+}
+
+/* A tie between formats of two separators: the order rule still holds
+ * (month first, day first with --dayfirst), not the enum's order. */
+Test(tolerant, a_tie_across_separators_follows_the_order_rule)
+{
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    opt.threshold = 0.5;
+    struct csvi_column col;
+    const char *const a[] = {"13/04/2024", "04-13-2024", "14/04/2024", "04-14-2024",
+                             "15/04/2024", "04-15-2024"}; /* day-first '/', month-first '-' */
+    const char *const b[] = {"04/13/2024", "13-04-2024", "04/14/2024", "14-04-2024",
+                             "04/15/2024", "15-04-2024"}; /* month-first '/', day-first '-' */
+    infer(&col, &opt, 6, a);
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%m-%d-%Y");
+    cr_expect_eq(col.exception_count, 3);
+    cr_expect_eq(col.other_format_count, 3);
+    csvi_column_clear(&col);
+    infer(&col, &opt, 6, b);
+    EXPECT_FORMAT(col, "%m/%d/%Y"); csvi_column_clear(&col);
+    opt.dayfirst = true;
+    infer(&col, &opt, 6, a);
+    EXPECT_FORMAT(col, "%d/%m/%Y"); csvi_column_clear(&col);
+    infer(&col, &opt, 6, b);
+    EXPECT_FORMAT(col, "%d-%m-%Y"); csvi_column_clear(&col);
+    /* a tie of ISO and day-first: ISO, with or without --dayfirst */
+    const char *const c[] = {"2024-04-13", "13/04/2024"};
+    infer(&col, &opt, 2, c);
+    EXPECT_FORMAT(col, "%Y-%m-%d"); csvi_column_clear(&col);
+}
+
+/* A timestamp column's time format comes from the values that fit its date
+ * format, not from an exception's (a '.%f' and ' ' only it had). */
+Test(tolerant, the_time_format_is_that_of_the_values_that_fit)
+{
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    opt.threshold = 0.9;
+    struct csvi_column col;
+    INFER(&col, &opt, "2024-03-01T10:01", "2024-03-02T10:02", "2024-03-03T10:03",
+          "2024-03-04T10:04", "2024-03-05T10:05", "2024-03-06T10:06", "2024-03-07T10:07",
+          "2024-03-08T10:08", "2024-03-09T10:09", "03/15/2024 10:30:00.250");
+    EXPECT_TYPE(col, TS); EXPECT_FORMAT(col, "%Y-%m-%dT%H:%M");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){10},
+                      (const char *const[]){"03/15/2024 10:30:00.250"});
+    cr_expect_eq(col.other_format_count, 1);
+    csvi_column_clear(&col);
+    /* mostly timestamps, a few dates: the dates fit timestamp in their format */
+    INFER(&col, &opt, "2024-03-01 10:00:00", "2024-03-02", "2024-03-03 10:00:00",
+          "2024-03-04 10:00:00", "2024-03-05 10:00:00", "2024-03-06 10:00:00",
+          "2024-03-07 10:00:00", "2024-03-08 10:00:00", "2024-03-09 10:00:00", "x");
+    EXPECT_TYPE(col, TS); EXPECT_FORMAT(col, "%Y-%m-%d %H:%M:%S");
+    expect_exceptions(&col, 1, 1, (const uint64_t[]){10}, (const char *const[]){"x"});
+    cr_expect_eq(col.other_format_count, 0);
     csvi_column_clear(&col);
 }
 
