@@ -3,7 +3,8 @@
  *
  * A column_state summarises any set of values: counts per type, integer range,
  * decimal digits, the date formats still consistent, text lengths, and (in
- * tolerant mode) the first values by line that did not fit each type.
+ * tolerant mode) its values counted by type set and date formats, with the
+ * first of each by line: the exceptions of any verdict (value_set).
  * column_join is associative and commutative with column_init as identity, so
  * slices of a file can be folded in any order and give the same verdict as
  * one pass (tests/test_column.c checks this on random partitions).
@@ -24,44 +25,44 @@ void column_init(struct column_state *c, bool tolerant)
     c->fmts[0] = c->fmts[1] = c->fmts[2] = DF_ALL;
     c->and_types = ~0u;
     c->strict = !tolerant;
-    if (tolerant)
-        c->misfits = calloc(CSVI_TYPE_COUNT, sizeof *c->misfits);
 }
 
 void column_free(struct column_state *c)
 {
-    free(c->misfits);
-    c->misfits = NULL;
-    free(c->dsets);
-    c->dsets = NULL;
-    c->n_dsets = c->cap_dsets = 0;
+    free(c->vsets);
+    c->vsets = NULL;
+    c->n_vsets = c->cap_vsets = 0;
 }
 
-struct date_set *column_date_set(struct column_state *c, uint8_t cls, uint32_t fmts)
+static inline bool vset_before(const struct value_set *v, uint32_t types, uint32_t fmts)
 {
-    uint32_t i = c->n_dsets; /* where it goes: after the last, in a decoder's order */
-    const struct date_set *last = i ? &c->dsets[i - 1] : NULL;
-    if (last && (last->cls > cls || (last->cls == cls && last->fmts >= fmts))) {
+    return v->types < types || (v->types == types && v->fmts < fmts);
+}
+
+struct value_set *column_value_set(struct column_state *c, uint32_t types, uint32_t fmts)
+{
+    uint32_t i = c->n_vsets; /* where it goes: after the last, in a decoder's order */
+    if (i && !vset_before(&c->vsets[i - 1], types, fmts)) {
         i = 0;
-        while (c->dsets[i].cls < cls || (c->dsets[i].cls == cls && c->dsets[i].fmts < fmts))
+        while (vset_before(&c->vsets[i], types, fmts))
             i++;
+        if (c->vsets[i].types == types && c->vsets[i].fmts == fmts)
+            return &c->vsets[i];
     }
-    if (i < c->n_dsets && c->dsets[i].cls == cls && c->dsets[i].fmts == fmts)
-        return &c->dsets[i];
-    if (c->n_dsets == c->cap_dsets) {
-        uint32_t cap = c->cap_dsets ? 2 * c->cap_dsets : 2;
-        struct date_set *d = realloc(c->dsets, cap * sizeof *d);
-        if (!d)
+    if (c->n_vsets == c->cap_vsets) {
+        uint32_t cap = c->cap_vsets ? 2 * c->cap_vsets : 2;
+        struct value_set *v = realloc(c->vsets, cap * sizeof *v);
+        if (!v)
             return NULL;
-        c->dsets = d;
-        c->cap_dsets = cap;
+        c->vsets = v;
+        c->cap_vsets = cap;
     }
-    memmove(&c->dsets[i + 1], &c->dsets[i], (c->n_dsets - i) * sizeof *c->dsets);
-    c->n_dsets++;
-    memset(&c->dsets[i], 0, sizeof c->dsets[i]);
-    c->dsets[i].cls = cls;
-    c->dsets[i].fmts = fmts;
-    return &c->dsets[i];
+    memmove(&c->vsets[i + 1], &c->vsets[i], (c->n_vsets - i) * sizeof *c->vsets);
+    c->n_vsets++;
+    memset(&c->vsets[i], 0, sizeof c->vsets[i]);
+    c->vsets[i].types = types;
+    c->vsets[i].fmts = fmts;
+    return &c->vsets[i];
 }
 
 /* Insert (line, value) into a list kept sorted by line, first few only. */
@@ -78,40 +79,34 @@ static void examples_insert(struct example_list *l, uint64_t line, const char *v
         n = CSVI_EXAMPLE_BYTES;
     l->ex[pos].line = line;
     memcpy(l->ex[pos].value, v, n);
-    l->ex[pos].value[n] = '\0';
+    memset(l->ex[pos].value + n, 0, sizeof l->ex[pos].value - n); /* the same bytes whatever
+                                                                     was there (verdicts compare) */
     if (l->n < CSVI_MAX_EXAMPLES)
         l->n++;
 }
 
-static void note_misfits(struct column_state *c, uint32_t types, const uint8_t *v, size_t n,
-                         uint64_t line)
+/* Tolerant mode: count the value in its value set, and keep it if it is
+ * one of the set's first by line. */
+static void note_value_set(struct column_state *c, const struct field_class *fc,
+                           const uint8_t *v, size_t n, uint64_t line)
 {
-    for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
-        if (types & CSVI_BIT(t))
-            continue;
-        struct example_list *l = &c->misfits[t];
-        if (l->n < CSVI_MAX_EXAMPLES || line < l->ex[CSVI_MAX_EXAMPLES - 1].line)
-            examples_insert(l, line, (const char *)v, n);
+    /* (date_fmts and time_flags are set for date-like values only) */
+    bool datelike = fc->types & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ);
+    uint32_t fmts = datelike ? fc->date_fmts : 0;
+    struct value_set *s = c->last_vset < c->n_vsets ? &c->vsets[c->last_vset] : NULL;
+    if (!s || s->types != fc->types || s->fmts != fmts) {
+        s = column_value_set(c, fc->types, fmts);
+        if (!s) {
+            c->nomem = true;
+            return;
+        }
+        c->last_vset = (uint32_t)(s - c->vsets);
     }
-}
-
-/* Tolerant mode: a date, timestamp or timestamptz value (types has
- * TIMESTAMPTZ) counts in the date set of its class and format set. */
-static void note_date_set(struct column_state *c, uint32_t types, const struct field_class *fc,
-                          const uint8_t *v, size_t n, uint64_t line)
-{
-    uint8_t cls = (types & CSVI_BIT(CSVI_TYPE_DATE))        ? 0
-                  : (types & CSVI_BIT(CSVI_TYPE_TIMESTAMP)) ? 1
-                                                            : 2;
-    struct date_set *d = column_date_set(c, cls, fc->date_fmts);
-    if (!d) {
-        c->nomem = true;
-        return;
-    }
-    d->count++;
-    d->tflags |= fc->time_flags;
-    if (d->ex.n < CSVI_MAX_EXAMPLES || line < d->ex.ex[CSVI_MAX_EXAMPLES - 1].line)
-        examples_insert(&d->ex, line, (const char *)v, n);
+    s->count++;
+    if (datelike)
+        s->tflags |= fc->time_flags;
+    if (s->ex.n < CSVI_MAX_EXAMPLES || line < s->ex.ex[CSVI_MAX_EXAMPLES - 1].line)
+        examples_insert(&s->ex, line, (const char *)v, n);
 }
 
 /* The facts a value of type set t adds: integer range, decimal shape,
@@ -163,16 +158,13 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
     if (t & CSVI_BIT(CSVI_TYPE_TIME))
         c->tflags_time |= fc->time_flags;
     note_length(c, value, n);
-    if (c->misfits) {
-        note_misfits(c, t, value, n, line);
-        if (t & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ))
-            note_date_set(c, t, fc, value, n, line);
-    }
+    if (!c->strict)
+        note_value_set(c, fc, value, n, line);
 }
 
 void column_add_run(struct column_state *c, const struct field_class *fc, size_t n)
 {
-    /* as column_add: and_types already holds run_types, no misfits to note,
+    /* as column_add: and_types already holds run_types, no value sets (strict),
      * and an ASCII value has as many characters as bytes */
     uint32_t t = fc->types;
     c->count++;
@@ -236,22 +228,16 @@ bool column_join(struct column_state *a, const struct column_state *b)
         a->max_bytes = b->max_bytes;
     if (b->max_chars > a->max_chars)
         a->max_chars = b->max_chars;
-    if (a->misfits && b->misfits)
-        for (int t = 0; t < CSVI_TYPE_COUNT; t++)
-            for (uint32_t i = 0; i < b->misfits[t].n; i++) {
-                const struct csvi_example *e = &b->misfits[t].ex[i];
-                examples_insert(&a->misfits[t], e->line, e->value, strlen(e->value));
-            }
-    for (uint32_t i = 0; i < b->n_dsets; i++) {
-        const struct date_set *bd = &b->dsets[i];
-        struct date_set *ad = column_date_set(a, bd->cls, bd->fmts);
-        if (!ad)
+    for (uint32_t i = 0; i < b->n_vsets; i++) {
+        const struct value_set *bs = &b->vsets[i];
+        struct value_set *as = column_value_set(a, bs->types, bs->fmts);
+        if (!as)
             return false;
-        ad->count += bd->count;
-        ad->tflags |= bd->tflags;
-        for (uint32_t k = 0; k < bd->ex.n; k++)
-            examples_insert(&ad->ex, bd->ex.ex[k].line, bd->ex.ex[k].value,
-                            strlen(bd->ex.ex[k].value));
+        as->count += bs->count;
+        as->tflags |= bs->tflags;
+        for (uint32_t k = 0; k < bs->ex.n; k++)
+            examples_insert(&as->ex, bs->ex.ex[k].line, bs->ex.ex[k].value,
+                            strlen(bs->ex.ex[k].value));
     }
     return true;
 }
@@ -289,19 +275,21 @@ static int date_kind(int t)
     return t == CSVI_TYPE_DATE ? 0 : t == CSVI_TYPE_TIMESTAMP ? 1 : t == CSVI_TYPE_TIMESTAMPTZ ? 2 : -1;
 }
 
-/* Tolerant mode: the formats of date kind k (its sets: classes 0..k) that
- * the most values fit (*fmts; 0 if none), and how many values that is;
- * *all: the values of the kind in any format. */
-static uint64_t date_best(const struct column_state *c, int k, uint32_t *fmts, uint64_t *all)
+/* Tolerant mode: of the values fitting date type t (DATE, TIMESTAMP or
+ * TIMESTAMPTZ: a date fits all three, a timestamp the two last), the formats
+ * the most of them fit (*fmts; 0 if none) and how many that is; *all: the
+ * values fitting t in any format. */
+static uint64_t date_best(const struct column_state *c, int t, uint32_t *fmts, uint64_t *all)
 {
     uint64_t n[DF_COUNT] = {0}, best = 0;
     *all = 0;
-    for (uint32_t i = 0; i < c->n_dsets; i++) {
-        if (c->dsets[i].cls > k)
+    for (uint32_t i = 0; i < c->n_vsets; i++) {
+        const struct value_set *s = &c->vsets[i];
+        if (!(s->types & CSVI_BIT(t)))
             continue;
-        *all += c->dsets[i].count;
-        for (uint32_t m = c->dsets[i].fmts & DF_ALL; m; m &= m - 1)
-            n[__builtin_ctz(m)] += c->dsets[i].count;
+        *all += s->count;
+        for (uint32_t m = s->fmts & DF_ALL; m; m &= m - 1)
+            n[__builtin_ctz(m)] += s->count;
     }
     *fmts = 0;
     for (int f = 0; f < DF_COUNT; f++) {
@@ -315,28 +303,29 @@ static uint64_t date_best(const struct column_state *c, int k, uint32_t *fmts, u
     return best;
 }
 
-/* Tolerant mode, date kind k in format f: the time flags of the values that
- * fit (OR), and the examples — the misfits of type t, and the first values
- * of the kind in other formats. */
-static uint8_t date_fit_tflags(const struct column_state *c, int k, enum date_format f)
+/* Tolerant mode: the time flags (OR) of the values fitting date type t in
+ * format f. */
+static uint8_t date_fit_tflags(const struct column_state *c, int t, enum date_format f)
 {
     uint8_t tf = 0;
-    for (uint32_t i = 0; i < c->n_dsets; i++)
-        if (c->dsets[i].cls <= k && (c->dsets[i].fmts & CSVI_BIT(f)))
-            tf |= c->dsets[i].tflags;
+    for (uint32_t i = 0; i < c->n_vsets; i++)
+        if ((c->vsets[i].types & CSVI_BIT(t)) && (c->vsets[i].fmts & CSVI_BIT(f)))
+            tf |= c->vsets[i].tflags;
     return tf;
 }
 
-static void date_examples(const struct column_state *c, int t, enum date_format f,
-                          struct example_list *out)
+/* Tolerant mode: the first values by line that do not fit type t — or, f
+ * >= 0, a date type in format f (values of t in other formats too). */
+static void exception_examples(const struct column_state *c, int t, int f,
+                               struct example_list *out)
 {
-    *out = c->misfits[t];
-    for (uint32_t i = 0; i < c->n_dsets; i++) {
-        const struct date_set *d = &c->dsets[i];
-        if (d->cls > date_kind(t) || (d->fmts & CSVI_BIT(f)))
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < c->n_vsets; i++) {
+        const struct value_set *s = &c->vsets[i];
+        if ((s->types & CSVI_BIT(t)) && (f < 0 || (s->fmts & CSVI_BIT(f))))
             continue;
-        for (uint32_t k = 0; k < d->ex.n; k++)
-            examples_insert(out, d->ex.ex[k].line, d->ex.ex[k].value, strlen(d->ex.ex[k].value));
+        for (uint32_t k = 0; k < s->ex.n; k++)
+            examples_insert(out, s->ex.ex[k].line, s->ex.ex[k].value, strlen(s->ex.ex[k].value));
     }
 }
 
@@ -366,9 +355,10 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
      * is an exception, as a value of another type is). */
     uint32_t dfmts[3] = {c->fmts[0], c->fmts[1], c->fmts[2]};
     uint64_t dfit[3], dall[3];
-    bool by_sets = tolerant && c->misfits;
+    bool by_sets = tolerant && !c->strict;
+    static const int date_types[3] = {CSVI_TYPE_DATE, CSVI_TYPE_TIMESTAMP, CSVI_TYPE_TIMESTAMPTZ};
     for (int k = 0; by_sets && k < 3; k++)
-        dfit[k] = date_best(c, k, &dfmts[k], &dall[k]);
+        dfit[k] = date_best(c, date_types[k], &dfmts[k], &dall[k]);
     out->type = CSVI_TYPE_TEXT;
     uint64_t fit = column_fit(c, CSVI_TYPE_TEXT);
     for (int t = CSVI_TYPE_BOOLEAN; t < CSVI_TYPE_TEXT; t++) {
@@ -400,7 +390,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     case CSVI_TYPE_TIMESTAMPTZ: {
         int k = out->type == CSVI_TYPE_TIMESTAMP ? 1 : 2;
         char tbuf[24];
-        uint8_t tf = by_sets ? date_fit_tflags(c, k, pick_date_format(dfmts[k], dayfirst))
+        uint8_t tf = by_sets ? date_fit_tflags(c, out->type, pick_date_format(dfmts[k], dayfirst))
                              : c->tflags_ts;
         if (out->type == CSVI_TYPE_TIMESTAMP)
             tf &= (uint8_t)~TF_ZONE;
@@ -421,13 +411,14 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     }
     if (tolerant) {
         out->exception_count = nonnull > fit ? nonnull - fit : 0;
-        if (c->misfits && out->type != CSVI_TYPE_TEXT) {
-            struct example_list l = c->misfits[out->type];
-            int k = date_kind(out->type);
-            if (by_sets && k >= 0) {
-                date_examples(c, out->type, pick_date_format(dfmts[k], dayfirst), &l);
+        if (by_sets && out->type != CSVI_TYPE_TEXT) {
+            struct example_list l;
+            int k = date_kind(out->type), f = -1;
+            if (k >= 0) {
+                f = (int)pick_date_format(dfmts[k], dayfirst);
                 out->other_format_count = dall[k] - dfit[k];
             }
+            exception_examples(c, out->type, f, &l);
             out->n_examples = l.n;
             memcpy(out->examples, l.ex, l.n * sizeof l.ex[0]);
         }

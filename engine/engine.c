@@ -295,8 +295,7 @@ enum csvi_status csvi_infer_values(const char *const *fields, const size_t *lens
         classify_field(v, len, quoted, &e->cfg.ccfg, &fc);
         column_add(&c, &fc, v, len, i + 1);
     }
-    /* (tolerant mode: its example lists or a date set not allocated) */
-    bool nomem = c.nomem || (e->cfg.opt.threshold < 1.0 && !c.misfits);
+    bool nomem = c.nomem; /* (tolerant mode: a value set not stored) */
     memset(out, 0, sizeof *out);
     if (!nomem)
         column_verdict(&c, e->cfg.opt.threshold, e->cfg.opt.dayfirst, out);

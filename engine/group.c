@@ -261,11 +261,8 @@ static int table_join(const csvi_engine *e, const struct group *g, struct csvi_t
     if (!acc)
         return -ENOMEM;
     int rc = 0;
-    for (size_t i = 0; i < g->h.n; i++) {
+    for (size_t i = 0; i < g->h.n; i++)
         column_init(&acc[i], tolerant);
-        if (tolerant && !acc[i].misfits)
-            rc = -ENOMEM;
-    }
     for (size_t f = 0; rc == 0 && f < g->n; f++) {
         const struct csvi_file_result *r = &e->files[g->files[f]];
         struct file_state fs;

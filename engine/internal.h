@@ -245,17 +245,16 @@ struct example_list { /* tolerant mode: first values (by line) not fitting a typ
     struct csvi_example ex[CSVI_MAX_EXAMPLES];
 };
 
-/* Tolerant mode: the date-like values of one class that share one set of
- * consistent formats (date_fmts), so the verdict can pick the format most
- * values fit and count the others as exceptions.  Class 0: dates (they fit
- * date, timestamp and timestamptz), 1: timestamps without a zone (timestamp
- * and timestamptz), 2: with one (timestamptz): date kind k holds classes
- * 0..k.  Each value is in one set; a parse gives one of about twenty format
- * sets, so a column has few. */
-struct date_set {
-    uint8_t cls;
+/* Tolerant mode: the non-null values of a column that share one type set
+ * and, for date-like ones, one set of consistent date formats (date_fmts).
+ * The first values by line of the sets whose types lack type t are the
+ * values that do not fit t; of date kind k (0 date, 1 timestamp, 2
+ * timestamptz) the verdict picks the format most values fit and counts the
+ * others as exceptions.  Each value is in one set; a column has few. */
+struct value_set {
+    uint32_t types;
+    uint32_t fmts;  /* date_fmts: 0 unless types has TIMESTAMPTZ */
     uint8_t tflags; /* OR of the time_flags of its values */
-    uint32_t fmts;
     uint64_t count;
     struct example_list ex; /* its first values by line */
 };
@@ -274,10 +273,10 @@ struct column_state {
                                           date, timestamp, timestamptz */
     uint8_t tflags_time, tflags_ts;    /* OR of time_flags: time / timestamp(tz) */
     uint64_t max_bytes, max_chars;
-    struct example_list *misfits;      /* NULL unless tolerant; [CSVI_TYPE_COUNT] */
-    struct date_set *dsets;            /* tolerant: sorted by (cls, fmts), no two alike */
-    uint32_t n_dsets, cap_dsets;
-    bool nomem;                        /* a date set could not be stored (column_add) */
+    struct value_set *vsets;           /* tolerant: sorted by (types, fmts), no two alike */
+    uint32_t n_vsets, cap_vsets;
+    uint32_t last_vset;                /* where the last value went (a hint) */
+    bool nomem;                        /* a value set could not be stored (column_add) */
     uint32_t and_types;                /* AND of the type sets of non-null values */
     bool strict;                       /* strict mode: once and_types is text alone the
                                           column is text whatever follows, so values
@@ -301,15 +300,15 @@ void column_add(struct column_state *c, const struct field_class *fc, const uint
                 size_t n, uint64_t line);
 /* column_add for the common case: fc->types is c->run_types (the type set
  * of the column's last value; c made by column_init, so and_types already
- * holds it), c keeps no misfits (strict), the value is ASCII (any value
+ * holds it), c is strict (keeps no value sets), the value is ASCII (any value
  * classify_expected accepts) of n bytes, and not a time (TIME). */
 void column_add_run(struct column_state *c, const struct field_class *fc, size_t n);
 /* a := join(a, b).  Associative and commutative; column_init is the identity.
  * false: out of memory (a is then incomplete). */
 bool column_join(struct column_state *a, const struct column_state *b);
-/* Tolerant mode: the column's date set (cls, fmts), added empty in its
+/* Tolerant mode: the column's value set (types, fmts), added empty in its
  * place if it has none yet.  NULL: out of memory. */
-struct date_set *column_date_set(struct column_state *c, uint8_t cls, uint32_t fmts);
+struct value_set *column_value_set(struct column_state *c, uint32_t types, uint32_t fmts);
 /* The final verdict (all fields of *out but name). */
 void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
                     struct csvi_column *out /* OUT */);

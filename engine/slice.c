@@ -568,7 +568,7 @@ infer_column(struct slice_ctx *c, const struct field_src *sp, const struct field
             break;
         }
         uint32_t expect = col->run_types;
-        if (!col->misfits) {
+        if (col->strict) {
             if (expect == CSVI_INT_CHAIN)
                 r = int_column_run(col, &s, f0, strip, r, nrec);
             else if (expect == CSVI_DEC_CHAIN)
@@ -592,7 +592,7 @@ infer_column(struct slice_ctx *c, const struct field_src *sp, const struct field
         const uint8_t *p = src_value(&s, f0 + r * s.stride, strip, &len, &quoted);
         struct field_class cl;
         if (classify_expected(expect, p, len, s.cc, &cl)) {
-            if (cl.types == expect && !col->misfits) {
+            if (cl.types == expect && col->strict) {
                 column_add_run(col, &cl, len);
                 r++;
                 continue;

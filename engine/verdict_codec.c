@@ -100,19 +100,17 @@ static void put_column(struct codec_buf *b, const struct column_state *c, uint64
     put_u(b, c->max_bytes);
     put_u(b, c->max_chars);
     put_u(b, c->and_types);
-    put_u(b, c->misfits != NULL);
-    if (!c->misfits)
+    put_u(b, !c->strict);
+    if (c->strict)
         return;
-    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
-        put_examples(b, &c->misfits[t], first);
-    put_u(b, c->n_dsets);
-    for (uint32_t i = 0; i < c->n_dsets; i++) {
-        const struct date_set *d = &c->dsets[i];
-        put_u(b, d->cls);
-        put_u(b, d->fmts);
-        put_u(b, d->tflags);
-        put_u(b, d->count);
-        put_examples(b, &d->ex, first);
+    put_u(b, c->n_vsets);
+    for (uint32_t i = 0; i < c->n_vsets; i++) {
+        const struct value_set *s = &c->vsets[i];
+        put_u(b, s->types);
+        put_u(b, s->fmts);
+        put_u(b, s->tflags);
+        put_u(b, s->count);
+        put_examples(b, &s->ex, first);
     }
 }
 
@@ -266,32 +264,33 @@ static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t 
         return r->bad = true, false;
     if (!tolerant)
         return c->nulls <= c->count || (r->bad = true, false);
-    for (int t = 0; t < CSVI_TYPE_COUNT; t++)
-        if (!get_examples(r, &c->misfits[t], first))
-            return false;
     if (c->nulls > c->count)
         return r->bad = true, false;
-    /* the date sets: in (cls, fmts) order, none twice, each value in one:
-     * their counts within the column's non-null values */
+    /* the value sets: in (types, fmts) order, none twice, date formats on
+     * date-like ones only, each value in one: their counts within the
+     * column's non-null values */
     uint64_t n_sets, sum = 0;
-    if (!get_max(r, 3 * DF_ALL, &n_sets))
+    if (!get_max(r, r->len - r->pos, &n_sets))
         return false;
+    const uint64_t all_types = (1u << CSVI_TYPE_COUNT) - 1;
     for (uint64_t i = 0; i < n_sets; i++) {
-        uint64_t cls, fmts, tflags, count;
-        if (!get_max(r, 2, &cls) || !get_max(r, DF_ALL, &fmts) || !get_max(r, 0xFF, &tflags) ||
-            !get_u(r, &count))
+        uint64_t types, fmts, tflags, count;
+        if (!get_max(r, all_types, &types) || !get_max(r, DF_ALL, &fmts) ||
+            !get_max(r, 0xFF, &tflags) || !get_u(r, &count))
             return false;
-        struct date_set *last = c->n_dsets ? &c->dsets[c->n_dsets - 1] : NULL;
-        if (fmts == 0 || count > c->count - c->nulls - sum ||
-            (last && (last->cls > cls || (last->cls == cls && last->fmts >= fmts))))
+        bool datelike = types & CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ);
+        const struct value_set *last = c->n_vsets ? &c->vsets[c->n_vsets - 1] : NULL;
+        if (types == 0 || (types & CSVI_BIT(CSVI_TYPE_NULL)) || datelike != (fmts != 0) ||
+            count > c->count - c->nulls - sum ||
+            (last && !(last->types < types || (last->types == types && last->fmts < fmts))))
             return r->bad = true, false;
         sum += count;
-        struct date_set *d = column_date_set(c, (uint8_t)cls, (uint32_t)fmts);
-        if (!d)
+        struct value_set *s = column_value_set(c, (uint32_t)types, (uint32_t)fmts);
+        if (!s)
             return c->nomem = true, false;
-        d->count = count;
-        d->tflags = (uint8_t)tflags;
-        if (!get_examples(r, &d->ex, first))
+        s->count = count;
+        s->tflags = (uint8_t)tflags;
+        if (!get_examples(r, &s->ex, first))
             return false;
     }
     return true;
@@ -349,9 +348,7 @@ int codec_get_unit(struct codec_reader *r, const struct file_plan *plan, uint64_
             v->ncols = plan->ncols;
         for (size_t i = 0; rc == 0 && i < plan->ncols; i++) {
             column_init(&v->cols[i], tolerant);
-            if (tolerant && !v->cols[i].misfits)
-                rc = -ENOMEM;
-            else if (!get_column(r, &v->cols[i], first, tolerant))
+            if (!get_column(r, &v->cols[i], first, tolerant))
                 rc = v->cols[i].nomem ? -ENOMEM : -EINVAL;
         }
     }
