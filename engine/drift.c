@@ -1,10 +1,15 @@
 /*
  * drift.c — a file's schema against the last one the ledger recorded for
  * its path: which columns were added, removed, renamed or reordered, which
- * types widened or changed, which columns became nullable or not null.
+ * types widened or changed, which columns became nullable or not null, and
+ * of a column whose type stayed, whether its SQL type (an integer's width, a
+ * decimal's precision) or its date/time format changed: a table made from
+ * the old schema, or a load given the old format, fails on the new data.
  *
  * The old schema is the "schema" array of a file_done event (jansson):
- * [{"name": "id", "type": "integer", "nullable": false, ...}, ...].
+ * [{"name": "id", "type": "integer", "nullable": false, "sql_type": "SMALLINT",
+ * "format": ... (date/time types, since 2026-11-29)}, ...].  A field an
+ * older ledger line lacks is not compared.
  * Matching is by name; a column whose name is new, at a position where an
  * old name vanished, with the same type, is a rename rather than an
  * add + remove.  Reordering is reported once, when the columns both schemas
@@ -22,7 +27,8 @@ const char *csvi_drift_kind_name(enum csvi_drift_kind k)
 {
     static const char *const names[CSVI_DRIFT_COUNT] = {
         "column_added", "column_removed", "column_renamed", "columns_reordered",
-        "type_widened", "type_changed",   "now_nullable",   "now_not_null"};
+        "type_widened", "type_changed",   "now_nullable",   "now_not_null",
+        "sql_type_changed", "format_changed"};
     return (unsigned)k < CSVI_DRIFT_COUNT ? names[k] : "?";
 }
 
@@ -53,6 +59,7 @@ struct old_col {
     const char *name;
     int type;
     bool nullable;
+    const char *sql_type, *format; /* NULL: not recorded */
 };
 
 static bool add(struct csvi_file_result *r, size_t *cap, enum csvi_drift_kind kind,
@@ -109,7 +116,9 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
         const char *name = json_string_value(json_object_get(c, "name"));
         const char *type = json_string_value(json_object_get(c, "type"));
         o[i] = (struct old_col){name ? name : "", type ? type_of(type) : -1,
-                                json_is_true(json_object_get(c, "nullable"))};
+                                json_is_true(json_object_get(c, "nullable")),
+                                json_string_value(json_object_get(c, "sql_type")),
+                                json_string_value(json_object_get(c, "format"))};
     }
     /* the new names as the ledger holds them (bytes that are not UTF-8 as U+FFFD),
      * so a latin-1 header compares equal to itself from the last run */
@@ -147,6 +156,14 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
                 names[i],
                 fmt("%s -> %s", from >= 0 ? csvi_type_name((enum csvi_type)from) : "?",
                     csvi_type_name(c->type)));
+        char sql[64];
+        if (from == to && o[j].sql_type &&
+            strcmp(o[j].sql_type, csvi_sql_type(c, sql, sizeof sql)) != 0)
+            add(r, &cap, CSVI_DRIFT_SQL_TYPE_CHANGED, names[i],
+                fmt("%s -> %s", o[j].sql_type, sql));
+        if (from == to && o[j].format && c->format[0] && strcmp(o[j].format, c->format) != 0)
+            add(r, &cap, CSVI_DRIFT_FORMAT_CHANGED, names[i],
+                fmt("%s -> %s", o[j].format, c->format));
         if (o[j].nullable != c->nullable)
             add(r, &cap, c->nullable ? CSVI_DRIFT_NOW_NULLABLE : CSVI_DRIFT_NOW_NOT_NULL,
                 names[i], fmt("%llu null%s now", (unsigned long long)c->null_count,

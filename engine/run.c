@@ -253,9 +253,12 @@ static json_t *schema_json_of(const struct csvi_column *cols, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct csvi_column *c = &cols[i];
         char sql[64];
-        json_array_append_new(a, json_pack("{s:o, s:s, s:b, s:s}", "name", jstr(c->name), "type",
-                                           csvi_type_name(c->type), "nullable", c->nullable,
-                                           "sql_type", csvi_sql_type(c, sql, sizeof sql)));
+        json_t *col = json_pack("{s:o, s:s, s:b, s:s}", "name", jstr(c->name), "type",
+                                csvi_type_name(c->type), "nullable", c->nullable, "sql_type",
+                                csvi_sql_type(c, sql, sizeof sql));
+        if (col && c->format[0]) /* date, time, timestamp(tz): drift compares it */
+            json_object_set_new(col, "format", json_string(c->format));
+        json_array_append_new(a, col);
     }
     return a;
 }
@@ -341,9 +344,14 @@ static char *file_done_line(csvi_engine *e, const struct csvi_file_result *r, co
         char sql[64];
         fputs(i ? ",{\"name\":" : "{\"name\":", m);
         json_put_string(m, c->name, strlen(c->name));
-        fprintf(m, ",\"type\":\"%s\",\"nullable\":%s,\"sql_type\":\"%s\"}",
+        fprintf(m, ",\"type\":\"%s\",\"nullable\":%s,\"sql_type\":\"%s\"",
                 csvi_type_name(c->type), c->nullable ? "true" : "false",
                 csvi_sql_type(c, sql, sizeof sql));
+        if (c->format[0]) { /* date, time, timestamp(tz): drift compares it (as schema_json_of) */
+            fputs(",\"format\":", m);
+            json_put_string(m, c->format, strlen(c->format));
+        }
+        fputc('}', m);
     }
     fputs("]}", m);
     if (fclose(m) != 0) {

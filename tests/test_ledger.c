@@ -561,6 +561,22 @@ LTEST(drift, now_not_null)
     drift_case("id,code\n1,10\n2,\n", "id,code\n1,10\n2,20\n", "now_not_null", "code");
 }
 
+/* The same type, but a table made from the old schema no longer holds the
+ * values: code outgrew SMALLINT. */
+LTEST(drift, sql_type_changed_integer_outgrows_smallint)
+{
+    drift_case("id,code\n1,10\n2,20\n", "id,code\n1,10\n2,40000\n", "sql_type_changed",
+               "code");
+}
+
+/* The same type, another date format: a load told the old one (DateStyle,
+ * DATEFORMAT) fails or swaps day and month. */
+LTEST(drift, format_changed_iso_to_month_first)
+{
+    drift_case("id,d\n1,2024-01-02\n2,2024-01-03\n", "id,d\n1,01/02/2024\n2,01/13/2024\n",
+               "format_changed", "d");
+}
+
 /* The detail of columns_reordered must not state the opposite of what
  * happened: id used to come before name and score and now comes after them. */
 LTEST(drift, reordered_detail_tells_the_direction)
