@@ -50,7 +50,7 @@ struct value_set *column_value_set(struct column_state *c, uint32_t types, uint3
             return &c->vsets[i];
     }
     if (c->n_vsets == c->cap_vsets) {
-        uint32_t cap = c->cap_vsets ? 2 * c->cap_vsets : 2;
+        uint32_t cap = c->cap_vsets + c->cap_vsets / 2 + 2; /* 2, 5, 9, 15, ...: a few sets */
         struct value_set *v = realloc(c->vsets, cap * sizeof *v);
         if (!v)
             return NULL;

@@ -210,8 +210,7 @@ enum csvi_drift_kind {
     CSVI_DRIFT_TYPE_CHANGED,
     CSVI_DRIFT_NOW_NULLABLE,
     CSVI_DRIFT_NOW_NOT_NULL,
-    CSVI_DRIFT_SQL_TYPE_CHANGED, /* same type, another SQL type (SMALLINT -> INTEGER, ...) */
-    CSVI_DRIFT_FORMAT_CHANGED,   /* same date/time type, another format */
+    CSVI_DRIFT_FORMAT_CHANGED,   /* same date/timestamp type, another date format */
     CSVI_DRIFT_COUNT
 };
 const char *csvi_drift_kind_name(enum csvi_drift_kind k); /* "column_added", ... */

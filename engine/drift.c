@@ -2,9 +2,14 @@
  * drift.c — a file's schema against the last one the ledger recorded for
  * its path: which columns were added, removed, renamed or reordered, which
  * types widened or changed, which columns became nullable or not null, and
- * of a column whose type stayed, whether its SQL type (an integer's width, a
- * decimal's precision) or its date/time format changed: a table made from
- * the old schema, or a load given the old format, fails on the new data.
+ * of a date or timestamp column whose type stayed, whether the date part of
+ * its format changed (%Y-%m-%d -> %d/%m/%Y): a load given the old format (a
+ * DateStyle, a DATEFORMAT) fails on the new data or swaps day and month.
+ * The time part (seconds, fraction, T or space) is not compared: it varies
+ * from night to night with the data, and loaders read any of them.  Nor is
+ * the SQL type of a type that stayed (SMALLINT -> INTEGER, NUMERIC(5,2) ->
+ * NUMERIC(6,2)): a night of smaller values narrows it and the next widens it
+ * again, so comparing it with the last night alone is noise.
  *
  * The old schema is the "schema" array of a file_done event (jansson):
  * [{"name": "id", "type": "integer", "nullable": false, "sql_type": "SMALLINT",
@@ -28,7 +33,7 @@ const char *csvi_drift_kind_name(enum csvi_drift_kind k)
     static const char *const names[CSVI_DRIFT_COUNT] = {
         "column_added", "column_removed", "column_renamed", "columns_reordered",
         "type_widened", "type_changed",   "now_nullable",   "now_not_null",
-        "sql_type_changed", "format_changed"};
+        "format_changed"};
     return (unsigned)k < CSVI_DRIFT_COUNT ? names[k] : "?";
 }
 
@@ -59,7 +64,7 @@ struct old_col {
     const char *name;
     int type;
     bool nullable;
-    const char *sql_type, *format; /* NULL: not recorded */
+    const char *format; /* NULL: not recorded */
 };
 
 static bool add(struct csvi_file_result *r, size_t *cap, enum csvi_drift_kind kind,
@@ -105,6 +110,33 @@ static long find_new(char *const *names, size_t n, const char *name)
     return -1;
 }
 
+/* The length of a date or timestamp format's date part ("%Y-%m-%d" of
+ * "%Y-%m-%d %H:%M:%S"). */
+static size_t date_part(const char *f)
+{
+    const char *h = strstr(f, "%H");
+    return h && h > f ? (size_t)(h - f) - 1 : strlen(f);
+}
+
+/* A column kept (the same name, or renamed with the same type): its date
+ * format and its nullability. */
+static void compare_kept(struct csvi_file_result *r, size_t *cap, const char *name,
+                         const struct old_col *o, const struct csvi_column *c)
+{
+    bool dated = c->type == CSVI_TYPE_DATE || c->type == CSVI_TYPE_TIMESTAMP ||
+                 c->type == CSVI_TYPE_TIMESTAMPTZ;
+    if (dated && o->type == (int)c->type && o->format && c->format[0]) {
+        size_t a = date_part(o->format), b = date_part(c->format);
+        if (a != b || memcmp(o->format, c->format, a) != 0)
+            add(r, cap, CSVI_DRIFT_FORMAT_CHANGED, name,
+                fmt("%.*s -> %.*s", (int)a, o->format, (int)b, c->format));
+    }
+    if (o->nullable != c->nullable)
+        add(r, cap, c->nullable ? CSVI_DRIFT_NOW_NULLABLE : CSVI_DRIFT_NOW_NOT_NULL, name,
+            fmt("%llu null%s now", (unsigned long long)c->null_count,
+                c->null_count == 1 ? "" : "s"));
+}
+
 void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
 {
     size_t n_old = json_array_size(old_schema), cap = 0;
@@ -117,7 +149,6 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
         const char *type = json_string_value(json_object_get(c, "type"));
         o[i] = (struct old_col){name ? name : "", type ? type_of(type) : -1,
                                 json_is_true(json_object_get(c, "nullable")),
-                                json_string_value(json_object_get(c, "sql_type")),
                                 json_string_value(json_object_get(c, "format"))};
     }
     /* the new names as the ledger holds them (bytes that are not UTF-8 as U+FFFD),
@@ -138,6 +169,7 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
             renamed_new[i] = renamed_old[i] = true;
             add(r, &cap, CSVI_DRIFT_COLUMN_RENAMED, names[i],
                 fmt("was \"%s\" (column %zu)", o[i].name, i + 1));
+            compare_kept(r, &cap, names[i], &o[i], c);
         }
     }
     for (size_t i = 0; i < nn; i++) {
@@ -156,18 +188,7 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
                 names[i],
                 fmt("%s -> %s", from >= 0 ? csvi_type_name((enum csvi_type)from) : "?",
                     csvi_type_name(c->type)));
-        char sql[64];
-        if (from == to && o[j].sql_type &&
-            strcmp(o[j].sql_type, csvi_sql_type(c, sql, sizeof sql)) != 0)
-            add(r, &cap, CSVI_DRIFT_SQL_TYPE_CHANGED, names[i],
-                fmt("%s -> %s", o[j].sql_type, sql));
-        if (from == to && o[j].format && c->format[0] && strcmp(o[j].format, c->format) != 0)
-            add(r, &cap, CSVI_DRIFT_FORMAT_CHANGED, names[i],
-                fmt("%s -> %s", o[j].format, c->format));
-        if (o[j].nullable != c->nullable)
-            add(r, &cap, c->nullable ? CSVI_DRIFT_NOW_NULLABLE : CSVI_DRIFT_NOW_NOT_NULL,
-                names[i], fmt("%llu null%s now", (unsigned long long)c->null_count,
-                             c->null_count == 1 ? "" : "s"));
+        compare_kept(r, &cap, names[i], &o[j], c);
     }
     for (size_t j = 0; j < n_old; j++)
         if (!renamed_old[j] && find_new(names, nn, o[j].name) < 0)

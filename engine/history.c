@@ -63,10 +63,12 @@ static void put_schema_text(FILE *out, const json_t *schema)
     size_t i;
     json_t *c;
     json_array_foreach(schema, i, c) {
-        fprintf(out, "    %-30s %-12s %s%s\n", json_string_value(json_object_get(c, "name")),
+        const char *f = json_string_value(json_object_get(c, "format"));
+        fprintf(out, "    %-30s %-12s %s%s%s%s\n", json_string_value(json_object_get(c, "name")),
                 json_string_value(json_object_get(c, "type")),
                 json_string_value(json_object_get(c, "sql_type")),
-                json_is_true(json_object_get(c, "nullable")) ? "" : " NOT NULL");
+                json_is_true(json_object_get(c, "nullable")) ? "" : " NOT NULL",
+                f ? "  format " : "", f ? f : "");
     }
 }
 
