@@ -99,12 +99,12 @@ enum csvi_status csvi_write_history(const char *ledger_path, const char *file_pa
             size_t i;
             json_t *v;
             json_array_foreach(h.versions, i, v) {
-                fprintf(out, "\nversion %zu: first seen %s, last seen %s, %lld run%s, %lld rows\n",
+                long long runs = (long long)json_integer_value(json_object_get(v, "runs"));
+                long long rows = (long long)json_integer_value(json_object_get(v, "rows"));
+                fprintf(out, "\nversion %zu: first seen %s, last seen %s, %lld run%s, %lld row%s\n",
                         i + 1, json_string_value(json_object_get(v, "first_seen")),
-                        json_string_value(json_object_get(v, "last_seen")),
-                        (long long)json_integer_value(json_object_get(v, "runs")),
-                        json_integer_value(json_object_get(v, "runs")) == 1 ? "" : "s",
-                        (long long)json_integer_value(json_object_get(v, "rows")));
+                        json_string_value(json_object_get(v, "last_seen")), runs,
+                        runs == 1 ? "" : "s", rows, rows == 1 ? "" : "s");
                 size_t k;
                 json_t *d;
                 json_array_foreach(json_object_get(v, "drift"), k, d) {
