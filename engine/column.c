@@ -32,6 +32,72 @@ void column_free(struct column_state *c)
     free(c->vsets);
     c->vsets = NULL;
     c->n_vsets = c->cap_vsets = 0;
+    free(c->exbuf);
+    c->exbuf = NULL;
+    c->exlen = c->excap = c->exdead = 0;
+}
+
+bool column_set_example(struct column_state *c, struct value_set *s, uint64_t line, const char *v,
+                        size_t n)
+{
+    if (s->n_ex == CSVI_MAX_EXAMPLES && line >= s->line[CSVI_MAX_EXAMPLES - 1])
+        return true;
+    const char *nul = memchr(v, 0, n);
+    if (nul)
+        n = (size_t)(nul - v);
+    if (n > CSVI_EXAMPLE_BYTES)
+        n = CSVI_EXAMPLE_BYTES;
+    if (!c->exbuf || c->exlen + n > c->excap) { /* (allocated even for an empty value) */
+        size_t cap = c->excap ? (size_t)c->excap * 2 : 256;
+        if (cap < c->exlen + n || cap > UINT32_MAX)
+            return false;
+        char *b = realloc(c->exbuf, cap);
+        if (!b)
+            return false;
+        c->exbuf = b;
+        c->excap = (uint32_t)cap;
+    }
+    uint32_t pos = s->n_ex < CSVI_MAX_EXAMPLES ? s->n_ex : CSVI_MAX_EXAMPLES - 1;
+    if (s->n_ex == CSVI_MAX_EXAMPLES)
+        c->exdead += s->len[pos]; /* the last one drops out */
+    while (pos > 0 && s->line[pos - 1] > line) {
+        s->line[pos] = s->line[pos - 1];
+        s->off[pos] = s->off[pos - 1];
+        s->len[pos] = s->len[pos - 1];
+        pos--;
+    }
+    memcpy(c->exbuf + c->exlen, v, n);
+    s->line[pos] = line;
+    s->off[pos] = c->exlen;
+    s->len[pos] = (uint8_t)n;
+    c->exlen += (uint32_t)n;
+    if (s->n_ex < CSVI_MAX_EXAMPLES)
+        s->n_ex++;
+    return true;
+}
+
+/* Drop the example bytes no set uses any more (joins replace examples). */
+static bool compact_examples(struct column_state *c)
+{
+    uint32_t live = c->exlen - c->exdead;
+    char *b = malloc(live + 1);
+    if (!b)
+        return false;
+    uint32_t at = 0;
+    for (uint32_t i = 0; i < c->n_vsets; i++) {
+        struct value_set *s = &c->vsets[i];
+        for (int k = 0; k < s->n_ex; k++) {
+            memcpy(b + at, c->exbuf + s->off[k], s->len[k]);
+            s->off[k] = at;
+            at += s->len[k];
+        }
+    }
+    free(c->exbuf);
+    c->exbuf = b;
+    c->exlen = at; /* (= live) */
+    c->excap = live + 1;
+    c->exdead = 0;
+    return true;
 }
 
 static inline bool vset_before(const struct value_set *v, uint32_t types, uint32_t fmts)
@@ -105,8 +171,8 @@ static void note_value_set(struct column_state *c, const struct field_class *fc,
     s->count++;
     if (datelike)
         s->tflags |= fc->time_flags;
-    if (s->ex.n < CSVI_MAX_EXAMPLES || line < s->ex.ex[CSVI_MAX_EXAMPLES - 1].line)
-        examples_insert(&s->ex, line, (const char *)v, n);
+    if (!column_set_example(c, s, line, (const char *)v, n))
+        c->nomem = true;
 }
 
 /* The facts a value of type set t adds: integer range, decimal shape,
@@ -235,10 +301,12 @@ bool column_join(struct column_state *a, const struct column_state *b)
             return false;
         as->count += bs->count;
         as->tflags |= bs->tflags;
-        for (uint32_t k = 0; k < bs->ex.n; k++)
-            examples_insert(&as->ex, bs->ex.ex[k].line, bs->ex.ex[k].value,
-                            strlen(bs->ex.ex[k].value));
+        for (int k = 0; k < bs->n_ex; k++)
+            if (!column_set_example(a, as, bs->line[k], column_example(b, bs, k), bs->len[k]))
+                return false;
     }
+    if (a->exdead > 4096 && a->exdead > a->exlen / 2 && !compact_examples(a))
+        return false;
     return true;
 }
 
@@ -324,8 +392,8 @@ static void exception_examples(const struct column_state *c, int t, int f,
         const struct value_set *s = &c->vsets[i];
         if ((s->types & CSVI_BIT(t)) && (f < 0 || (s->fmts & CSVI_BIT(f))))
             continue;
-        for (uint32_t k = 0; k < s->ex.n; k++)
-            examples_insert(out, s->ex.ex[k].line, s->ex.ex[k].value, strlen(s->ex.ex[k].value));
+        for (int k = 0; k < s->n_ex; k++)
+            examples_insert(out, s->line[k], column_example(c, s, k), s->len[k]);
     }
 }
 

@@ -255,8 +255,11 @@ struct value_set {
     uint32_t types;
     uint32_t fmts;  /* date_fmts: 0 unless types has TIMESTAMPTZ */
     uint8_t tflags; /* OR of the time_flags of its values */
+    uint8_t n_ex;   /* its first values by line: line[i], and len[i] bytes at */
+    uint8_t len[CSVI_MAX_EXAMPLES]; /* off[i] in the column's exbuf */
     uint64_t count;
-    struct example_list ex; /* its first values by line */
+    uint64_t line[CSVI_MAX_EXAMPLES];
+    uint32_t off[CSVI_MAX_EXAMPLES];
 };
 
 struct column_state {
@@ -276,6 +279,8 @@ struct column_state {
     struct value_set *vsets;           /* tolerant: sorted by (types, fmts), no two alike */
     uint32_t n_vsets, cap_vsets;
     uint32_t last_vset;                /* where the last value went (a hint) */
+    char *exbuf;                       /* the value sets' example bytes */
+    uint32_t exlen, excap, exdead;     /* used, allocated, of them no longer used */
     bool nomem;                        /* a value set could not be stored (column_add) */
     uint32_t and_types;                /* AND of the type sets of non-null values */
     bool strict;                       /* strict mode: once and_types is text alone the
@@ -309,6 +314,17 @@ bool column_join(struct column_state *a, const struct column_state *b);
 /* Tolerant mode: the column's value set (types, fmts), added empty in its
  * place if it has none yet.  NULL: out of memory. */
 struct value_set *column_value_set(struct column_state *c, uint32_t types, uint32_t fmts);
+/* Keep (line, value v of n bytes: up to its first NUL, at most
+ * CSVI_EXAMPLE_BYTES) if it is one of set s's first by line; s is c's.
+ * false: out of memory. */
+bool column_set_example(struct column_state *c, struct value_set *s, uint64_t line, const char *v,
+                        size_t n);
+/* Example k of set s of column c. */
+static inline const char *column_example(const struct column_state *c, const struct value_set *s,
+                                         int k)
+{
+    return c->exbuf + s->off[k];
+}
 /* The final verdict (all fields of *out but name). */
 void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
                     struct csvi_column *out /* OUT */);

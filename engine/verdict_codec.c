@@ -71,15 +71,6 @@ static void put_str(struct codec_buf *b, const char *s, size_t n)
     put_bytes(b, s, n);
 }
 
-static void put_examples(struct codec_buf *b, const struct example_list *l, uint64_t first)
-{
-    put_u(b, l->n);
-    for (uint32_t k = 0; k < l->n; k++) {
-        put_line(b, l->ex[k].line, first);
-        put_str(b, l->ex[k].value, strlen(l->ex[k].value));
-    }
-}
-
 static void put_column(struct codec_buf *b, const struct column_state *c, uint64_t first)
 {
     put_u(b, c->count);
@@ -110,7 +101,11 @@ static void put_column(struct codec_buf *b, const struct column_state *c, uint64
         put_u(b, s->fmts);
         put_u(b, s->tflags);
         put_u(b, s->count);
-        put_examples(b, &s->ex, first);
+        put_u(b, s->n_ex);
+        for (int k = 0; k < s->n_ex; k++) {
+            put_line(b, s->line[k], first);
+            put_str(b, column_example(c, s, k), s->len[k]);
+        }
     }
 }
 
@@ -228,23 +223,6 @@ static bool get_u32(struct codec_reader *r, uint32_t *v)
     return true;
 }
 
-static bool get_examples(struct codec_reader *r, struct example_list *l, uint64_t first)
-{
-    uint64_t x;
-    if (!get_max(r, CSVI_MAX_EXAMPLES, &x))
-        return false;
-    l->n = (uint32_t)x;
-    for (uint32_t k = 0; k < l->n; k++) {
-        const uint8_t *s;
-        size_t n;
-        if (!get_line(r, first, &l->ex[k].line) || !get_str(r, CSVI_EXAMPLE_BYTES, &s, &n))
-            return false;
-        memcpy(l->ex[k].value, s, n);
-        l->ex[k].value[n] = '\0';
-    }
-    return true;
-}
-
 static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t first,
                        bool tolerant)
 {
@@ -290,8 +268,18 @@ static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t 
             return c->nomem = true, false;
         s->count = count;
         s->tflags = (uint8_t)tflags;
-        if (!get_examples(r, &s->ex, first))
+        uint64_t n_ex;
+        if (!get_max(r, CSVI_MAX_EXAMPLES, &n_ex))
             return false;
+        for (uint64_t k = 0; k < n_ex; k++) {
+            uint64_t line;
+            const uint8_t *v;
+            size_t n;
+            if (!get_line(r, first, &line) || !get_str(r, CSVI_EXAMPLE_BYTES, &v, &n))
+                return false;
+            if (!column_set_example(c, s, line, (const char *)v, n))
+                return c->nomem = true, false;
+        }
     }
     return true;
 }
