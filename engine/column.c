@@ -17,6 +17,11 @@
 
 static void note_length(struct column_state *c, const uint8_t *value, size_t n);
 
+struct example_list { /* a verdict's exceptions: the first values by line */
+    uint32_t n;
+    struct csvi_example ex[CSVI_MAX_EXAMPLES];
+};
+
 void column_init(struct column_state *c, bool tolerant)
 {
     memset(c, 0, sizeof *c);

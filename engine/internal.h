@@ -240,11 +240,6 @@ void bytecheck_select_kernel(void);
 
 /* ---- one column: the verdict monoid ------------------------------------ */
 
-struct example_list { /* tolerant mode: first values (by line) not fitting a type */
-    uint32_t n;
-    struct csvi_example ex[CSVI_MAX_EXAMPLES];
-};
-
 /* Tolerant mode: the non-null values of a column that share one type set
  * and, for date-like ones, one set of consistent date formats (date_fmts).
  * The first values by line of the sets whose types lack type t are the
