@@ -238,12 +238,10 @@ static bool get_column(struct codec_reader *r, struct column_state *c, uint64_t 
     ok = ok && get_max(r, 0xFF, &x) && ((c->tflags_ts = (uint8_t)x), true);
     ok = ok && get_u(r, &c->max_bytes) && get_u(r, &c->max_chars) && get_u32(r, &c->and_types);
     ok = ok && get_max(r, 1, &x);
-    if (!ok || (x != 0) != tolerant)
+    if (!ok || (x != 0) != tolerant || c->nulls > c->count)
         return r->bad = true, false;
     if (!tolerant)
-        return c->nulls <= c->count || (r->bad = true, false);
-    if (c->nulls > c->count)
-        return r->bad = true, false;
+        return true;
     /* the value sets: in (types, fmts) order, none twice, date formats on
      * date-like ones only, each value in one: their counts within the
      * column's non-null values */
