@@ -79,6 +79,9 @@ static void *worker_main(void *arg)
         tqueue_push(&p->done, j);
     }
     slice_work_free(&w);
+    unsigned me = atomic_fetch_add(&p->worker_ids, 1);
+    if (p->worker_cpu_ms && me < p->nworkers)
+        p->worker_cpu_ms[me] = thread_cpu_ms(); /* (own slot; read after pthread_join) */
     return NULL;
 }
 
@@ -172,6 +175,7 @@ static void *merger_main(void *arg)
             cache_flush(p->pc.cache); /* batched appends, off the workers' path */
     }
     free(window);
+    p->merger_cpu_ms = thread_cpu_ms(); /* (read after pthread_join) */
     return NULL;
 }
 
@@ -746,6 +750,8 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
 {
     const struct csvi_options *opt = &cfg->opt;
     memset(p, 0, sizeof *p);
+    atomic_init(&p->worker_ids, 0);
+    p->splitter_cpu_ms = thread_cpu_ms();
     p->cfg = cfg;
     p->rd = rd;
     p->eng = e;
@@ -795,6 +801,7 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     if (p->nworkers >= 2)
         (void)read_helper_start(&p->helper);
     p->workers = calloc(p->nworkers, sizeof *p->workers);
+    p->worker_cpu_ms = calloc(p->nworkers, sizeof *p->worker_cpu_ms); /* NULL: not logged */
     if (!p->workers)
         return -ENOMEM;
     for (unsigned i = 0; i < p->nworkers; i++, p->started++)
@@ -804,6 +811,24 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
         return -EAGAIN;
     p->merger_started = true;
     return 0;
+}
+
+/* CSVINFER_LOG=debug: the CPU time of each of the pipeline's threads, one line
+ * (docs/performance.md: where a run's CPU goes beyond the sequential engine's). */
+static void log_thread_cpu(const struct pipeline *p)
+{
+    const char *lv = getenv("CSVINFER_LOG");
+    if (!lv || strcmp(lv, "debug") != 0 || !p->merger_started || !p->worker_cpu_ms)
+        return;
+    char workers[256] = "";
+    size_t n = 0;
+    for (unsigned i = 0; i < p->started && n < sizeof workers; i++)
+        n += (size_t)snprintf(workers + n, sizeof workers - n, "%s%.1f", i ? "," : "",
+                              p->worker_cpu_ms[i]);
+    fprintf(stderr,
+            "level=debug component=pipeline msg=\"thread cpu\" splitter_ms=%.1f helper_ms=%.1f "
+            "workers_ms=%s merger_ms=%.1f\n",
+            thread_cpu_ms() - p->splitter_cpu_ms, p->helper.cpu_ms, workers, p->merger_cpu_ms);
 }
 
 static void pipeline_stop(struct pipeline *p)
@@ -816,6 +841,7 @@ static void pipeline_stop(struct pipeline *p)
     tqueue_close(&p->done);
     if (p->merger_started)
         pthread_join(p->merger, NULL);
+    log_thread_cpu(p);
     struct pbuf *b;
     tqueue_close(&p->pool);
     while ((b = tqueue_pop(&p->pool)) != NULL) {
@@ -829,6 +855,7 @@ static void pipeline_stop(struct pipeline *p)
     if (p->pc.cache)
         cache_flush(p->pc.cache); /* what the merger had not written yet */
     free(p->workers);
+    free(p->worker_cpu_ms);
     tqueue_destroy(&p->work);
     tqueue_destroy(&p->done);
     tqueue_destroy(&p->pool);

@@ -71,6 +71,7 @@ static void *helper_main(void *arg)
         pthread_cond_broadcast(&h->cv);
     }
     pthread_mutex_unlock(&h->mu);
+    h->cpu_ms = thread_cpu_ms(); /* (its own field; read after pthread_join) */
     return NULL;
 }
 

@@ -115,6 +115,7 @@ struct read_helper {
     void *ctx;
     bool has_job, quit;
     unsigned skip;             /* splitter only: chunks still to read without the helper */
+    double cpu_ms;             /* the helper's CPU time, written as it exits (read after the join) */
 };
 
 struct pipeline {
@@ -142,6 +143,10 @@ struct pipeline {
     bool counts_hit;           /* splitter: the last chunk's counts came from the cache, so
                                   the next one is only hashed as it lands (a re-run) */
     atomic_bool failed;
+    /* CPU time per thread (CSVINFER_LOG=debug): each written by its own thread as it
+     * exits and read after the joins; the splitter's counts from pipeline_start */
+    atomic_uint worker_ids;
+    double *worker_cpu_ms, merger_cpu_ms, splitter_cpu_ms;
 };
 
 

@@ -9,6 +9,7 @@
 
 #include "../io/stoppable.h"
 #include <stdlib.h>
+#include <time.h>
 
 int tqueue_init(struct tqueue *q, size_t cap)
 {
@@ -117,6 +118,14 @@ void tsem_post(struct tsem *s)
     s->count++;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+}
+
+double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 int thread_start(pthread_t *t, void *(*fn)(void *), void *arg)

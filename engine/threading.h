@@ -48,4 +48,9 @@ void tsem_post(struct tsem *s);
  * errno value, as pthread_create. */
 int thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
 
+/* CPU time the calling thread has used, in milliseconds (CLOCK_THREAD_CPUTIME_ID;
+ * 0 where the clock is missing): the pipeline's per-thread line under
+ * CSVINFER_LOG=debug. */
+double thread_cpu_ms(void);
+
 #endif
