@@ -235,6 +235,19 @@ static void put_comment_text(FILE *out, const char *s)
 
 #define PG_NAME_MAX 63 /* PostgreSQL truncates identifiers to 63 bytes */
 
+/* The length of s cut to at most max bytes at a UTF-8 character boundary (a
+ * name cut inside a character is not UTF-8: PostgreSQL rejects the script). */
+static size_t utf8_cut_len(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return len;
+    len = max;
+    while (len && ((unsigned char)s[len] & 0xC0) == 0x80)
+        len--;
+    return len;
+}
+
 /* Column names the database accepts, renames said in "-- note:" lines.
  * PostgreSQL: at most 63 bytes (cut at a character boundary), not a system
  * column, distinct.  SQLite: distinct ignoring ASCII case (it has no length
@@ -249,12 +262,8 @@ static char **column_names(const struct csvi_file_result *r, FILE *out, enum csv
         return NULL;
     for (size_t i = 0; i < r->n_columns; i++) {
         const char *orig = r->columns[i].name;
-        size_t len = strlen(orig);
-        if (!sqlite && len > PG_NAME_MAX - 4) { /* room for a _NN suffix */
-            len = PG_NAME_MAX - 4;
-            while (len && ((unsigned char)orig[len] & 0xC0) == 0x80)
-                len--;
-        }
+        /* PostgreSQL: room for a _NN suffix */
+        size_t len = sqlite ? strlen(orig) : utf8_cut_len(orig, PG_NAME_MAX - 4);
         size_t cap = sqlite ? len + 16 : PG_NAME_MAX + 1;
         char *s = malloc(cap);
         if (!s) {
@@ -316,12 +325,13 @@ static const char *sql_type(const struct csvi_column *c, enum csvi_sql_dialect d
 }
 
 /* Table name from the file name: the base name without its extensions
- * (group.c's table_base_name), cut to fit PostgreSQL's identifier length. */
+ * (group.c's table_base_name), cut to fit PostgreSQL's identifier length at
+ * a character boundary. */
 static char *table_name(const char *path)
 {
     char *s = table_base_name(path);
-    if (s && strlen(s) > PG_NAME_MAX - 4)
-        s[PG_NAME_MAX - 4] = '\0';
+    if (s)
+        s[utf8_cut_len(s, PG_NAME_MAX - 4)] = '\0';
     return s;
 }
 
@@ -979,7 +989,7 @@ static char **sql_table_names(char *const *bases, size_t n, enum csvi_sql_dialec
     if (!names)
         return NULL;
     for (size_t i = 0; i < n; i++) {
-        char *base = bases[i] ? strndup(bases[i], PG_NAME_MAX - 4) : NULL;
+        char *base = bases[i] ? strndup(bases[i], utf8_cut_len(bases[i], PG_NAME_MAX - 4)) : NULL;
         if (base && d == CSVI_SQL_SQLITE && strncasecmp(base, "sqlite_", 7) == 0) {
             char *b = NULL;
             if (asprintf(&b, "csv_%s", base) < 0)

@@ -542,6 +542,12 @@ id,n
 2,""
 3,5
 EOF
+# a file name longer than PostgreSQL's 63-byte identifiers, a two-byte character at the cut:
+# the table name must be cut before the character, not inside it (the script is UTF-8)
+gen "$(printf 'a%.0s' $(seq 58))é.csv" load 'v=text' "SELECT v FROM {T} => a" <<'EOF'
+id,v
+1,a
+EOF
 gen bom_no_header.csv any '' '' < <(printf '\xef\xbb\xbf1,2\n3,4\n')
 gen one_column_trailing_blanks.csv any '' '' < <(printf 'v\n1\n\n2\n\n\n')
 # what COPY rejects though csvinfer reads it: csvinfer must warn (skip), never let it through
