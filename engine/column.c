@@ -402,6 +402,21 @@ static void exception_examples(const struct column_state *c, int t, int f,
     }
 }
 
+/* Tolerant mode: the values (by their sets) that do not fit type t in any
+ * format but a wider type of its family does — a timestamp in a date column,
+ * a timestamp with a zone in a timestamp one. */
+static uint64_t wider_count(const struct column_state *c, int t)
+{
+    uint32_t wider = t == CSVI_TYPE_DATE ? CSVI_BIT(CSVI_TYPE_TIMESTAMP) | CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)
+                     : t == CSVI_TYPE_TIMESTAMP ? CSVI_BIT(CSVI_TYPE_TIMESTAMPTZ)
+                                                : 0;
+    uint64_t n = 0;
+    for (uint32_t i = 0; wider && i < c->n_vsets; i++)
+        if (!(c->vsets[i].types & CSVI_BIT(t)) && (c->vsets[i].types & wider))
+            n += c->vsets[i].count;
+    return n;
+}
+
 void column_verdict(const struct column_state *c, double threshold, bool dayfirst,
                     struct csvi_column *out)
 {
@@ -490,6 +505,7 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
             if (k >= 0) {
                 f = (int)pick_date_format(dfmts[k], dayfirst);
                 out->other_format_count = dall[k] - dfit[k];
+                out->wider_count = wider_count(c, out->type);
             }
             exception_examples(c, out->type, f, &l);
             out->n_examples = l.n;

@@ -196,6 +196,10 @@ struct csvi_column {
     uint64_t exception_count;
     uint64_t other_format_count; /* of those, date/timestamp(tz) values of the type
                                     written in another date format */
+    uint64_t wider_count;      /* of those, values of a wider type of the column's family
+                                  (timestamps in a date column, timestamps with a zone in a
+                                  timestamp one): PostgreSQL loads them with the time or
+                                  the zone dropped */
     size_t n_examples;
     struct csvi_example examples[CSVI_MAX_EXAMPLES];
 };

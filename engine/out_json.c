@@ -128,6 +128,8 @@ static void put_column(FILE *out, const struct csvi_column *c, bool tolerant)
         if (c->type == CSVI_TYPE_DATE || c->type == CSVI_TYPE_TIMESTAMP ||
             c->type == CSVI_TYPE_TIMESTAMPTZ)
             fprintf(out, "\"other_format\": %llu, ", (unsigned long long)c->other_format_count);
+        if (c->type == CSVI_TYPE_DATE || c->type == CSVI_TYPE_TIMESTAMP)
+            fprintf(out, "\"wider\": %llu, ", (unsigned long long)c->wider_count);
         fputs("\"first\": [", out);
         for (size_t i = 0; i < c->n_examples; i++) {
             fprintf(out, "%s{\"line\": %llu, \"value\": ", i ? ", " : "",

@@ -793,15 +793,20 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
 }
 
 /* Tolerant mode: column c's exceptions, for a file (with the line of the
- * first) or a table (its files have the lines).  A date written in another
- * format than the column's is no sure failure for PostgreSQL, which reads
- * dates by its DateStyle: such a date may load, day and month swapped. */
+ * first) or a table (its files have the lines), and what the load does with
+ * them.  Checked against PostgreSQL (scripts/pg-test.sh tolerant_check): a
+ * timestamp in a DATE column loads with its time cut off, a zone in a
+ * TIMESTAMP column is dropped, a date written another way is read by the
+ * server's DateStyle (it may load, day and month swapped); anything else fails
+ * the load or is read PostgreSQL's own way (007 as 7 in an integer column, 1
+ * as true), so the warning says both. */
 static void put_exception_warning(const struct csvi_column *c, FILE *out, enum csvi_sql_dialect d,
                                   bool table)
 {
     char sql[48];
-    uint64_t n = c->exception_count, other = c->other_format_count;
-    bool sqlite = d == CSVI_SQL_SQLITE;
+    uint64_t n = c->exception_count, other = c->other_format_count, wider = c->wider_count;
+    uint64_t rest = n - (other + wider <= n ? other + wider : n);
+    bool sqlite = d == CSVI_SQL_SQLITE, pg = d == CSVI_SQL_POSTGRES;
     fputs("-- warning: column ", out);
     put_comment_text(out, c->name);
     fprintf(out, ": %llu value%s%s %s not fit %s", (unsigned long long)n, n == 1 ? "" : "s",
@@ -814,19 +819,56 @@ static void put_exception_warning(const struct csvi_column *c, FILE *out, enum c
                 (unsigned long long)c->examples[0].line);
     else
         fputs(" (tolerant mode)", out);
-    if (sqlite)
+    if (sqlite) {
         fputs("; SQLite keeps them as text in that column\n", out);
-    else if (d == CSVI_SQL_POSTGRES && other == n)
-        fprintf(out, ": %s written another way, which PostgreSQL reads by its DateStyle: %s "
-                     "load with day and month swapped, or fail\n",
-                n == 1 ? "a date" : "dates", n == 1 ? "it may" : "they may");
-    else if (d == CSVI_SQL_POSTGRES && other)
-        fprintf(out, "; the load fails on them, but for the %llu date%s written another way, "
-                     "which PostgreSQL reads by its DateStyle: %s may load with day and month "
-                     "swapped, or fail\n",
-                (unsigned long long)other, other == 1 ? "" : "s", other == 1 ? "it" : "they");
-    else
-        fputs("; the load fails on them\n", out);
+        return;
+    }
+    if (!pg) {
+        fprintf(out, "; the load fails on %s, or DuckDB reads %s its own way (007 as 7, 1 as "
+                     "true): check %s\n",
+                n == 1 ? "it" : "them", n == 1 ? "it" : "them", n == 1 ? "it" : "them");
+        return;
+    }
+    const char *sep = ": ";
+    if (wider) {
+        bool date = c->type == CSVI_TYPE_DATE;
+        if (wider == n)
+            fprintf(out, "%s%s %s, which PostgreSQL loads with %s %s (%s keeps %s)", sep,
+                    n == 1 ? "it has" : "they have", date ? "a time" : "a time zone",
+                    n == 1 ? "its" : "their", date ? "time cut off" : "zone dropped",
+                    date ? "TIMESTAMP" : "TIMESTAMPTZ", date ? "it" : "the zone");
+        else
+            fprintf(out, "%s%llu %s %s, which PostgreSQL loads with %s %s (%s keeps %s)",
+                    sep, (unsigned long long)wider, wider == 1 ? "has" : "have",
+                    date ? "a time" : "a time zone", wider == 1 ? "its" : "their",
+                    date ? "time cut off" : "zone dropped", date ? "TIMESTAMP" : "TIMESTAMPTZ",
+                    date ? "it" : "the zone");
+        sep = "; ";
+    }
+    if (other) {
+        if (other == n)
+            fprintf(out, "%s%s written another way, which PostgreSQL reads by its DateStyle: %s "
+                         "load with day and month swapped, or fail",
+                    sep, n == 1 ? "a date" : "dates", n == 1 ? "it may" : "they may");
+        else
+            fprintf(out, "%s%llu %s written another way, which PostgreSQL reads by its "
+                         "DateStyle: %s load with day and month swapped, or fail",
+                    sep, (unsigned long long)other, other == 1 ? "is a date" : "are dates",
+                    other == 1 ? "it may" : "they may");
+        sep = "; ";
+    }
+    if (rest) {
+        const char *it = rest == 1 ? "it" : "them";
+        if (rest == n)
+            fprintf(out, "%sthe load fails on %s, or PostgreSQL reads %s its own way (007 as 7, "
+                         "1 as true): check %s",
+                    sep, it, it, it);
+        else
+            fprintf(out, "%sthe load fails on the other %llu, or PostgreSQL reads %s its own "
+                         "way (007 as 7, 1 as true): check %s",
+                    sep, (unsigned long long)rest, it, it);
+    }
+    fputc('\n', out);
 }
 
 /* Tolerant mode, a table's columns: values of its files that do not fit the

@@ -53,6 +53,10 @@ static void details(const struct csvi_column *c, char *buf, size_t cap)
         if (k < cap && c->other_format_count)
             k += (size_t)snprintf(buf + k, cap - k, " (%llu in another date format)",
                                   (unsigned long long)c->other_format_count);
+        if (k < cap && c->wider_count)
+            k += (size_t)snprintf(buf + k, cap - k, " (%llu %s)",
+                                  (unsigned long long)c->wider_count,
+                                  c->type == CSVI_TYPE_DATE ? "with a time" : "with a zone");
         if (k < cap && c->n_examples) /* (a table's: lines belong to its files) */
             snprintf(buf + k, cap - k, ", first at line %llu",
                      (unsigned long long)c->examples[0].line);

@@ -874,6 +874,50 @@ static void expect_exceptions(const struct csvi_column *col, uint64_t n, size_t 
     }
 }
 
+/* Values of a wider type of the family are exceptions counted apart
+ * (wider_count): PostgreSQL loads a timestamp into a DATE column with its
+ * time cut off, and a zone into a TIMESTAMP column dropped, so the SQL
+ * warning must say so rather than "the load fails". */
+Test(tolerant, values_of_a_wider_type_are_counted_apart)
+{
+    struct csvi_options opt;
+    csvi_options_init(&opt);
+    opt.threshold = 0.8;
+    struct csvi_column col;
+    INFER(&col, &opt, "2024-01-01", "2024-01-02", "2024-01-03 18:30:00", "2024-01-04",
+          "2024-01-05", "2024-01-06", "2024-01-07", "2024-01-08", "n/a", "2024-01-10",
+          "2024-01-11", "2024-01-12T08:00:00Z", "2024-01-13", "2024-01-14", "12/31/2020",
+          "2024-01-16", "2024-01-17", "2024-01-18", "2024-01-19", "2024-01-20");
+    EXPECT_TYPE(col, DAT); EXPECT_FORMAT(col, "%Y-%m-%d");
+    expect_exceptions(&col, 4, 4, (const uint64_t[]){3, 9, 12, 15},
+                      (const char *const[]){"2024-01-03 18:30:00", "n/a", "2024-01-12T08:00:00Z",
+                                            "12/31/2020"});
+    cr_expect_eq(col.wider_count, 2, "two timestamps: %llu", (unsigned long long)col.wider_count);
+    cr_expect_eq(col.other_format_count, 1);
+    csvi_column_clear(&col);
+
+    INFER(&col, &opt, "2024-01-01 10:00:00", "2024-01-02 10:00:00", "2024-01-03 10:00:00",
+          "2024-01-04 10:00:00", "2024-01-05 10:00:00+05", "2024-01-06 10:00:00",
+          "2024-01-07 10:00:00", "2024-01-08 10:00:00", "2024-01-09 10:00:00", "x",
+          "2024-01-11 10:00:00");
+    EXPECT_TYPE(col, TS);
+    cr_expect_eq(col.exception_count, 2);
+    cr_expect_eq(col.wider_count, 1, "one zone: %llu", (unsigned long long)col.wider_count);
+    csvi_column_clear(&col);
+
+    /* an integer column has no such family member; nor has strict mode exceptions */
+    INFER(&col, &opt, "1", "2", "3", "4", "5", "6", "7", "8", "9", "1.5");
+    EXPECT_TYPE(col, INT);
+    cr_expect_eq(col.exception_count, 1);
+    cr_expect_eq(col.wider_count, 0);
+    csvi_column_clear(&col);
+    opt.threshold = 1.0;
+    INFER(&col, &opt, "2024-01-01", "2024-01-02 10:00:00");
+    EXPECT_TYPE(col, TS);
+    cr_expect_eq(col.wider_count, 0);
+    csvi_column_clear(&col);
+}
+
 /* A date in another format is an exception like a value of another type:
  * one US date among ISO ones left the column text (formats were AND-ed). */
 Test(tolerant, a_date_in_another_format_is_an_exception)
