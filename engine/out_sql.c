@@ -391,6 +391,33 @@ static int pick_null(const csvi_engine *e, const struct csvi_file_result *r, FIL
         fputs("-- warning: a null token has spaces around it in a typed column; COPY matches "
               "NULL exactly and fails on it\n",
               out);
+    /* text columns load a null of another spelling as a string, without an error */
+    unsigned as_null = pick >= 0 ? (1u << pick) : CSVI_NULL_EMPTY | CSVI_NULL_QUOTED_EMPTY;
+    const unsigned kinds = CSVI_NULL_EMPTY | CSVI_NULL_QUOTED_EMPTY | CSVI_NULL_TOKEN_BITS;
+    unsigned spellings = 0;
+    size_t n_text = 0;
+    for (int pass = 0; pass < 2; pass++) /* count, then name them */
+        for (size_t i = 0, k = 0; i < r->n_columns; i++) {
+            const struct csvi_column *c = &r->columns[i];
+            unsigned other = c->null_kinds & kinds & ~as_null;
+            if ((c->type != CSVI_TYPE_TEXT && c->type != CSVI_TYPE_NULL) || !other)
+                continue;
+            if (pass == 0) {
+                n_text++;
+                spellings |= other;
+                continue;
+            }
+            fputs(k++ ? ", " : n_text == 1 ? "-- note: text column " : "-- note: text columns ", out);
+            put_comment_text(out, c->name);
+        }
+    if (n_text) {
+        fputs(n_text == 1 ? " has nulls written " : " have nulls written ", out);
+        put_null_kinds(e, spellings, out);
+        fputs("; COPY takes one NULL string, here '", out);
+        const char *tok = pick >= 0 ? csvi_engine_null_token(e, (size_t)(pick - 2)) : "";
+        put_comment_text(out, tok ? tok : "?");
+        fputs("', so they load as strings ('' or the token itself), not as NULL\n", out);
+    }
     return pick;
 }
 

@@ -542,6 +542,16 @@ id,n
 2,""
 3,5
 EOF
+# nulls of a text column written otherwise than the typed columns' NULL string load as
+# strings (the SQL's note says so): row 2's t is '', not NULL; row 3's u is the text NA
+gen text_null_spellings.csv load 'n=smallint;t=text;u=text' \
+"SELECT (t IS NULL)::text || '|' || length(t) || '|' || u FROM {T} WHERE id=2 => false|0|x
+SELECT u FROM {T} WHERE id=3 => NA" <<'EOF'
+id,n,t,u
+1,5,a,x
+2,NULL,,x
+3,7,c,NA
+EOF
 # a file name longer than PostgreSQL's 63-byte identifiers, a two-byte character at the cut:
 # the table name must be cut before the character, not inside it (the script is UTF-8)
 gen "$(printf 'a%.0s' $(seq 58))é.csv" load 'v=text' "SELECT v FROM {T} => a" <<'EOF'

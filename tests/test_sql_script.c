@@ -1,9 +1,16 @@
 /*
- * test_sql_names.c — SQL identifiers made from file and column names
- * (docs/cli.md "SQL"): PostgreSQL keeps 63 bytes of a name, so csvinfer cuts
- * longer ones (leaving room for a _NN suffix) — at a character boundary, or
- * the script is not UTF-8 and psql rejects it (with ON_ERROR_STOP, every load
- * after it too).  scripts/pg-test.sh loads such a script in a real server.
+ * test_sql_script.c — what csvinfer's SQL script holds beside the schema
+ * (docs/cli.md "SQL"), where a mistake fails or silently changes a load:
+ *
+ * - identifiers made from file and column names: PostgreSQL keeps 63 bytes
+ *   of a name, so csvinfer cuts longer ones (leaving room for a _NN suffix)
+ *   at a character boundary — cut inside one, the script is not UTF-8 and
+ *   psql rejects it (with ON_ERROR_STOP, every load after it too);
+ * - nulls COPY cannot map: it takes one NULL string, so a text column whose
+ *   nulls are written another way than the typed columns' loads them as
+ *   strings; the script says so in a note.
+ *
+ * scripts/pg-test.sh loads such scripts in a real server.
  */
 #include "csvi_run.h"
 
@@ -49,7 +56,7 @@ static char *repeat(const char *unit, size_t times)
     return s;
 }
 
-Test(sql_names, a_long_file_name_is_cut_before_a_character_not_inside_it, .timeout = 60)
+Test(sql_script, a_long_file_name_is_cut_before_a_character_not_inside_it, .timeout = 60)
 {
     char *dir = rt_tmpdir();
     char *a58 = repeat("a", 58), *b58 = repeat("b", 58);
@@ -78,7 +85,7 @@ Test(sql_names, a_long_file_name_is_cut_before_a_character_not_inside_it, .timeo
     free(dir);
 }
 
-Test(sql_names, a_long_group_table_name_is_cut_before_a_character, .timeout = 60)
+Test(sql_script, a_long_group_table_name_is_cut_before_a_character, .timeout = 60)
 {
     char *dir = rt_tmpdir();
     char *u35 = repeat("\xc3\xbc", 35); /* ü × 35: 70 bytes */
@@ -98,6 +105,30 @@ Test(sql_names, a_long_group_table_name_is_cut_before_a_character, .timeout = 60
     free(t);
     rt_run_free(&r);
     free(u35);
+    rt_rm_tree(dir);
+    free(dir);
+}
+
+Test(sql_script, text_nulls_written_another_way_get_a_note, .timeout = 60)
+{
+    char *dir = rt_tmpdir();
+    /* n (typed) writes NULL; t writes the empty field, u the token NA */
+    rt_write_text(dir, "a.csv", "id,n,t,u\n1,5,a,x\n2,NULL,,x\n3,7,c,NA\n");
+    /* one spelling everywhere: no note */
+    rt_write_text(dir, "b.csv", "id,n,t\n1,5,a\n2,,\n3,7,c\n");
+    struct rt_run r;
+    rt_runv(dir, dir, &r, "--format", "sql", "--no-cache", "--no-ledger", "a.csv", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_not_null(strstr(r.out, "-- note: text columns t, u have nulls written empty, NA; "
+                                     "COPY takes one NULL string, here 'NULL', so they load as "
+                                     "strings ('' or the token itself), not as NULL\n"),
+                       "%s", r.out);
+    cr_expect_not_null(strstr(r.out, "NULL 'NULL'"), "%s", r.out);
+    rt_run_free(&r);
+    rt_runv(dir, dir, &r, "--format", "sql", "--no-cache", "--no-ledger", "b.csv", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_expect_null(strstr(r.out, "-- note: text column"), "%s", r.out);
+    rt_run_free(&r);
     rt_rm_tree(dir);
     free(dir);
 }
