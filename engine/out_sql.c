@@ -851,8 +851,7 @@ static void put_exception_warning(const struct csvi_column *c, FILE *out, enum c
         return;
     }
     if (!pg) {
-        fprintf(out, "; the load fails on %s, or DuckDB reads %s its own way (007 as 7, 1 as "
-                     "true): check %s\n",
+        fprintf(out, "; the load fails on %s, or DuckDB reads %s its own way: check %s\n",
                 n == 1 ? "it" : "them", n == 1 ? "it" : "them", n == 1 ? "it" : "them");
         return;
     }
