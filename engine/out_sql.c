@@ -808,7 +808,9 @@ static void put_file_warnings(const csvi_engine *e, const struct csvi_file_resul
     if (d == CSVI_SQL_POSTGRES && r->dialect.encoding == CSVI_ENC_LATIN1)
         fputs("-- note: the file is not UTF-8; it is read as WIN1252 (latin-1 with the euro sign "
               "and typographic quotes in bytes 0x80-0x9F, as Windows writes them); for ISO "
-              "latin-1 proper use ENCODING 'LATIN1'\n",
+              "latin-1 proper use ENCODING 'LATIN1'. If the load fails on byte 0x81, 0x8D, "
+              "0x8F, 0x90 or 0x9D (not in WIN1252), the file is in a DOS code page: convert it "
+              "first (iconv -f CP850 -t UTF-8)\n",
               out);
     if (d == CSVI_SQL_POSTGRES && r->n_columns > 1600)
         fprintf(out, "-- warning: %zu columns; a PostgreSQL table has at most 1600\n",
