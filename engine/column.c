@@ -42,6 +42,11 @@ void column_free(struct column_state *c)
     c->exlen = c->excap = c->exdead = 0;
 }
 
+size_t column_heap_bytes(const struct column_state *c)
+{
+    return (size_t)c->cap_vsets * sizeof *c->vsets + c->excap;
+}
+
 bool column_set_example(struct column_state *c, struct value_set *s, uint64_t line, const char *v,
                         size_t n)
 {

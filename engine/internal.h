@@ -295,6 +295,8 @@ void column_init(struct column_state *c, bool tolerant);
 /* Non-null values of the column that fit type t. */
 uint64_t column_fit(const struct column_state *c, int t);
 void column_free(struct column_state *c);
+/* Heap bytes c holds beyond the struct (value sets, example bytes). */
+size_t column_heap_bytes(const struct column_state *c);
 /* Add one classified value; value/n is its content (for length and examples). */
 void column_add(struct column_state *c, const struct field_class *fc, const uint8_t *value,
                 size_t n, uint64_t line);
@@ -568,6 +570,9 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
                 bool truncated, uint64_t first_line, bool header_pending, struct slice_work *w,
                 struct slice_verdict *out /* OUT */);
 void slice_verdict_free(struct slice_verdict *v);
+/* Heap bytes v holds (its columns and errors): what a verdict waiting to be
+ * merged costs (the pipeline bounds their sum). */
+size_t slice_verdict_bytes(const struct slice_verdict *v);
 /* Tests: false makes slice_infer use scan_buffer and on_record (the
  * reference, and the path of slices of 4 GiB or more) instead of the walk
  * over the structural index.  Not thread-safe: set before any slice. */

@@ -57,12 +57,40 @@ static double now_seconds(void)
 
 /* ---- workers ----------------------------------------------------------- */
 
+/* Wait while the verdicts waiting to be merged exceed verdict_cap, unless
+ * gseq is the job the merger needs next. */
+static void wait_for_verdict_room(struct pipeline *p, uint64_t gseq)
+{
+    if (atomic_load(&p->verdict_bytes) <= p->verdict_cap || gseq == atomic_load(&p->merge_next))
+        return;
+    pthread_mutex_lock(&p->mem_mu);
+    atomic_fetch_add(&p->mem_waiters, 1);
+    while (atomic_load(&p->verdict_bytes) > p->verdict_cap && gseq != atomic_load(&p->merge_next))
+        pthread_cond_wait(&p->mem_cv, &p->mem_mu);
+    atomic_fetch_sub(&p->mem_waiters, 1);
+    pthread_mutex_unlock(&p->mem_mu);
+}
+
+/* The merger: verdict bytes merged (freed) and the next gseq it needs; wakes
+ * waiting workers. */
+static void verdict_room_made(struct pipeline *p, size_t freed, uint64_t next)
+{
+    atomic_fetch_sub(&p->verdict_bytes, freed);
+    atomic_store(&p->merge_next, next);
+    if (atomic_load(&p->mem_waiters)) {
+        pthread_mutex_lock(&p->mem_mu);
+        pthread_cond_broadcast(&p->mem_cv);
+        pthread_mutex_unlock(&p->mem_mu);
+    }
+}
+
 static void *worker_main(void *arg)
 {
     struct pipeline *p = arg;
     struct slice_work w = {0}; /* kept from slice to slice */
     struct slice_job *j;
     while ((j = tqueue_pop(&p->work)) != NULL) {
+        wait_for_verdict_room(p, j->gseq);
         const uint8_t *data = j->buf->data + j->start;
         j->rc = slice_work_scratch(&w, j->len + 1) ? 0 : -ENOMEM;
         if (j->rc == 0 && j->make_plan) {
@@ -76,6 +104,8 @@ static void *worker_main(void *arg)
         if (atomic_fetch_sub(&j->buf->refs, 1) == 1)
             tqueue_push(&p->pool, j->buf);
         j->buf = NULL;
+        j->vbytes = slice_verdict_bytes(&j->v);
+        atomic_fetch_add(&p->verdict_bytes, j->vbytes);
         tqueue_push(&p->done, j);
     }
     slice_work_free(&w);
@@ -158,19 +188,25 @@ static void *merger_main(void *arg)
         atomic_store(&p->failed, true);
     while ((j = tqueue_pop(&p->done)) != NULL) {
         if (!window) { /* out of memory: drain, dropping results */
+            size_t freed = j->vbytes;
             slice_verdict_free(&j->v);
             free(j);
             tsem_post(&p->inflight);
+            verdict_room_made(p, freed, ++next); /* (next only wakes workers here) */
             continue;
         }
         window[j->gseq % p->window] = j;
+        size_t freed = 0;
         while ((j = window[next % p->window]) != NULL && j->gseq == next) {
             window[next % p->window] = NULL;
             next++;
+            freed += j->vbytes;
             merge_one(p, j);
             free(j);
             tsem_post(&p->inflight);
         }
+        if (freed || atomic_load(&p->merge_next) != next)
+            verdict_room_made(p, freed, next);
         if (p->pc.cache && cache_pending(p->pc.cache) >= CACHE_BATCH)
             cache_flush(p->pc.cache); /* batched appends, off the workers' path */
     }
@@ -751,6 +787,11 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     const struct csvi_options *opt = &cfg->opt;
     memset(p, 0, sizeof *p);
     atomic_init(&p->worker_ids, 0);
+    atomic_init(&p->verdict_bytes, 0);
+    atomic_init(&p->merge_next, 0);
+    atomic_init(&p->mem_waiters, 0);
+    pthread_mutex_init(&p->mem_mu, NULL);
+    pthread_cond_init(&p->mem_cv, NULL);
     p->splitter_cpu_ms = thread_cpu_ms();
     p->cfg = cfg;
     p->rd = rd;
@@ -767,6 +808,7 @@ static int pipeline_start(struct pipeline *p, const struct engine_cfg *cfg, stru
     size_t nbuf = 2 * (size_t)p->nworkers + 2; /* 64 MiB + 2 x threads x chunk budget */
     p->batch = nbuf - 2 < SMALL_BATCH ? nbuf - 2 : SMALL_BATCH;
     p->window = 4 * (size_t)p->nworkers + nbuf + 4;
+    p->verdict_cap = VERDICT_CAP;
     if (tqueue_init(&p->work, nbuf) || tqueue_init(&p->done, p->window) ||
         tqueue_init(&p->pool, nbuf))
         return -ENOMEM;
@@ -860,6 +902,8 @@ static void pipeline_stop(struct pipeline *p)
     tqueue_destroy(&p->done);
     tqueue_destroy(&p->pool);
     tsem_destroy(&p->inflight);
+    pthread_cond_destroy(&p->mem_cv);
+    pthread_mutex_destroy(&p->mem_mu);
 }
 
 /* Open a file for the splitter: fd and size, or an error in its result. */

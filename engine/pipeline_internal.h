@@ -22,6 +22,7 @@
 
 #define BLOCK (256u * 1024u)   /* unit of reading: stays in L2 while counted */
 #define SMALL_BATCH 8          /* small files with reads in flight together */
+#define VERDICT_CAP (4u << 20) /* bytes of verdicts waiting to be merged before workers wait */
 #define CACHE_BATCH (4u << 20) /* cache records written to the store together */
 #define WORK_UNIT (1u << 20)   /* a slice is inferred in units of about this size, so a
                                   worker's bytes are still in cache (4 MiB at most in
@@ -89,6 +90,7 @@ struct slice_job {
     struct slice_rec *rec;     /* a slice that missed the cache: the merger records it */
     int rc;
     struct slice_verdict v;
+    size_t vbytes;             /* slice_verdict_bytes(&v), counted in pipeline.verdict_bytes */
 };
 
 /* One read of a batch. */
@@ -147,6 +149,19 @@ struct pipeline {
      * exits and read after the joins; the splitter's counts from pipeline_start */
     atomic_uint worker_ids;
     double *worker_cpu_ms, merger_cpu_ms, splitter_cpu_ms;
+    /* Verdicts inferred and not yet merged hold heap memory — a wide file's
+     * tolerant value sets take megabytes a unit, and the merger is then the
+     * slowest stage — so past verdict_cap bytes a worker waits before its next
+     * job, unless that job is the one the merger needs next (it always runs:
+     * no deadlock).  verdict_bytes: workers add, the merger subtracts;
+     * merge_next: the merger's next gseq; mem_mu/mem_cv: the wait, mem_waiters
+     * counted under mem_mu (read without it by the merger, seq_cst). */
+    atomic_size_t verdict_bytes;
+    atomic_uint_fast64_t merge_next;
+    size_t verdict_cap;
+    pthread_mutex_t mem_mu;
+    pthread_cond_t mem_cv;
+    atomic_uint mem_waiters;
 };
 
 

@@ -1038,6 +1038,16 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
     return 0;
 }
 
+size_t slice_verdict_bytes(const struct slice_verdict *v)
+{
+    size_t n = v->ncols * sizeof *v->cols + v->n_errors * sizeof *v->errors;
+    for (size_t i = 0; v->cols && i < v->ncols; i++)
+        n += column_heap_bytes(&v->cols[i]);
+    for (size_t i = 0; i < v->n_errors; i++)
+        n += v->errors[i].message ? strlen(v->errors[i].message) + 1 : 0;
+    return n;
+}
+
 void slice_verdict_free(struct slice_verdict *v)
 {
     if (v->cols)
