@@ -304,6 +304,11 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
 enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status);
 const char *csvi_engine_ledger_warning(const csvi_engine *e);
 const char *csvi_engine_ledger_path(const csvi_engine *e); /* NULL: no ledger */
+/* Whether path (an existing file) is one of the engine's own: its ledger or the
+ * ledger's snapshot, or a file in its cache directory (default places
+ * included).  csvinfer writes and flocks those itself: a --lock file must not be
+ * one (its flock would wait on the run's own). */
+bool csvi_engine_owns_path(const csvi_engine *e, const char *path);
 /* Ask a run to stop (async-signal-safe: a signal handler may call it).
  * Files not finished are marked interrupted; the run returns
  * CSVI_ERR_INTERRUPTED. */

@@ -230,6 +230,38 @@ static char *default_cache_dir(void)
     return dir;
 }
 
+static bool same_file(const struct stat *a, const char *path)
+{
+    struct stat b;
+    return path && stat(path, &b) == 0 && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
+}
+
+bool csvi_engine_owns_path(const csvi_engine *e, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return false;
+    char *ledger = e->ledger_path ? strdup(e->ledger_path) : run_default_ledger_path();
+    char *basis = NULL;
+    if (ledger && asprintf(&basis, "%s.basis", ledger) < 0)
+        basis = NULL;
+    bool owns = same_file(&st, ledger) || same_file(&st, basis);
+    free(ledger);
+    free(basis);
+    /* a file in the cache directory: its lock and store */
+    char *cache = e->cache_dir ? strdup(e->cache_dir) : default_cache_dir();
+    char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+    if (dir && !owns) {
+        if (slash)
+            slash[slash == dir] = '\0'; /* "/x" -> "/" */
+        struct stat ds;
+        owns = stat(slash ? dir : ".", &ds) == 0 && same_file(&ds, cache);
+    }
+    free(dir);
+    free(cache);
+    return owns;
+}
+
 /* The engine's cache, opened on first use: NULL with --no-cache.  A
  * directory that cannot be used leaves an in-memory cache and a warning. */
 static struct cache *engine_cache(csvi_engine *e)

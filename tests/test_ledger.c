@@ -1097,6 +1097,68 @@ LTEST(lock, lock_wait_waits_for_the_first_run)
               end1);
 }
 
+/* csvinfer writes its pid into the lock file: a file that holds data, an input
+ * or the ledger is refused and left as it was (it was overwritten; on the
+ * ledger the run then waited on its own flock forever). */
+LTEST(lock, a_lock_file_that_holds_data_or_is_the_ledger_is_refused_unchanged)
+{
+    char *csv = tpath("f.csv"), *other = tpath("other.csv");
+    write_text(csv, "id,name\n1,a\n2,b\n", "w");
+    write_text(other, "x,y\n3,4\n", "w");
+    struct run r = INFER("--lock", other, "f.csv");
+    cr_expect_eq(r.status, 2, "a lock holding data: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "holds data") && strstr(r.err, "not changed"), "%s", r.err);
+    cr_expect_str_eq(slurp(other, NULL), "x,y\n3,4\n", "the file was changed");
+    cr_expect_eq(r.out_len, 0, "a refused run wrote output: %s", r.out);
+
+    r = INFER("--lock", csv, csv);
+    cr_expect_eq(r.status, 2, "the input as the lock: exit %d: %s", r.status, r.err);
+    cr_expect_str_eq(slurp(csv, NULL), "id,name\n1,a\n2,b\n", "the input was changed");
+
+    r = INFER("f.csv"); /* makes the ledger */
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    size_t n0, n1;
+    char *before = slurp(T.ledger, &n0);
+    r = INFER("--lock", T.ledger, "f.csv");
+    cr_expect_eq(r.status, 2, "the ledger as the lock: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "csvinfer's own files"), "%s", r.err);
+    char *after = slurp(T.ledger, &n1);
+    cr_expect(n0 == n1 && memcmp(before, after, n0) == 0, "the ledger was changed");
+
+    char *empty = tpath("empty.lock"); /* an empty file, or one holding a pid, is a lock */
+    write_text(empty, "", "w");
+    r = INFER("--lock", empty, "f.csv");
+    cr_expect_eq(r.status, 0, "an empty lock file: exit %d: %s", r.status, r.err);
+    r = INFER("--lock", empty, "f.csv");
+    cr_expect_eq(r.status, 0, "a lock file holding a pid: exit %d: %s", r.status, r.err);
+}
+
+/* A stop signal while --lock-wait waits: exit 130 with a message (it was
+ * the default action: 143 and nothing said). */
+LTEST(lock, a_stop_signal_while_waiting_for_the_lock_exits_130)
+{
+    char *lock = tpath("job.lock"), *errp = tpath("err.txt");
+    write_text(tpath("f.csv"), "id,name\n1,a\n", "w");
+    int feed;
+    pid_t first = start_lock_holder(lock, &feed);
+    int efd = open(errp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    cr_assert(efd >= 0);
+    pid_t second = spawn((const char *const[]){"--format", "json", "--ledger", T.ledger,
+                                               "--no-cache", "--lock", lock, "--lock-wait",
+                                               "f.csv", NULL},
+                         -1, -1, efd, NULL);
+    close(efd);
+    sleep_ms(300);
+    cr_expect_eq(waitpid(second, NULL, WNOHANG), 0, "the second run did not wait");
+    kill(second, SIGTERM);
+    cr_expect_eq(wait_exit(second), 130, "SIGTERM while waiting for the lock");
+    char *err = slurp(errp, NULL);
+    cr_expect(err && strstr(err, "interrupted while waiting for the lock"), "stderr: %s", err);
+    cr_assert(write(feed, "id\n1\n", 5) == 5);
+    close(feed);
+    cr_expect_eq(wait_exit(first), 0, "the first run failed");
+}
+
 /* ---- progress ------------------------------------------------------------------- */
 
 #define SLOW_CSV "id,name,amount\n1,a,1.5\n2,b,2.5\n3,c,\n"

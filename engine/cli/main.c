@@ -365,13 +365,55 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* Why path cannot be a --lock file (NULL: it can): csvinfer truncates a lock
+ * file to write its pid, so it must hold nothing else — not an input, not the
+ * ledger or the cache (whose own flocks would then wait on this one forever). */
+static const char *lock_refusal(const char *path, int fd, const csvi_engine *e,
+                                char *const *inputs, int n_inputs)
+{
+    struct stat st, in;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return "is not a regular file";
+    if (csvi_engine_owns_path(e, path))
+        return "is one of csvinfer's own files (its ledger or cache)";
+    for (int i = 0; i < n_inputs; i++)
+        if (stat(inputs[i], &in) == 0 && in.st_dev == st.st_dev && in.st_ino == st.st_ino)
+            return "is an input of this run";
+    if (st.st_size == 0)
+        return NULL;
+    char buf[32];
+    ssize_t n = st.st_size < (off_t)sizeof buf ? pread(fd, buf, sizeof buf, 0) : -1;
+    bool pid = n > 0;
+    for (ssize_t i = 0; i < n && pid; i++)
+        pid = (buf[i] >= '0' && buf[i] <= '9') || (buf[i] == '\n' && i == n - 1);
+    return pid ? NULL : "holds data (a lock file of csvinfer's holds only a pid)";
+}
+
 /* --lock FILE: an exclusive flock held for the whole run (released at exit).
  * Returns 0 with *fd, or the exit status to return. */
-static int take_lock(const char *path, bool wait, int *fd)
+static int take_lock(const char *path, bool wait, int *fd, const csvi_engine *e,
+                     char *const *inputs, int n_inputs)
 {
-    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    bool created = true;
+    *fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (*fd < 0 && errno == EEXIST) {
+        created = false;
+        *fd = open(path, O_RDWR | O_CLOEXEC);
+    }
     if (*fd < 0) {
         fprintf(stderr, "csvinfer: cannot open the lock file %s: %s\n", path, strerror(errno));
+        return errno == EACCES || errno == EPERM || errno == EROFS ? EXIT_OUTPUT : EXIT_USAGE;
+    }
+    const char *why = lock_refusal(path, *fd, e, inputs, n_inputs);
+    if (why) {
+        fprintf(stderr,
+                "csvinfer: --lock %s %s; it was not changed. Give the lock a file of its own, "
+                "e.g. --lock /tmp/csvinfer-JOB.lock\n",
+                path, why);
+        if (created)
+            unlink(path);
+        close(*fd);
+        *fd = -1;
         return EXIT_USAGE;
     }
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
@@ -389,6 +431,12 @@ static int take_lock(const char *path, bool wait, int *fd)
             return EXIT_LOCKED;
         }
         while (flock(*fd, LOCK_EX) != 0) {
+            if (errno == EINTR && csvi_interrupted()) { /* SIGINT/SIGTERM while waiting */
+                fprintf(stderr, "csvinfer: interrupted while waiting for the lock %s\n", path);
+                close(*fd);
+                *fd = -1;
+                return EXIT_INTERRUPTED;
+            }
             if (errno != EINTR) {
                 fprintf(stderr, "csvinfer: cannot lock %s: %s\n", path, strerror(errno));
                 close(*fd);
@@ -884,7 +932,8 @@ int main(int argc, char **argv)
     }
     int lock_fd = -1;
     if (lock_path) { /* two cron runs of one job must not overlap */
-        int lrc = take_lock(lock_path, lock_wait, &lock_fd);
+        install_signals(); /* a stop signal ends a --lock-wait too (exit 130) */
+        int lrc = take_lock(lock_path, lock_wait, &lock_fd, e, argv + optind, argc - optind);
         if (lrc) {
             csvi_engine_free(e);
             free(excl);
