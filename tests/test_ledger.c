@@ -1159,6 +1159,32 @@ LTEST(lock, a_stop_signal_while_waiting_for_the_lock_exits_130)
     cr_expect_eq(wait_exit(first), 0, "the first run failed");
 }
 
+/* ---- closed standard descriptors ------------------------------------------------ */
+
+/* csvinfer run by sh with some of fds 0-2 closed (redir: e.g. ">&-"); exit status. */
+static int run_closed(const char *args, const char *redir)
+{
+    char *cmd = fmt("cd '%s' && timeout 20 '%s' --ledger '%s' --no-cache %s %s", T.dir,
+                    CSVI_BIN_PATH, T.ledger, args, redir);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* A closed stdout, stderr or stdin: the ledger opened on fd 1 got the JSON output,
+ * on fd 2 the error lines; the io_uring ring on fd 0 made `-` wait forever. */
+LTEST(ledger, closed_standard_descriptors_never_reach_the_ledger)
+{
+    write_text(tpath("f.csv"), "id,name\n1,a\n2,b\n", "w");
+    write_text(tpath("ragged.csv"), "id,name\n1,a,x\n2,b\n", "w");
+    cr_expect_eq(run_closed("f.csv", ">&-"), 2, "stdout closed, no -o: a usage error");
+    cr_expect_eq(run_closed("-o out.json f.csv", ">&-"), 0, "stdout closed, -o given");
+    cr_expect_eq(run_closed("ragged.csv", "2>&- >/dev/null"), 1, "stderr closed");
+    cr_expect_eq(run_closed("-", "<&- >/dev/null"), 0, "stdin closed: `-` is empty, no hang");
+    struct ledger_lines ll = ledger_load(T.ledger, 0);
+    cr_expect_eq(ll.bad, 0, "lines of the ledger that are not events: %zu", (size_t)ll.bad);
+    cr_expect_eq(count_events(ll.events, "run_end", NULL), 3, "three runs recorded");
+}
+
 /* ---- progress ------------------------------------------------------------------- */
 
 #define SLOW_CSV "id,name,amount\n1,a,1.5\n2,b,2.5\n3,c,\n"

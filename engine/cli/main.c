@@ -723,8 +723,29 @@ static int history_main(int argc, char **argv)
     return found ? 0 : EXIT_FILE_ERRORS;
 }
 
+/* Standard input, output and error opened on /dev/null where the caller
+ * closed them (`csvinfer ... >&-`): else the first file csvinfer opens takes
+ * the number — the ledger became fd 1 and got the JSON output, or fd 2 and
+ * got the error lines; the io_uring ring became fd 0 and a read of `-`
+ * waited on it forever.  Returns a bit per descriptor that was closed. */
+static unsigned reopen_closed_std_fds(void)
+{
+    unsigned closed = 0;
+    for (int fd = 0; fd <= 2; fd++)
+        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            closed |= 1u << fd;
+            int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+            if (got >= 0 && got != fd) { /* (cannot happen: the lowest free number) */
+                dup2(got, fd);
+                close(got);
+            }
+        }
+    return closed;
+}
+
 int main(int argc, char **argv)
 {
+    unsigned closed_fds = reopen_closed_std_fds();
     struct csvi_options opt;
     csvi_options_init(&opt);
     enum out_format fmt = FMT_AUTO;
@@ -893,7 +914,9 @@ int main(int argc, char **argv)
         case OPT_VERSION: printf("csvinfer %s\n", CSVI_VERSION_STRING); return 0;
         case 'h':
         case OPT_HELP: usage(stdout); return 0;
-        default: usage(stderr); return EXIT_USAGE;
+        default: /* getopt said which option; the whole help would flood a cron mail */
+            fprintf(stderr, "Try 'csvinfer --help'.\n");
+            return EXIT_USAGE;
         }
     }
     if (optind >= argc) {
@@ -901,6 +924,8 @@ int main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if ((closed_fds & 2u) && !out_path)
+        return usage_error("standard output is closed%s: give -o FILE for the output", "");
     if (opt.delimiter != CSVI_AUTO && opt.delimiter == opt.quote)
         return usage_error("--delimiter and --quote must differ (both '%s')",
                            (char[]){(char)opt.delimiter, 0});
