@@ -478,10 +478,12 @@ void column_verdict(const struct column_state *c, double threshold, bool dayfirs
     case CSVI_TYPE_DATE:
         snprintf(out->format, sizeof out->format, "%s",
                  date_format_string(pick_date_format(dfmts[0], dayfirst)));
+        out->date_formats = dfmts[0];
         break;
     case CSVI_TYPE_TIMESTAMP:
     case CSVI_TYPE_TIMESTAMPTZ: {
         int k = out->type == CSVI_TYPE_TIMESTAMP ? 1 : 2;
+        out->date_formats = dfmts[k];
         char tbuf[24];
         uint8_t tf = by_sets ? date_fit_tflags(c, out->type, pick_date_format(dfmts[k], dayfirst))
                              : c->tflags_ts;

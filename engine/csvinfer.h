@@ -190,6 +190,10 @@ struct csvi_column {
     int64_t min, max;          /* integer columns */
     unsigned precision, scale; /* decimal columns */
     char format[40];           /* date/time/timestamp(tz): strftime style */
+    unsigned date_formats;     /* date/timestamp(tz): every date format the values fit
+                                  (tolerant: the counted ones), one bit each; more than
+                                  one when the dates are ambiguous (02/01/2024) and
+                                  format names the one picked.  Drift compares sets. */
     uint64_t max_length;       /* text: longest value, in characters */
     uint64_t max_bytes;        /* text: longest value, in bytes */
     /* tolerant mode (threshold < 1): values that do not fit the type */

@@ -5,6 +5,9 @@
  * of a date or timestamp column whose type stayed, whether the date part of
  * its format changed (%Y-%m-%d -> %d/%m/%Y): a load given the old format (a
  * DateStyle, a DATEFORMAT) fails on the new data or swaps day and month.
+ * Only evidence counts: a format changed when no date format fits both
+ * nights' values (ambiguous dates fit several), and a column with no value
+ * tonight has no type to compare (nor, with no row, a nullability).
  * The time part (seconds, fraction, T or space) is not compared: it varies
  * from night to night with the data, and loaders read any of them.  Nor is
  * the SQL type of a type that stayed (SMALLINT -> INTEGER, NUMERIC(5,2) ->
@@ -64,7 +67,8 @@ struct old_col {
     const char *name;
     int type;
     bool nullable;
-    const char *format; /* NULL: not recorded */
+    const char *format;    /* NULL: not recorded */
+    const json_t *formats; /* the date formats its values fit, where several did, or NULL */
 };
 
 static bool add(struct csvi_file_result *r, size_t *cap, enum csvi_drift_kind kind,
@@ -118,8 +122,36 @@ static size_t date_part(const char *f)
     return h && h > f ? (size_t)(h - f) - 1 : strlen(f);
 }
 
+/* The date format bit of s[0, n) (a date part), or 0. */
+static unsigned date_format_bit(const char *s, size_t n)
+{
+    for (int f = 0; f < DF_COUNT; f++) {
+        const char *d = date_format_string((enum date_format)f);
+        if (strlen(d) == n && memcmp(d, s, n) == 0)
+            return 1u << f;
+    }
+    return 0;
+}
+
+/* The date formats the old column's values fit: its "formats" where several
+ * did, else its format's date part (0: not known). */
+static unsigned old_date_formats(const struct old_col *o)
+{
+    unsigned set = 0;
+    size_t i;
+    const json_t *f;
+    json_array_foreach(o->formats, i, f) {
+        const char *s = json_string_value(f);
+        set |= s ? date_format_bit(s, strlen(s)) : 0;
+    }
+    return set ? set : date_format_bit(o->format, date_part(o->format));
+}
+
 /* A column kept (the same name, or renamed with the same type): its date
- * format and its nullability. */
+ * format and its nullability.  The format changed only when no format fits
+ * both nights' values: a night of ambiguous dates (02/01/2024, which both
+ * %d/%m/%Y and %m/%d/%Y fit) is no evidence against the old one.  A column
+ * with no value at all (a header-only file) says nothing of nullability. */
 static void compare_kept(struct csvi_file_result *r, size_t *cap, const char *name,
                          const struct old_col *o, const struct csvi_column *c)
 {
@@ -127,10 +159,15 @@ static void compare_kept(struct csvi_file_result *r, size_t *cap, const char *na
                  c->type == CSVI_TYPE_TIMESTAMPTZ;
     if (dated && o->type == (int)c->type && o->format && c->format[0]) {
         size_t a = date_part(o->format), b = date_part(c->format);
-        if (a != b || memcmp(o->format, c->format, a) != 0)
+        unsigned was = old_date_formats(o);
+        bool changed = was && c->date_formats ? !(was & c->date_formats)
+                                              : a != b || memcmp(o->format, c->format, a) != 0;
+        if (changed)
             add(r, cap, CSVI_DRIFT_FORMAT_CHANGED, name,
                 fmt("%.*s -> %.*s", (int)a, o->format, (int)b, c->format));
     }
+    if (c->count == 0)
+        return;
     if (o->nullable != c->nullable)
         add(r, cap, c->nullable ? CSVI_DRIFT_NOW_NULLABLE : CSVI_DRIFT_NOW_NOT_NULL, name,
             fmt("%llu null%s now", (unsigned long long)c->null_count,
@@ -149,7 +186,8 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
         const char *type = json_string_value(json_object_get(c, "type"));
         o[i] = (struct old_col){name ? name : "", type ? type_of(type) : -1,
                                 json_is_true(json_object_get(c, "nullable")),
-                                json_string_value(json_object_get(c, "format"))};
+                                json_string_value(json_object_get(c, "format")),
+                                json_object_get(c, "formats")};
     }
     /* the new names as the ledger holds them (bytes that are not UTF-8 as U+FFFD),
      * so a latin-1 header compares equal to itself from the last run */
@@ -183,7 +221,9 @@ void drift_compare(struct csvi_file_result *r, const json_t *old_schema)
             continue;
         }
         int from = o[j].type, to = (int)c->type;
-        if (from != to)
+        /* no value tonight (empty, or all null): no evidence of a type; the
+         * ledger keeps the last type for it (run.c carried_column) */
+        if (from != to && to != CSVI_TYPE_NULL)
             add(r, &cap, widens(from, to) ? CSVI_DRIFT_TYPE_WIDENED : CSVI_DRIFT_TYPE_CHANGED,
                 names[i],
                 fmt("%s -> %s", from >= 0 ? csvi_type_name((enum csvi_type)from) : "?",

@@ -247,17 +247,63 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
     return CSVI_OK;
 }
 
-static json_t *schema_json_of(const struct csvi_column *cols, size_t n)
+/* A column with no values tonight (type null: empty, or every value null)
+ * says nothing of its type: the schema recorded keeps the one the last
+ * schema had (and, with no value at all, its nullability), so the next night
+ * is compared with that — not with null, which any type "widens" from.
+ * Returns the last schema's column of that name when it had a type. */
+static json_t *carried_column(const json_t *old_schema, const struct csvi_column *c)
+{
+    if (c->type != CSVI_TYPE_NULL || !old_schema)
+        return NULL;
+    char *name = utf8_sanitize(c->name); /* as the ledger holds names */
+    json_t *found = NULL, *oc;
+    size_t i;
+    json_array_foreach(old_schema, i, oc) {
+        const char *on = json_string_value(json_object_get(oc, "name"));
+        const char *ot = json_string_value(json_object_get(oc, "type"));
+        if (name && on && ot && strcmp(on, name) == 0 && strcmp(ot, "null") != 0) {
+            found = oc;
+            break;
+        }
+    }
+    free(name);
+    return found;
+}
+
+/* The date formats the values fit, where more than one does (ambiguous
+ * dates): drift compares them with the next night's (docs/ledger.md). */
+static json_t *formats_json(unsigned fmts)
+{
+    json_t *a = json_array();
+    for (int f = 0; f < DF_COUNT; f++)
+        if (fmts & (1u << f))
+            json_array_append_new(a, json_string(date_format_string((enum date_format)f)));
+    return a;
+}
+
+static json_t *schema_json_of(const struct csvi_column *cols, size_t n, const json_t *old_schema)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct csvi_column *c = &cols[i];
+        json_t *oc = carried_column(old_schema, c), *col;
+        if (oc) {
+            col = json_deep_copy(oc);
+            json_object_set_new(col, "name", jstr(c->name));
+            if (c->count > 0) /* nulls seen: that much is tonight's fact */
+                json_object_set_new(col, "nullable", json_true());
+            json_array_append_new(a, col);
+            continue;
+        }
         char sql[64];
-        json_t *col = json_pack("{s:o, s:s, s:b, s:s}", "name", jstr(c->name), "type",
-                                csvi_type_name(c->type), "nullable", c->nullable, "sql_type",
-                                csvi_sql_type(c, sql, sizeof sql));
+        col = json_pack("{s:o, s:s, s:b, s:s}", "name", jstr(c->name), "type",
+                        csvi_type_name(c->type), "nullable", c->nullable, "sql_type",
+                        csvi_sql_type(c, sql, sizeof sql));
         if (col && c->format[0]) /* date, time, timestamp(tz): drift compares it */
             json_object_set_new(col, "format", json_string(c->format));
+        if (col && __builtin_popcount(c->date_formats) > 1)
+            json_object_set_new(col, "formats", formats_json(c->date_formats));
         json_array_append_new(a, col);
     }
     return a;
@@ -310,7 +356,8 @@ static void tell_caller(csvi_engine *e, const struct csvi_file_result *r)
  * are not UTF-8 become U+FFFD exactly as utf8_sanitize makes them. */
 /* The file_done line (malloc'd, *len bytes, no newline), or NULL. */
 static char *file_done_line(csvi_engine *e, const struct csvi_file_result *r, const char *key,
-                            const char *mtime, long long mtime_ns /* < 0: unknown */, size_t *len)
+                            const char *mtime, long long mtime_ns /* < 0: unknown */,
+                            const json_t *old_schema /* carried_column, or NULL */, size_t *len)
 {
     char *line = NULL;
     *len = 0;
@@ -344,12 +391,33 @@ static char *file_done_line(csvi_engine *e, const struct csvi_file_result *r, co
         char sql[64];
         fputs(i ? ",{\"name\":" : "{\"name\":", m);
         json_put_string(m, c->name, strlen(c->name));
+        json_t *oc = carried_column(old_schema, c); /* (rare: jansson is fine here) */
+        if (oc) {
+            json_t *rest = json_deep_copy(oc);
+            json_object_del(rest, "name");
+            if (c->count > 0)
+                json_object_set_new(rest, "nullable", json_true());
+            char *text = json_dumps(rest, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            if (text && text[0] == '{' && text[1] != '}') /* its fields after the name */
+                fprintf(m, ",%.*s", (int)strlen(text + 1) - 1, text + 1);
+            free(text);
+            json_decref(rest);
+            fputc('}', m);
+            continue;
+        }
         fprintf(m, ",\"type\":\"%s\",\"nullable\":%s,\"sql_type\":\"%s\"",
                 csvi_type_name(c->type), c->nullable ? "true" : "false",
                 csvi_sql_type(c, sql, sizeof sql));
         if (c->format[0]) { /* date, time, timestamp(tz): drift compares it (as schema_json_of) */
             fputs(",\"format\":", m);
             json_put_string(m, c->format, strlen(c->format));
+        }
+        if (__builtin_popcount(c->date_formats) > 1) {
+            fputs(",\"formats\":[", m);
+            for (int f = 0, k = 0; f < DF_COUNT; f++)
+                if (c->date_formats & (1u << f))
+                    fprintf(m, "%s\"%s\"", k++ ? "," : "", date_format_string((enum date_format)f));
+            fputc(']', m);
         }
         fputc('}', m);
     }
@@ -434,7 +502,12 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         mtime_ns = (long long)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
     }
     size_t len;
-    char *line = file_done_line(e, r, key, mtime, mtime_ns, &len);
+    bool empty_column = false; /* a column with no values keeps the last schema's type */
+    for (size_t i = 0; i < r->n_columns && !empty_column; i++)
+        empty_column = r->columns[i].type == CSVI_TYPE_NULL;
+    json_t *prev = empty_column && e->last_schemas ? basis_event(e->last_schemas, key) : NULL;
+    char *line = file_done_line(e, r, key, mtime, mtime_ns, json_object_get(prev, "schema"), &len);
+    json_decref(prev);
     drift_against(e, r, key, line, len);
     if (line)
         ledger_add_line(e->ledger, line, len);
@@ -492,13 +565,14 @@ void run_tables_finished(csvi_engine *e)
             const char *when = json_string_value(json_object_get(prev, "time"));
             t->drift_since = when ? strdup(when) : NULL;
         }
-        json_decref(prev);
         json_t *ev = event_new(e, "table_done");
         json_object_set_new(ev, "table", jstr(key));
         json_object_set_new(ev, "name", jstr(t->name));
         json_object_set_new(ev, "files", json_integer((json_int_t)t->n_files));
         json_object_set_new(ev, "rows", json_integer((json_int_t)t->rows));
-        json_object_set_new(ev, "schema", schema_json_of(t->columns, t->n_columns));
+        json_object_set_new(ev, "schema",
+                            schema_json_of(t->columns, t->n_columns, json_object_get(prev, "schema")));
+        json_decref(prev);
         ledger_add(e->ledger, ev);
         if (t->n_drift) {
             json_t *d = event_new(e, "drift");

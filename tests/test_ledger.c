@@ -591,6 +591,61 @@ LTEST(drift, time_part_and_sql_width_are_no_drift_a_renamed_column_is_compared)
               "run 3: no format change of the renamed column: %s", r.err);
 }
 
+/* nights: one text a night into f.csv, each run with --fail-on-drift; want[i]:
+ * the drift kinds of night i in order, "" for none (stderr checked too). */
+static void nights(const char *const *texts, const char *const *want, size_t n)
+{
+    char *csv = tpath("f.csv");
+    for (size_t i = 0; i < n; i++) {
+        write_text(csv, texts[i], "w");
+        struct run r = INFER("--fail-on-drift", "f.csv");
+        json_t *doc = keep_json(json_loadb(r.out, r.out_len, 0, NULL));
+        json_t *drift = json_object_get(json_array_get(json_object_get(doc, "files"), 0), "drift");
+        char got[256] = "";
+        size_t k;
+        json_t *d;
+        json_array_foreach(drift, k, d) {
+            const char *kind = json_string_value(json_object_get(d, "kind"));
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", k ? " " : "",
+                     kind ? kind : "?");
+        }
+        cr_expect_str_eq(got, want[i], "night %zu (%s): drift \"%s\", expected \"%s\"", i + 1,
+                         texts[i], got, want[i]);
+        cr_expect_eq(r.status, want[i][0] ? 3 : 0, "night %zu: exit %d: %s", i + 1, r.status,
+                     r.err);
+    }
+}
+
+/* A night that has no evidence against the last schema is no drift: dates that
+ * fit both day-first and month-first (02/01/2024) do not change a day-first
+ * column's format; the next unambiguous night is compared with what fits. */
+LTEST(drift, ambiguous_dates_are_no_format_change)
+{
+    nights((const char *const[]){"id,day\n1,13/01/2024\n", "id,day\n1,02/01/2024\n",
+                                 "id,day\n1,14/01/2024\n", "id,day\n1,01/13/2024\n"},
+           (const char *const[]){"", "", "", "format_changed"}, 4);
+}
+
+/* A header-only night (no rows: not an error) has no types and no nulls to
+ * compare; the ledger keeps the last types, so a change across it is seen. */
+LTEST(drift, a_header_only_night_is_no_drift_and_keeps_the_types)
+{
+    nights((const char *const[]){"id,day,amount\n1,2024-01-01,5\n", "id,day,amount\n",
+                                 "id,day,amount\n2,2024-01-02,6\n",
+                                 "id,day,amount\n3,2024-01-03,x\n"},
+           (const char *const[]){"", "", "", "type_changed"}, 4);
+}
+
+/* A column empty one night: its nulls are news (a NOT NULL load fails), its
+ * type is not (integer -> null was type_changed, and null -> integer the
+ * next night type_widened); a change of type across the empty night is seen. */
+LTEST(drift, an_empty_column_night_changes_nullability_not_type)
+{
+    nights((const char *const[]){"id,v\n1,5\n2,6\n", "id,v\n1,\n2,\n", "id,v\n1,7\n2,\n",
+                                 "id,v\n1,\n2,\n", "id,v\n1,abc\n2,\n"},
+           (const char *const[]){"", "now_nullable", "", "", "type_changed"}, 5);
+}
+
 /* The detail of columns_reordered must not state the opposite of what
  * happened: id used to come before name and score and now comes after them. */
 LTEST(drift, reordered_detail_tells_the_direction)
