@@ -646,6 +646,35 @@ LTEST(drift, an_empty_column_night_changes_nullability_not_type)
            (const char *const[]){"", "now_nullable", "", "", "type_changed"}, 5);
 }
 
+/* docs/ledger.md's rotation: keep the file_done and run_end events (the jq
+ * recipe), and drift is still detected against them. */
+LTEST(drift, a_ledger_rotated_as_documented_still_detects_drift)
+{
+    char *csv = tpath("f.csv");
+    write_text(csv, "id,amount\n1,2\n", "w");
+    cr_assert_eq(INFER("f.csv").status, 0);
+    cr_assert_eq(INFER("f.csv").status, 0);
+    struct ledger_lines ll = ledger_load(T.ledger, 0);
+    FILE *f = fopen(T.ledger, "w");
+    cr_assert_not_null(f);
+    size_t i, kept = 0;
+    json_t *ev;
+    json_array_foreach(ll.events, i, ev) {
+        if (!jstr_is(ev, "event", "file_done") && !jstr_is(ev, "event", "run_end"))
+            continue;
+        char *line = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        fprintf(f, "%s\n", line);
+        free(line);
+        kept++;
+    }
+    fclose(f);
+    cr_assert_eq(kept, 4, "two file_done and two run_end kept: %zu", kept);
+    write_text(csv, "id,amount\n1,2.5\n", "w");
+    struct run r = INFER("--fail-on-drift", "f.csv");
+    cr_expect_eq(r.status, 3, "after the rotation: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "type_widened amount: integer -> decimal") != NULL, "%s", r.err);
+}
+
 /* The detail of columns_reordered must not state the opposite of what
  * happened: id used to come before name and score and now comes after them. */
 LTEST(drift, reordered_detail_tells_the_direction)
