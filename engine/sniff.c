@@ -181,7 +181,7 @@ static int score_candidate(const uint8_t *sample, size_t n, bool eof, bool class
     st->scratch = classify ? malloc(n + 1) : NULL;
     struct scan_result r;
     int rc = (!classify || st->scratch) ? scan_buffer(&sc, sample, n, eof, 1, stats_cb, st, &r) : -1;
-    if (rc == 0 && st->check_quoting && !eof && !r.stopped && r.consumed < n)
+    if (rc == 0 && st->check_quoting && !r.stopped && r.consumed < n)
         note_tail(st, sample + r.consumed, n - r.consumed);
     if (rc == 0 && check_quoting) { /* (a second look: the counts are kept as they were) */
         out->quoting = st->check_quoting && st->needed && !st->unclean;

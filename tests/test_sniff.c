@@ -75,6 +75,14 @@ static const struct sniff_case cases[] = {
     /* ... but quotes that are not RFC 4180 quoting leave the split reading */
     {"one column read quoted, but the quotes are not quoting",
      "x\n\"a, b\" c\n\"d, e\" f\n\"g, h\" i\n", ',', 0, true, false},
+    /* a file cut off inside a quoted field that holds the delimiter: quoted is
+     * still the reading (the last record is an unterminated quote), not "no
+     * quoting", which made every column text with quotes in its name */
+    {"all quoted, cut inside a quoted comma",
+     "\"id\",\"name\",\"n\"\n\"1\",\"Smith John\",\"5\"\n\"2\",\"Doe Jane\",\"6\"\n\"3\",\"Roe, R", ',', '"',
+     true, false},
+    {"quoted text, cut inside a quoted comma",
+     "id,name,n\n1,\"Smith John\",5\n2,\"Doe Jane\",6\n3,\"Roe, R\n", ',', '"', true, false},
     {"crlf", "id,v\r\n1,2\r\n3,4\r\n", ',', '"', true, true},
     {"all text: first row is header", "city,country\nOslo,Norway\nLima,Peru\n", ',', '"', true,
      false},
