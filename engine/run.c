@@ -470,7 +470,10 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         return;
     e->reported[idx] = 1;
     atomic_fetch_add(&e->files_done, 1);
-    if (!e->ledger || r->interrupted) {
+    /* --sample-rows reads the first rows only: its schema is no fact about the
+     * file, so it is neither compared nor recorded (a sampled run recorded
+     * drift, and the next full run drift back on the same bytes) */
+    if (!e->ledger || r->interrupted || e->cfg.opt.sample_rows) {
         tell_caller(e, r);
         return;
     }
@@ -549,7 +552,7 @@ static char *table_key(const csvi_engine *e, const struct csvi_table *t)
 
 void run_tables_finished(csvi_engine *e)
 {
-    if (!e->ledger || !e->last_tables)
+    if (!e->ledger || !e->last_tables || e->cfg.opt.sample_rows) /* (as run_file_finished) */
         return;
     for (size_t i = 0; i < e->n_tables; i++) {
         struct csvi_table *t = &e->tables[i];

@@ -675,6 +675,23 @@ LTEST(drift, a_ledger_rotated_as_documented_still_detects_drift)
     cr_expect(strstr(r.err, "type_widened amount: integer -> decimal") != NULL, "%s", r.err);
 }
 
+/* --sample-rows reads a file's first rows: its schema is not the file's, so
+ * it is neither compared with the ledger nor recorded (it reported drift, and
+ * the next full run drift back on the same bytes). */
+LTEST(drift, a_sampled_run_is_neither_compared_nor_recorded)
+{
+    write_text(tpath("f.csv"), "id,amount\n1,5\n2,6.5\n", "w");
+    cr_assert_eq(INFER("f.csv").status, 0);
+    struct run r = INFER("--sample-rows", "1", "--fail-on-drift", "f.csv");
+    cr_expect_eq(r.status, 0, "sampled: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "--sample-rows") != NULL, "no warning that it cannot exit 3: %s", r.err);
+    r = INFER("--fail-on-drift", "f.csv");
+    cr_expect_eq(r.status, 0, "full run after a sampled one: exit %d: %s", r.status, r.err);
+    struct ledger_lines ll = ledger_load(T.ledger, 0);
+    cr_expect_eq(count_events(ll.events, "file_done", NULL), 2, "the sampled run recorded a schema");
+    cr_expect_eq(count_events(ll.events, "drift", NULL), 0);
+}
+
 /* The detail of columns_reordered must not state the opposite of what
  * happened: id used to come before name and score and now comes after them. */
 LTEST(drift, reordered_detail_tells_the_direction)

@@ -965,6 +965,10 @@ int main(int argc, char **argv)
             return lrc;
         }
     }
+    if (fail_on_drift && opt.sample_rows && !opt.no_ledger && !quiet)
+        fprintf(stderr, "csvinfer: warning: --fail-on-drift with --sample-rows: a sample is no "
+                        "file's schema, so it is not compared with the ledger (nor recorded); "
+                        "this run cannot exit 3\n");
     if (fail_on_drift && opt.no_ledger && !quiet) /* a check that cannot fire, in a cron job */
         fprintf(stderr, "csvinfer: warning: --fail-on-drift compares with the ledger; with "
                         "--no-ledger no change is seen and this run cannot exit 3\n");
