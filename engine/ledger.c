@@ -50,23 +50,41 @@ static uint64_t now_ms(void)
 }
 
 
-int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms, struct ledger **out,
-                char **why)
+int ledger_open(const char *path, bool make_parents, unsigned batch_events, unsigned batch_ms,
+                struct ledger **out, char **why)
 {
     *out = NULL;
     *why = NULL;
-    int rc = fs_mkdir_p(path, true);
+    /* the default place's directories are made; a --ledger path's are not (a
+     * typo made a fresh ledger somewhere new: no drift, and no word of it) */
+    int rc = make_parents ? fs_mkdir_p(path, true) : 0;
     int fd = rc ? -1 : open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     struct stat sb;
+    char first = '{';
     if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode))) {
         close(fd); /* a device, FIFO...: not a ledger (and never read one forever) */
         fd = -1;
         rc = -EINVAL;
+    } else if (fd >= 0 && sb.st_size > 0 && (pread(fd, &first, 1, 0) != 1 || first != '{')) {
+        close(fd); /* a CSV file named by mistake: never append events to it */
+        fd = -1;
+        rc = -EILSEQ;
     }
     if (fd < 0) {
         rc = rc ? rc : -errno;
         if (rc == -EINVAL) {
             if (asprintf(why, "the ledger %s is not a regular file", path) < 0)
+                *why = NULL;
+            return rc;
+        }
+        if (rc == -EILSEQ) {
+            if (asprintf(why, "%s is not a ledger (its first line is no JSON event); name a new "
+                              "file or an existing ledger", path) < 0)
+                *why = NULL;
+            return rc;
+        }
+        if (rc == -ENOENT && !make_parents) {
+            if (asprintf(why, "cannot create the ledger %s: its directory does not exist", path) < 0)
                 *why = NULL;
             return rc;
         }

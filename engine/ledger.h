@@ -17,10 +17,11 @@
 
 struct ledger;
 
-/* Open path for appending (creating it and its directory), with a batch of
+/* Open path for appending (creating it, and with make_parents its directories;
+ * a non-empty file that does not start with "{" is refused), with a batch of
  * batch_events events or batch_ms milliseconds, whichever comes first.
  * Returns 0, or -errno and *why (malloc'd). */
-int ledger_open(const char *path, unsigned batch_events, unsigned batch_ms,
+int ledger_open(const char *path, bool make_parents, unsigned batch_events, unsigned batch_ms,
                 struct ledger **out /* OUT */, char **why /* OUT */);
 
 /* Append an event (a JSON object; the reference is stolen).  Written by the

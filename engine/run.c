@@ -196,6 +196,7 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
              (unsigned)getpid());
     if (e->cfg.opt.no_ledger)
         return CSVI_OK;
+    bool default_place = !e->ledger_path;
     if (!e->ledger_path && !(e->ledger_path = run_default_ledger_path())) {
         e->ledger_warning = strdup("no ledger path ($XDG_STATE_HOME and $HOME are unset); "
                                    "use --ledger FILE or --no-ledger");
@@ -210,7 +211,7 @@ enum csvi_status csvi_engine_begin_run(csvi_engine *e, int argc, char *const *ar
     }
     char *why = NULL;
     if (rc == 0)
-        rc = ledger_open(e->ledger_path, e->cfg.opt.ledger_batch_events,
+        rc = ledger_open(e->ledger_path, default_place, e->cfg.opt.ledger_batch_events,
                          e->cfg.opt.ledger_batch_ms, &e->ledger, &why);
     else if (asprintf(&why, rc == -EINVAL ? "the ledger %s is not a regular file%s"
                                           : "cannot read the ledger %s: %s",

@@ -1260,6 +1260,25 @@ LTEST(lock, a_stop_signal_while_waiting_for_the_lock_exits_130)
     cr_expect_eq(wait_exit(first), 0, "the first run failed");
 }
 
+/* --ledger names a file: its directory is not made (a typo made a fresh
+ * ledger elsewhere, so drift was never reported, without a word), and a file
+ * that is not a ledger (a CSV named by mistake) is never appended to. */
+LTEST(ledger, a_ledger_path_in_a_missing_directory_or_not_a_ledger_is_refused)
+{
+    write_text(tpath("f.csv"), "id,name\n1,a\n", "w");
+    char *missing = tpath("nonexistent/l.jsonl");
+    struct run r = RUN("--format", "json", "--ledger", missing, "--no-cache", "f.csv");
+    cr_expect_eq(r.status, 4, "a ledger in a missing directory: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "directory does not exist") != NULL, "%s", r.err);
+    cr_expect_neq(access(tpath("nonexistent"), F_OK), 0, "the directory was made");
+    char *data = tpath("data.csv");
+    write_text(data, "x,y\n1,2\n", "w");
+    r = RUN("--format", "json", "--ledger", data, "--no-cache", "f.csv");
+    cr_expect_eq(r.status, 4, "a CSV as the ledger: exit %d: %s", r.status, r.err);
+    cr_expect(strstr(r.err, "is not a ledger") != NULL, "%s", r.err);
+    cr_expect_str_eq(slurp(data, NULL), "x,y\n1,2\n", "the CSV was written to");
+}
+
 /* ---- closed standard descriptors ------------------------------------------------ */
 
 /* csvinfer run by sh with some of fds 0-2 closed (redir: e.g. ">&-"); exit status. */
