@@ -790,8 +790,11 @@ int main(int argc, char **argv)
             break;
         }
         case OPT_CHUNK:
-            if (!parse_size(optarg, &opt.chunk_size))
-                return usage_error("--chunk-size wants a size like 8M, not '%s'", optarg);
+            /* (a pool of 2 x threads + 2 chunks is allocated: 100G ran out of memory and
+             * blamed the first file) */
+            if (!parse_size(optarg, &opt.chunk_size) || opt.chunk_size > CSVI_MAX_RECORD_LIMIT)
+                return usage_error("--chunk-size wants a size from 1 to 1G, like 8M, not '%s'",
+                                   optarg);
             break;
         case OPT_MAXREC:
             if (!parse_size(optarg, &sz) || sz > CSVI_MAX_RECORD_LIMIT)
