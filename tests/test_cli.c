@@ -504,6 +504,11 @@ Test(cli, max_record_above_1g_is_a_usage_error, .timeout = 60)
     run_cli(CSVI_TEST_DATA_DIR, ok, 3, &r);
     cr_expect_eq(r.status, 0, "exit status %d for --max-record 1G, expected 0", r.status);
     free(r.out);
+    /* so is --chunk-size (a pool of chunks is allocated: 100G ran out of memory) */
+    const char *chunk[] = {"--chunk-size", "100G", "crlf.csv"};
+    run_cli(CSVI_TEST_DATA_DIR, chunk, 3, &r);
+    cr_expect_eq(r.status, 2, "exit status %d for --chunk-size 100G, expected 2 (usage)", r.status);
+    free(r.out);
 }
 
 Test(cli, output_file_gets_the_same_json, .timeout = 60)
