@@ -551,6 +551,39 @@ Test(cli, output_file_gets_the_same_json, .timeout = 60)
     rm_tree(dir);
 }
 
+/* -o onto a symlink writes the file it points to and keeps the link (the
+ * temporary was renamed over the link); an existing output keeps its mode. */
+Test(cli, output_through_a_symlink_keeps_the_link_and_the_mode, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-link-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir, "mkdtemp: %s", strerror(errno));
+    char *real = path_join(dir, "real.json"), *link = path_join(dir, "link.json");
+    FILE *f = fopen(real, "w");
+    cr_assert_not_null(f);
+    fputs("old\n", f);
+    fclose(f);
+    cr_assert_eq(chmod(real, 0600), 0);
+    cr_assert_eq(symlink("real.json", link), 0);
+    const char *args[] = {"-o", link, "types.csv"};
+    struct run_result r;
+    run_cli(CSVI_TEST_DATA_DIR, args, 3, &r);
+    cr_expect_eq(r.status, 0, "exit status %d", r.status);
+    struct stat lb, rb;
+    cr_assert_eq(lstat(link, &lb), 0);
+    cr_expect(S_ISLNK(lb.st_mode), "the symlink was replaced by a regular file");
+    cr_assert_eq(stat(real, &rb), 0);
+    cr_expect_eq(rb.st_mode & 0777, 0600, "mode %o, expected 600", (unsigned)(rb.st_mode & 0777));
+    json_error_t jerr;
+    json_t *doc = json_load_file(real, 0, &jerr);
+    cr_expect_not_null(doc, "the link's target does not hold the output: %s", jerr.text);
+    json_decref(doc);
+    free(r.out);
+    free(real);
+    free(link);
+    rm_tree(dir);
+}
+
 /* -o onto something that is not a regular file (a FIFO here, /dev/null in real
  * use) must write into it, never rename a temporary file over it: an earlier
  * build replaced /dev/null with a regular file when run as root. */

@@ -473,31 +473,43 @@ struct output {
     const char *path;  /* NULL or "-": standard output */
     FILE *f;
     char *tmp;         /* the temporary to rename, or NULL */
+    char *target;      /* a symlink's target, where the temporary is renamed to (or NULL) */
     int err;           /* errno of the first failed write, close or rename; 0: none known */
 };
 
+/* -o FILE: written to a temporary beside it and renamed over it, so a reader
+ * never sees half a document — beside the file a symlink points to, keeping
+ * the link (the rename replaced the link by a regular file, the target kept
+ * the old output), and with the old file's permission bits (not the umask's). */
 static int output_open(struct output *o, const char *path, bool direct)
 {
     o->path = path && strcmp(path, "-") != 0 ? path : NULL;
     o->f = stdout;
-    o->tmp = NULL;
+    o->tmp = o->target = NULL;
     o->err = 0;
     if (!o->path)
         return 0;
-    struct stat sb;
-    bool regular = stat(o->path, &sb) != 0 || S_ISREG(sb.st_mode);
-    if (regular && !direct &&
-        asprintf(&o->tmp, "%s.tmp.%ld", o->path, (long)getpid()) < 0) {
+    struct stat sb, lb;
+    if (lstat(o->path, &lb) == 0 && S_ISLNK(lb.st_mode))
+        o->target = realpath(o->path, NULL); /* NULL if dangling: written through the link */
+    const char *dest = o->target ? o->target : o->path;
+    bool exists = stat(dest, &sb) == 0, regular = !exists || S_ISREG(sb.st_mode);
+    if (regular && !direct && asprintf(&o->tmp, "%s.tmp.%ld", dest, (long)getpid()) < 0) {
         o->tmp = NULL;
         fprintf(stderr, "csvinfer: cannot write %s: out of memory\n", o->path);
+        free(o->target);
+        o->target = NULL;
         return EXIT_OUTPUT;
     }
-    if (!(o->f = fopen(o->tmp ? o->tmp : o->path, "w"))) {
+    if (!(o->f = fopen(o->tmp ? o->tmp : dest, "w"))) {
         fprintf(stderr, "csvinfer: cannot write %s: %s\n", o->path, strerror(errno));
         free(o->tmp);
-        o->tmp = NULL;
+        free(o->target);
+        o->tmp = o->target = NULL;
         return EXIT_OUTPUT;
     }
+    if (o->tmp && exists)
+        (void)fchmod(fileno(o->f), sb.st_mode & 07777);
     return 0;
 }
 
@@ -512,7 +524,7 @@ static enum csvi_status output_close(struct output *o, enum csvi_status st)
         o->err = errno;
     }
     if (o->tmp) {
-        if (st == CSVI_OK && rename(o->tmp, o->path) != 0) {
+        if (st == CSVI_OK && rename(o->tmp, o->target ? o->target : o->path) != 0) {
             st = CSVI_ERR_OUTPUT;
             o->err = errno;
         }
@@ -521,6 +533,8 @@ static enum csvi_status output_close(struct output *o, enum csvi_status st)
         free(o->tmp);
         o->tmp = NULL;
     }
+    free(o->target);
+    o->target = NULL;
     if (st != CSVI_OK)
         fprintf(stderr, "csvinfer: cannot write %s: %s\n", o->path ? o->path : "standard output",
                 st == CSVI_ERR_OUTPUT && o->err ? strerror(o->err) : csvi_strerror(st));
