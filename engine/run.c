@@ -602,6 +602,11 @@ enum csvi_status csvi_engine_end_run(csvi_engine *e, int exit_status)
     uint64_t files = 0, errors = 0, bytes = 0, rows = 0, drifted = 0, failed = 0;
     for (size_t i = 0; i < e->n_files; i++) {
         const struct csvi_file_result *r = &e->files[i];
+        /* the files finished (those with a file_done or file_error event): an
+         * interrupted run counted the files it never reached, and the one it
+         * stopped in as an error */
+        if (!e->reported[i] || r->interrupted)
+            continue;
         files++;
         bytes += r->bytes;
         rows += r->rows;

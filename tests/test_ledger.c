@@ -773,6 +773,18 @@ LTEST(drift, an_interrupted_run_does_not_swallow_drift)
     kill(pid, SIGTERM);
     cr_expect_eq(wait_exit(pid), 130, "the interrupted run's exit");
     close(p[1]);
+    /* its run_end counts the file it finished, not the stream it stopped in */
+    struct ledger_lines ll = ledger_load(T.ledger, before);
+    size_t i;
+    json_t *ev, *end = NULL;
+    json_array_foreach(ll.events, i, ev)
+        if (jstr_is(ev, "event", "run_end"))
+            end = ev;
+    cr_assert_not_null(end, "no run_end");
+    cr_expect(jstr_is(end, "status", "interrupted"));
+    cr_expect_eq(json_integer_value(json_object_get(end, "files")), 1, "run_end files");
+    cr_expect_eq(json_integer_value(json_object_get(end, "errors")), 0, "run_end errors");
+    cr_expect_eq(json_integer_value(json_object_get(end, "rows")), 2, "run_end rows");
 
     r = INFER("--fail-on-drift", "f.csv");
     cr_expect_eq(r.status, 3,
