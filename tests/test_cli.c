@@ -1127,6 +1127,38 @@ static json_t *run_with_stderr(const char *dir, const char *args, char **err, in
     return doc;
 }
 
+/* A file name with a newline or an escape byte: its stderr line stays one
+ * line (cron.md) and no escape sequence reaches the terminal. */
+Test(cli, control_bytes_in_a_file_name_are_escaped_on_stderr, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-ctl-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    char *a = path_join(dir, "a\nb.csv"), *e = path_join(dir, "e\x1b[31mred.csv");
+    FILE *f = fopen(a, "w");
+    cr_assert_not_null(f);
+    fputs("x,y\n1,2,3\n", f);
+    fclose(f);
+    f = fopen(e, "w");
+    cr_assert_not_null(f);
+    fputs("x,y\n1,2,3\n", f);
+    fclose(f);
+    char *args, *err;
+    int status;
+    cr_assert(asprintf(&args, "'%s'", dir) > 0);
+    json_t *doc = run_with_stderr(dir, args, &err, &status);
+    cr_expect_eq(status, 1, "exit %d", status);
+    cr_expect(err && strstr(err, "/a\\nb.csv:2: ragged_row: ") != NULL, "stderr: %s", err);
+    cr_expect(err && strstr(err, "/e\\x1B[31mred.csv:2: ragged_row: ") != NULL, "stderr: %s", err);
+    cr_expect(err && !strchr(err, '\x1b'), "an escape byte reached stderr: %s", err);
+    json_decref(doc);
+    free(err);
+    free(args);
+    free(a);
+    free(e);
+    rm_tree(dir);
+}
+
 /* A file whose reading an error ends (an unterminated quote, a record
  * longer than --max-record) after more than CSVI_MAX_ERRORS other errors:
  * that error is still listed, last, and printed on stderr after the count

@@ -184,14 +184,44 @@ static int parse_char(const char *s)
     return -1;
 }
 
+/* s as shown on stderr: control bytes escaped (\\n, \\t, \\xNN), so a file
+ * named "a\\nb.csv" keeps its message on one line (cron.md: one line each) and
+ * an escape sequence in a name or a header never reaches the terminal.  The
+ * buffer is the calling thread's, valid until its next call with `slot`. */
+static const char *printable(const char *s, int slot)
+{
+    static _Thread_local char buf[2][4 * 4096 + 8];
+    const unsigned char *p = (const unsigned char *)s;
+    bool plain = true;
+    for (size_t i = 0; p[i] && plain; i++)
+        plain = p[i] >= 0x20 && p[i] != 0x7F;
+    if (plain)
+        return s;
+    char *b = buf[slot & 1];
+    size_t k = 0, cap = sizeof buf[0] - 5;
+    for (size_t i = 0; p[i] && k < cap; i++) {
+        if (p[i] == '\n')
+            k += (size_t)snprintf(b + k, 5, "\\n");
+        else if (p[i] == '\t')
+            k += (size_t)snprintf(b + k, 5, "\\t");
+        else if (p[i] < 0x20 || p[i] == 0x7F)
+            k += (size_t)snprintf(b + k, 5, "\\x%02X", p[i]);
+        else
+            b[k++] = (char)p[i];
+    }
+    b[k] = '\0';
+    return b;
+}
+
 static void print_error(const struct csvi_file_result *r, const struct csvi_error *er)
 {
     if (er->line)
-        fprintf(stderr, "csvinfer: %s:%llu: %s: %s\n", r->path, (unsigned long long)er->line,
-                csvi_error_kind_name(er->kind), er->message);
+        fprintf(stderr, "csvinfer: %s:%llu: %s: %s\n", printable(r->path, 0),
+                (unsigned long long)er->line, csvi_error_kind_name(er->kind),
+                printable(er->message, 1));
     else
-        fprintf(stderr, "csvinfer: %s: %s: %s\n", r->path, csvi_error_kind_name(er->kind),
-                er->message);
+        fprintf(stderr, "csvinfer: %s: %s: %s\n", printable(r->path, 0),
+                csvi_error_kind_name(er->kind), printable(er->message, 1));
 }
 
 /* A title line above the header (SAP and report exports: "Sales report
@@ -278,7 +308,7 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
         bool ends = last && r->n_errors > shown && csvi_error_ends_file(last->kind);
         if (r->error_total > shown + ends)
             fprintf(stderr, "csvinfer: %s: %llu more errors (see the output's errors list)\n",
-                    r->path, (unsigned long long)(r->error_total - shown - ends));
+                    printable(r->path, 0), (unsigned long long)(r->error_total - shown - ends));
         if (ends)
             print_error(r, last);
         unsigned width;
@@ -290,13 +320,14 @@ static void print_errors(const csvi_engine *e, size_t from, bool quiet)
             fprintf(stderr,
                     "csvinfer: %s: hint: line 1 is Excel's \"sep=%c\" directive, not a header: "
                     "remove it (%s) and run again; loaders read it as data too\n",
-                    r->path, sep, drop);
+                    printable(r->path, 0), sep, drop);
         else if (at)
             fprintf(stderr,
                     "csvinfer: %s: hint: line 1 has 1 field and the rows from line %llu on have "
                     "%u: if the lines above line %llu are a title or notes above the real "
                     "header, remove them (%s) and run again\n",
-                    r->path, (unsigned long long)at, width, (unsigned long long)at, drop);
+                    printable(r->path, 0), (unsigned long long)at, width, (unsigned long long)at,
+                    drop);
     }
 }
 
@@ -321,9 +352,9 @@ static bool print_drift(const csvi_engine *e, bool quiet)
         for (size_t k = 0; k < r->n_drift; k++) {
             any = true;
             if (!quiet)
-                fprintf(stderr, "csvinfer: %s: schema drift since %s: %s %s: %s\n", r->path,
-                        r->drift_since ? r->drift_since : "the last run",
-                        csvi_drift_kind_name(r->drift[k].kind), r->drift[k].column,
+                fprintf(stderr, "csvinfer: %s: schema drift since %s: %s %s: %s\n",
+                        printable(r->path, 0), r->drift_since ? r->drift_since : "the last run",
+                        csvi_drift_kind_name(r->drift[k].kind), printable(r->drift[k].column, 1),
                         r->drift[k].detail);
         }
     }
