@@ -199,9 +199,22 @@ static bool on_walk(void *ctx, const char *path, enum walk_kind kind, int err)
         result_add_error(r, 0, CSVI_EK_WALK_FAILED,
                          "symlink loop: this directory is already being walked; not followed");
         break;
-    case WALK_ERROR:
-        result_add_error(r, 0, CSVI_EK_WALK_FAILED, "cannot walk: %s", strerror(-err));
+    case WALK_ERROR: {
+        struct stat lb;
+        char target[512];
+        ssize_t n = err == -ENOENT && lstat(path, &lb) == 0 && S_ISLNK(lb.st_mode)
+                        ? readlink(path, target, sizeof target - 1)
+                        : -1;
+        if (n >= 0) { /* say what it is, not "cannot walk" */
+            target[n] = '\0';
+            result_add_error(r, 0, CSVI_EK_NOT_FOUND,
+                             "broken symlink: it points to %s, which does not exist; skipped",
+                             target);
+        } else {
+            result_add_error(r, 0, CSVI_EK_WALK_FAILED, "cannot walk: %s", strerror(-err));
+        }
         break;
+    }
     }
     return true;
 }

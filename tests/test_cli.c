@@ -1127,6 +1127,36 @@ static json_t *run_with_stderr(const char *dir, const char *args, char **err, in
     return doc;
 }
 
+/* A broken symlink met in a walk says what it is and where it points
+ * (it was "walk_failed: cannot walk: No such file or directory"). */
+Test(cli, a_broken_symlink_in_a_walk_is_named_as_such, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-dang-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    char *ok = path_join(dir, "a.csv"), *link = path_join(dir, "b.csv");
+    FILE *f = fopen(ok, "w");
+    cr_assert_not_null(f);
+    fputs("x\n1\n", f);
+    fclose(f);
+    cr_assert_eq(symlink("gone.csv", link), 0);
+    char *args, *err;
+    int status;
+    cr_assert(asprintf(&args, "'%s'", dir) > 0);
+    json_t *doc = run_with_stderr(dir, args, &err, &status);
+    cr_expect_eq(status, 1, "exit %d", status);
+    cr_expect(err && strstr(err, "/b.csv: not_found: broken symlink: it points to gone.csv, "
+                                 "which does not exist; skipped") != NULL, "stderr: %s", err);
+    json_t *files = json_object_get(doc, "files");
+    cr_expect_eq(json_array_size(files), 2);
+    json_decref(doc);
+    free(err);
+    free(args);
+    free(ok);
+    free(link);
+    rm_tree(dir);
+}
+
 /* A file name with a newline or an escape byte: its stderr line stays one
  * line (cron.md) and no escape sequence reaches the terminal. */
 Test(cli, control_bytes_in_a_file_name_are_escaped_on_stderr, .timeout = 60)

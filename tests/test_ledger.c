@@ -942,6 +942,7 @@ LTEST(history, a_missing_ledger_is_named)
     r = RUN("history", "--ledger", T.ledger, "other.csv");
     cr_expect_eq(r.status, 1, "exit %d", r.status);
     cr_expect(strstr(r.err, "the ledger has no run over other.csv") != NULL, "stderr: %s", r.err);
+    cr_expect_eq(r.out_len, 0, "a table of no versions on stdout: %s", r.out);
 }
 
 LTEST(history, a_file_no_longer_there_by_relative_path)

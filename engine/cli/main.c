@@ -755,7 +755,19 @@ static int history_main(int argc, char **argv)
     if (optind + 1 != argc)
         return usage_error("history wants one PATH%s", "");
     bool found;
-    enum csvi_status st = csvi_write_history(ledger, argv[optind], json, stdout, &found);
+    /* a table of no versions is not printed: the error says why (JSON keeps its
+     * empty list, for scripts) */
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *to = json ? stdout : open_memstream(&text, &text_len);
+    enum csvi_status st = to ? csvi_write_history(ledger, argv[optind], json, to, &found)
+                             : CSVI_ERR_NOMEM;
+    if (to && to != stdout) {
+        fclose(to);
+        if (st == CSVI_OK && found && fwrite(text, 1, text_len, stdout) != text_len)
+            st = CSVI_ERR_OUTPUT;
+        free(text);
+    }
     if (st != CSVI_OK) {
         fprintf(stderr, "csvinfer: history: %s\n", csvi_strerror(st));
         return st == CSVI_ERR_OUTPUT ? EXIT_OUTPUT : EXIT_FILE_ERRORS;
