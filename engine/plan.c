@@ -74,6 +74,7 @@ struct first_record {
     const struct file_plan *plan;
     char **names;
     size_t ncols, too_wide;
+    size_t bytes; /* the record's, from its first field's start to its last's end */
     uint64_t line;
     bool found, nomem;
     uint8_t *scratch;
@@ -116,6 +117,7 @@ static bool first_record_cb(void *ctx, const uint8_t *buf, const struct scan_fie
         return true; /* blank line */
     fr->found = true;
     fr->line = line;
+    fr->bytes = f[nf - 1].end - f[0].start;
     if (nf > CSVI_MAX_COLUMNS) { /* no names: the file is not read */
         fr->too_wide = nf;
         return false;
@@ -340,6 +342,24 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
     plan->ncols = fr.names ? fr.ncols : 0;
     if (rc)
         return rc;
+    if (fr.found && fr.bytes > cfg->opt.max_record + 2) {
+        /* as when the record is not whole after --max-record bytes (the
+         * pipeline's reads of a chunk size smaller than the file): no dialect,
+         * no columns, whatever the buffer held it whole */
+        for (size_t i = 0; plan->names && i < plan->ncols; i++)
+            free(plan->names[i]);
+        free(plan->names);
+        plan->names = NULL;
+        plan->ncols = 0;
+        plan->refused = true;
+        res->has_dialect = false;
+        memset(&res->dialect, 0, sizeof res->dialect);
+        result_add_error(res, fr.line, CSVI_EK_RECORD_TOO_LONG,
+                         "record longer than --max-record (%zu bytes); rest of the file not "
+                         "read (raise --max-record, or check the quoting)",
+                         cfg->opt.max_record);
+        return 0;
+    }
     if (fr.too_wide) {
         plan->too_wide = fr.too_wide;
         plan->refused = true;

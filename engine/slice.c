@@ -1005,12 +1005,16 @@ int slice_infer(const struct file_plan *plan, const uint8_t *buf, size_t len, bo
         v->tail_blank = c.blank;
         v->tail_blank_line = c.blank_line;
     }
-    if (!v->stop && eof && r.unterminated) {
+    /* an open quote at the end of input: a record longer than --max-record is
+     * that error whatever the buffer (the sequential engine stops reading at
+     * max_record + 3 bytes of it; a slice may hold it whole) */
+    bool too_long = eof && r.unterminated && len - r.consumed > plan->cfg->opt.max_record + 2;
+    if (!v->stop && eof && r.unterminated && !too_long) {
         SLICE_ERROR(v, first_line + r.lines, CSVI_EK_UNTERMINATED_QUOTE,
                     "quoted field opened here is never closed before the end of the file; the "
                     "record is not used");
         v->stop = true;
-    } else if (!v->stop && truncated && r.consumed < len) {
+    } else if (!v->stop && ((truncated && r.consumed < len) || too_long)) {
         SLICE_ERROR(v, first_line + r.lines, CSVI_EK_RECORD_TOO_LONG,
                     "record longer than --max-record (%zu bytes); rest of the file not read "
                     "(raise --max-record, or check the quoting)",

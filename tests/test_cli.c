@@ -1157,6 +1157,62 @@ Test(cli, a_broken_symlink_in_a_walk_is_named_as_such, .timeout = 60)
     rm_tree(dir);
 }
 
+/* A first record longer than --max-record, and an open quote longer than it
+ * at the end of the file: the same verdict whatever held them (a buffer
+ * of the sequential engine, a small file's one slice, chunks smaller than the
+ * record): no dialect for the first; record_too_long, not unterminated_quote,
+ * for the second.  Both depended on --chunk-size. */
+Test(cli, records_longer_than_max_record_give_one_verdict_at_any_chunk_size, .timeout = 120)
+{
+    char tmpl[] = "/tmp/csvi-long-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    char *a = path_join(dir, "first.csv"), *b = path_join(dir, "open.csv");
+    FILE *f = fopen(a, "w");
+    cr_assert_not_null(f);
+    fputs("a,", f);
+    for (int i = 0; i < 150000; i++)
+        fputc('h', f);
+    fputs("\n1,2\n", f);
+    fclose(f);
+    f = fopen(b, "w");
+    cr_assert_not_null(f);
+    fputs("a,b\n1,\"", f);
+    for (int i = 0; i < 100000; i++)
+        fputc('h', f);
+    fclose(f);
+    static const char *const modes[] = {"--threads 1", "--chunk-size 8M", "--chunk-size 16K",
+                                        "--chunk-size 100K --threads 3"};
+    for (int k = 0; k < 2; k++) {
+        json_t *ref = NULL;
+        for (size_t m = 0; m < 4; m++) {
+            char *args, *err;
+            int status;
+            cr_assert(asprintf(&args, "--max-record 64K %s '%s'", modes[m], k ? b : a) > 0);
+            json_t *doc = run_with_stderr(dir, args, &err, &status);
+            cr_expect_eq(status, 1, "%s: exit %d", args, status);
+            json_t *file = json_array_get(json_object_get(doc, "files"), 0);
+            json_object_del(file, "cache");
+            json_t *e0 = json_array_get(json_object_get(file, "errors"), 0);
+            cr_expect_str_eq(json_string_value(json_object_get(e0, "kind")), "record_too_long",
+                             "%s", args);
+            if (k == 0)
+                cr_expect(json_is_null(json_object_get(file, "dialect")), "%s: a dialect", args);
+            if (!ref)
+                ref = json_incref(file);
+            else
+                cr_expect(json_equal(ref, file), "%s differs from --threads 1", args);
+            json_decref(doc);
+            free(err);
+            free(args);
+        }
+        json_decref(ref);
+    }
+    free(a);
+    free(b);
+    rm_tree(dir);
+}
+
 /* A file name with a newline or an escape byte: its stderr line stays one
  * line (cron.md) and no escape sequence reaches the terminal. */
 Test(cli, control_bytes_in_a_file_name_are_escaped_on_stderr, .timeout = 60)
