@@ -10,9 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PCACHE_FORMAT 3u /* bump when a verdict's meaning or encoding changes (2: errors
+#define PCACHE_FORMAT 4u /* bump when a verdict's meaning or encoding changes (2: errors
                             that end a file are listed past CSVI_MAX_ERRORS; 3: tolerant
-                            columns keep their date sets) */
+                            columns keep their date sets; 4: a first record or a last open
+                            quote longer than --max-record, a file cut inside a quoted
+                            delimiter, read alike by every engine) */
 
 static void feed(XXH3_state_t *st, const void *p, size_t n) { XXH3_128bits_update(st, p, n); }
 static void feed_u64(XXH3_state_t *st, uint64_t v) { feed(st, &v, sizeof v); }
