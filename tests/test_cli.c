@@ -1127,6 +1127,51 @@ static json_t *run_with_stderr(const char *dir, const char *args, char **err, in
     return doc;
 }
 
+/* stderr of `csvinfer ARGS` run with env (e.g. "CSVINFER_LOG=INFO" or ""). */
+static char *stderr_of(const char *dir, const char *env, const char *args)
+{
+    char *err_path = path_join(dir, "noop.err"), *cmd;
+    cr_assert(asprintf(&cmd, "%s '%s' --no-cache --no-ledger %s >/dev/null 2>'%s'", env,
+                       CSVI_BIN_PATH, args, err_path) > 0);
+    cr_expect_eq(system(cmd), 0, "%s", cmd);
+    char *err = read_file(err_path, NULL);
+    free(cmd);
+    free(err_path);
+    return err ? err : strdup("");
+}
+
+/* Flags that do nothing with the rest of the command line are said on
+ * stderr (they were ignored without a word): --sql-dialect without
+ * --format sql, --mergeable with a format that has no state, an unknown
+ * CSVINFER_LOG level. */
+Test(cli, flags_that_do_nothing_here_are_warned_about, .timeout = 60)
+{
+    char tmpl[] = "/tmp/csvi-noop-XXXXXX";
+    char *dir = mkdtemp(tmpl);
+    cr_assert_not_null(dir);
+    write_text(dir, "f.csv", "a\n1\n");
+    char *csv = path_join(dir, "f.csv"), *args;
+    cr_assert(asprintf(&args, "--sql-dialect duckdb '%s'", csv) > 0);
+    char *err = stderr_of(dir, "", args);
+    cr_expect(strstr(err, "--sql-dialect is used by --format sql only"), "%s", err);
+    free(err);
+    free(args);
+    cr_assert(asprintf(&args, "--format sql --sql-dialect duckdb '%s'", csv) > 0);
+    err = stderr_of(dir, "", args);
+    cr_expect(!strstr(err, "warning"), "with --format sql: %s", err);
+    free(err);
+    free(args);
+    cr_assert(asprintf(&args, "--mergeable --format table '%s'", csv) > 0);
+    err = stderr_of(dir, "CSVINFER_LOG=INFO", args);
+    cr_expect(strstr(err, "--mergeable adds a \"state\" to the json and ndjson formats only"),
+              "%s", err);
+    cr_expect(strstr(err, "CSVINFER_LOG=INFO is not a level"), "%s", err);
+    free(err);
+    free(args);
+    free(csv);
+    rm_tree(dir);
+}
+
 /* A broken symlink met in a walk says what it is and where it points
  * (it was "walk_failed: cannot walk: No such file or directory"). */
 Test(cli, a_broken_symlink_in_a_walk_is_named_as_such, .timeout = 60)

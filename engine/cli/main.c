@@ -808,6 +808,7 @@ int main(int argc, char **argv)
     enum out_format fmt = FMT_AUTO;
     const char *out_path = NULL;
     bool stats = false, quiet = false, fail_on_drift = false, lock_wait = false;
+    bool dialect_given = false;
     const char *lock_path = NULL;
     char progress_mode = 'a';
     if (argc > 1 && strcmp(argv[1], "history") == 0)
@@ -880,6 +881,7 @@ int main(int argc, char **argv)
                 return usage_error("--quote wants one character or 'none', not '%s'", optarg);
             break;
         case OPT_SQLDIALECT:
+            dialect_given = true;
             if (!strcmp(optarg, "postgres") || !strcmp(optarg, "postgresql"))
                 sqld = CSVI_SQL_POSTGRES;
             else if (!strcmp(optarg, "duckdb"))
@@ -1025,6 +1027,16 @@ int main(int argc, char **argv)
             return lrc;
         }
     }
+    /* flags that do nothing with the rest of the line: said, not silently ignored */
+    if (dialect_given && fmt != FMT_SQL && !quiet)
+        fprintf(stderr, "csvinfer: warning: --sql-dialect is used by --format sql only\n");
+    if (opt.mergeable && fmt != FMT_JSON && fmt != FMT_NDJSON && fmt != FMT_AUTO && !quiet)
+        fprintf(stderr, "csvinfer: warning: --mergeable adds a \"state\" to the json and ndjson "
+                        "formats only\n");
+    const char *lv = getenv("CSVINFER_LOG");
+    if (lv && lv[0] && strcmp(lv, "info") && strcmp(lv, "debug") && !quiet)
+        fprintf(stderr, "csvinfer: warning: CSVINFER_LOG=%s is not a level (info or debug); "
+                        "no log lines\n", printable(lv, 0));
     if (fail_on_drift && opt.sample_rows && !opt.no_ledger && !quiet)
         fprintf(stderr, "csvinfer: warning: --fail-on-drift with --sample-rows: a sample is no "
                         "file's schema, so it is not compared with the ledger (nor recorded); "
