@@ -30,6 +30,7 @@ struct decomp {
     uint64_t in_total;
     bool done;                 /* the stream ended cleanly */
     bool mid_unit;             /* inside a gzip member / zstd frame */
+    bool unit_done;            /* a gzip member / zstd frame has ended */
     z_stream z;
     ZSTD_DStream *zs;
     char err[160];
@@ -138,6 +139,9 @@ static ssize_t read_gzip(struct decomp *d, uint8_t *buf, size_t n)
                 d->in_pos++;
             continue;
         }
+        if (!d->mid_unit && d->unit_done && d->in[d->in_pos] != 0x1f)
+            return fail(d, "bytes after the last gzip member are not gzip (\"trailing "
+                           "garbage\", which gzip -d ignores with a warning)");
         d->z.next_in = d->in + d->in_pos;
         d->z.avail_in = (uInt)(d->in_len - d->in_pos);
         d->z.next_out = buf;
@@ -148,6 +152,7 @@ static ssize_t read_gzip(struct decomp *d, uint8_t *buf, size_t n)
         d->mid_unit = true;
         if (zr == Z_STREAM_END) { /* a member ended; another may follow */
             d->mid_unit = false;
+            d->unit_done = true;
             inflateReset(&d->z);
         } else if (zr == Z_BUF_ERROR && produced == 0 && d->in_pos == d->in_len) {
             continue; /* needs more input */
