@@ -1179,11 +1179,8 @@ Test(cli, a_broken_symlink_in_a_walk_is_named_as_such, .timeout = 60)
     char tmpl[] = "/tmp/csvi-dang-XXXXXX";
     char *dir = mkdtemp(tmpl);
     cr_assert_not_null(dir);
-    char *ok = path_join(dir, "a.csv"), *link = path_join(dir, "b.csv");
-    FILE *f = fopen(ok, "w");
-    cr_assert_not_null(f);
-    fputs("x\n1\n", f);
-    fclose(f);
+    char *link = path_join(dir, "b.csv");
+    write_text(dir, "a.csv", "x\n1\n");
     cr_assert_eq(symlink("gone.csv", link), 0);
     char *args, *err;
     int status;
@@ -1197,7 +1194,6 @@ Test(cli, a_broken_symlink_in_a_walk_is_named_as_such, .timeout = 60)
     json_decref(doc);
     free(err);
     free(args);
-    free(ok);
     free(link);
     rm_tree(dir);
 }
@@ -1265,15 +1261,8 @@ Test(cli, control_bytes_in_a_file_name_are_escaped_on_stderr, .timeout = 60)
     char tmpl[] = "/tmp/csvi-ctl-XXXXXX";
     char *dir = mkdtemp(tmpl);
     cr_assert_not_null(dir);
-    char *a = path_join(dir, "a\nb.csv"), *e = path_join(dir, "e\x1b[31mred.csv");
-    FILE *f = fopen(a, "w");
-    cr_assert_not_null(f);
-    fputs("x,y\n1,2,3\n", f);
-    fclose(f);
-    f = fopen(e, "w");
-    cr_assert_not_null(f);
-    fputs("x,y\n1,2,3\n", f);
-    fclose(f);
+    write_text(dir, "a\nb.csv", "x,y\n1,2,3\n");
+    write_text(dir, "e\x1b[31mred.csv", "x,y\n1,2,3\n");
     char *args, *err;
     int status;
     cr_assert(asprintf(&args, "'%s'", dir) > 0);
@@ -1285,8 +1274,6 @@ Test(cli, control_bytes_in_a_file_name_are_escaped_on_stderr, .timeout = 60)
     json_decref(doc);
     free(err);
     free(args);
-    free(a);
-    free(e);
     rm_tree(dir);
 }
 
