@@ -10,6 +10,7 @@
 # and the test requires at least one detection of each kind of change.
 # Usage: CSVINFER=build/csvinfer bash tests/changing-file.sh
 set -euo pipefail
+export LC_ALL=C # the decimal point of $EPOCHREALTIME in awk
 BIN=${CSVINFER:-build/csvinfer}
 [[ "$BIN" == /* ]] || BIN="$PWD/$BIN"
 W=$(mktemp -d "${TMPDIR:-/tmp}/csvi-changing.XXXXXX")
@@ -26,7 +27,13 @@ verdict() { # FILE -> "rows types" of a run with no cache and no concurrent chan
     "$BIN" --no-cache --no-ledger --format json "$1" 2>/dev/null | jq -r '.files[0] | "\(.rows) \([.columns[].type] | join(","))"'
 }
 command -v jq >/dev/null || { echo "changing-file: jq is needed (apt-get install jq)" >&2; exit 1; }
+t0=$EPOCHREALTIME
 V_BASE=$(verdict "$W/base.csv")
+t1=$EPOCHREALTIME
+# The changes must overlap the read, so the delays span the time one run takes here
+# (fixed delays of 10-80 ms fell after the read on a machine that reads the 40 MB in
+# ~15 ms: no truncate or replace was ever seen there).
+READ_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
 V_GROWN=$(verdict "$W/grown.csv")
 V_SHORT=$(verdict "$W/short.csv")
 
@@ -36,7 +43,7 @@ trials=0
 for round in $(seq 1 8); do
     for change in append truncate replace; do
         cp "$W/base.csv" "$W/f.csv"
-        delay=$(awk -v r="$round" 'BEGIN { printf "%.3f", 0.01 * r }')
+        delay=$(awk -v r="$round" -v t="$READ_S" 'BEGIN { printf "%.4f", t * (r - 1) / 8 }')
         threads=$(( round % 2 + 1 ))
         "$BIN" --no-cache --no-ledger --threads "$threads" --chunk-size 1M --format json "$W/f.csv" \
             >"$W/out.json" 2>"$W/err.txt" &
@@ -67,7 +74,7 @@ for round in $(seq 1 8); do
         fi
     done
 done
-echo "changing-file: $trials trials; detected: append ${seen[append]}, truncate ${seen[truncate]}, replace ${seen[replace]}"
+echo "changing-file: $trials trials (a run takes ${READ_S} s here; delays 0 to 7/8 of it); detected: append ${seen[append]}, truncate ${seen[truncate]}, replace ${seen[replace]}"
 for c in append truncate replace; do
     [ "${seen[$c]}" -gt 0 ] || { echo "FAIL: no $c was ever detected in 8 tries"; fail=1; }
 done
