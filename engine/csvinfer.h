@@ -112,6 +112,8 @@ struct csvi_options {
     bool no_ledger;
     const char *ledger_path;    /* NULL: $XDG_STATE_HOME/csvinfer/ledger.jsonl, else
                                    ~/.local/state/csvinfer/ledger.jsonl */
+    const char *stdin_name;     /* NULL: standard input is "-" in the ledger; else it is
+                                   "stdin:NAME" (one drift identity per feed) */
     unsigned ledger_batch_events; /* events per write + fdatasync (default 64) */
     unsigned ledger_batch_ms;     /* ... or this old (default 1000) */
     /* grouping and sharded runs (docs/scaling.md) */

@@ -198,6 +198,11 @@ csvi_engine *csvi_engine_create(const struct csvi_options *opt, enum csvi_status
     if (o->ledger_path && !(e->ledger_path = strdup(o->ledger_path)))
         goto nomem;
     o->ledger_path = NULL;
+    if (o->stdin_name && asprintf(&e->stdin_key, "stdin:%s", o->stdin_name) < 0) {
+        e->stdin_key = NULL;
+        goto nomem;
+    }
+    o->stdin_name = NULL;
     classify_cfg_init(&e->cfg.ccfg, (const char *const *)e->null_tokens, e->null_lens, k,
                       o->quoted_empty_is_text, o->no_trim);
     if (o->mergeable)

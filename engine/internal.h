@@ -635,6 +635,7 @@ struct csvi_engine {
     /* the run (run.c): ledger, drift, progress */
     struct ledger *ledger;     /* NULL: no ledger (--no-ledger, or not begun) */
     char *ledger_path, *ledger_warning;
+    char *stdin_key;           /* "stdin:NAME" (--stdin-name), or NULL: standard input is "-" */
     char run_id[40];
     struct ledger_basis *basis;  /* the drift basis (ledger_basis.c) */
     struct json_t *last_schemas; /* basis->last: path -> its last file_done line; read-only

@@ -153,6 +153,8 @@ char *run_path_key(const char *path)
     if (strcmp(path, "-") == 0)
         return strdup("-");
     char *abs = real_path_of(path);
+    if (!abs && strncmp(path, "stdin:", 6) == 0) /* a feed named by --stdin-name (history) */
+        return strdup(path);
     if (!abs) { /* gone (renamed, deleted): its directory's real path and its name */
         const char *slash = strrchr(path, '/');
         char *dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
@@ -478,7 +480,9 @@ void run_file_finished(csvi_engine *e, struct csvi_file_result *r)
         tell_caller(e, r);
         return;
     }
-    char *key = run_path_key(r->path);
+    /* standard input: "-", or the feed's name (--stdin-name) */
+    char *key = strcmp(r->path, "-") == 0 && e->stdin_key ? strdup(e->stdin_key)
+                                                           : run_path_key(r->path);
     if (!key)
         return;
     const struct csvi_error *why = r->n_errors ? &r->errors[0] : NULL;
@@ -674,5 +678,6 @@ void run_free(csvi_engine *e)
     free(e->basis);
     free(e->ledger_path);
     free(e->ledger_warning);
+    free(e->stdin_key);
     free(e->reported);
 }

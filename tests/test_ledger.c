@@ -692,6 +692,34 @@ LTEST(drift, a_sampled_run_is_neither_compared_nor_recorded)
     cr_expect_eq(count_events(ll.events, "drift", NULL), 0);
 }
 
+/* csvinfer --fail-on-drift reading `text` from standard input, named `name`
+ * (--stdin-name; NULL: none); its exit status. */
+static int stdin_feed(const char *name, const char *text)
+{
+    char *in = tpath("feed.csv");
+    write_text(in, text, "w");
+    char *cmd = fmt("'%s' --format json --ledger '%s' --no-cache --fail-on-drift %s%s%s - "
+                    "<'%s' >/dev/null 2>&1",
+                    CSVI_BIN_PATH, T.ledger, name ? "--stdin-name '" : "", name ? name : "",
+                    name ? "'" : "", in);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* Standard input is one identity, "-": two feeds piped into one ledger were
+ * compared with each other every night.  --stdin-name gives each its own. */
+LTEST(drift, stdin_feeds_named_apart_do_not_drift_against_each_other)
+{
+    cr_expect_eq(stdin_feed("orders", "a,b\n1,2\n"), 0);
+    cr_expect_eq(stdin_feed("customers", "x,y,z\nq,w,e\n"), 0, "another feed drifted");
+    cr_expect_eq(stdin_feed("orders", "a,b\n1,2.5\n"), 3, "the same feed's change unseen");
+    cr_expect_eq(stdin_feed(NULL, "a,b\n1,2\n"), 0);
+    cr_expect_eq(stdin_feed(NULL, "x,y,z\nq,w,e\n"), 3, "unnamed stdin is one identity");
+    struct run r = RUN("history", "--ledger", T.ledger, "stdin:orders");
+    cr_expect_eq(r.status, 0, "history of a named feed: %s", r.err);
+    cr_expect(strstr(r.out, "stdin:orders: 2 schema versions") != NULL, "%s", r.out);
+}
+
 /* The detail of columns_reordered must not state the opposite of what
  * happened: id used to come before name and score and now comes after them. */
 LTEST(drift, reordered_detail_tells_the_direction)

@@ -34,7 +34,7 @@ enum {
     OPT_FAILDRIFT, OPT_PROGRESS, OPT_LOCK, OPT_LOCKWAIT, OPT_LEDGERBATCH, OPT_LEDGERMS,
     OPT_TRUSTMTIME,
     OPT_TRUSTAPPEND,
-    OPT_GROUP, OPT_MERGEABLE
+    OPT_GROUP, OPT_MERGEABLE, OPT_STDINNAME
 };
 
 static const struct option long_opts[] = {
@@ -72,6 +72,7 @@ static const struct option long_opts[] = {
     {"lock-wait", no_argument, 0, OPT_LOCKWAIT},
     {"group", optional_argument, 0, OPT_GROUP},
     {"mergeable", no_argument, 0, OPT_MERGEABLE},
+    {"stdin-name", required_argument, 0, OPT_STDINNAME},
     {"sql-dialect", required_argument, 0, OPT_SQLDIALECT},
     {"progress", required_argument, 0, OPT_PROGRESS},
     {"version", no_argument, 0, OPT_VERSION},
@@ -116,6 +117,8 @@ static void usage(FILE *f)
           "  --ledger FILE           the run ledger (default $XDG_STATE_HOME/csvinfer/ledger.jsonl,\n"
           "                          else ~/.local/state/csvinfer/ledger.jsonl)\n"
           "  --no-ledger             write no ledger (and report no drift)\n"
+          "  --stdin-name NAME       standard input is \"stdin:NAME\" in the ledger (one drift\n"
+          "                          history per feed; default \"-\")\n"
           "  --ledger-batch N        ledger events per write+fdatasync (default 64)\n"
           "  --ledger-interval MS    ... or after this many milliseconds (default 1000)\n"
           "  --fail-on-drift         exit 3 if a file's schema changed since the last run\n"
@@ -978,6 +981,11 @@ int main(int argc, char **argv)
             opt.keep_state = true;
             break;
         case OPT_MERGEABLE: opt.mergeable = true; break;
+        case OPT_STDINNAME:
+            if (!optarg[0] || strpbrk(optarg, "\n\r"))
+                return usage_error("--stdin-name wants a name (one line), not '%s'", optarg);
+            opt.stdin_name = optarg;
+            break;
         case OPT_VERSION: printf("csvinfer %s\n", CSVI_VERSION_STRING); return 0;
         case 'h':
         case OPT_HELP: usage(stdout); return 0;
