@@ -424,6 +424,14 @@ static const char *lock_refusal(const char *path, int fd, const csvi_engine *e,
     return pid ? NULL : "holds data (a lock file of csvinfer's holds only a pid)";
 }
 
+/* Give up the lock file: close it and return the exit status code. */
+static int lock_give_up(int *fd, int code)
+{
+    close(*fd);
+    *fd = -1;
+    return code;
+}
+
 /* --lock FILE: an exclusive flock held for the whole run (released at exit).
  * Returns 0 with *fd, or the exit status to return. */
 static int take_lock(const char *path, bool wait, int *fd, const csvi_engine *e,
@@ -436,8 +444,9 @@ static int take_lock(const char *path, bool wait, int *fd, const csvi_engine *e,
         *fd = open(path, O_RDWR | O_CLOEXEC);
     }
     if (*fd < 0) {
-        fprintf(stderr, "csvinfer: cannot open the lock file %s: %s\n", path, strerror(errno));
-        return errno == EACCES || errno == EPERM || errno == EROFS ? EXIT_OUTPUT : EXIT_USAGE;
+        int err = errno; /* (fprintf may change errno) */
+        fprintf(stderr, "csvinfer: cannot open the lock file %s: %s\n", path, strerror(err));
+        return err == EACCES || err == EPERM || err == EROFS ? EXIT_OUTPUT : EXIT_USAGE;
     }
     const char *why = lock_refusal(path, *fd, e, inputs, n_inputs);
     if (why) {
@@ -447,9 +456,7 @@ static int take_lock(const char *path, bool wait, int *fd, const csvi_engine *e,
                 path, why);
         if (created)
             unlink(path);
-        close(*fd);
-        *fd = -1;
-        return EXIT_USAGE;
+        return lock_give_up(fd, EXIT_USAGE);
     }
     if (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK || !wait) {
@@ -461,9 +468,7 @@ static int take_lock(const char *path, bool wait, int *fd, const csvi_engine *e,
                     "csvinfer: another run holds the lock %s%s%s; not starting (use --lock-wait "
                     "to wait for it)\n",
                     path, pid[0] ? ", pid " : "", pid);
-            close(*fd);
-            *fd = -1;
-            return EXIT_LOCKED;
+            return lock_give_up(fd, EXIT_LOCKED);
         }
         /* polled, not a blocking flock: a stop signal is seen within 50 ms however
          * it is delivered (under ThreadSanitizer the handler runs only at the next
@@ -471,15 +476,11 @@ static int take_lock(const char *path, bool wait, int *fd, const csvi_engine *e,
         while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
             if (errno != EWOULDBLOCK && errno != EINTR) {
                 fprintf(stderr, "csvinfer: cannot lock %s: %s\n", path, strerror(errno));
-                close(*fd);
-                *fd = -1;
-                return EXIT_OUTPUT;
+                return lock_give_up(fd, EXIT_OUTPUT);
             }
             if (csvi_interrupted()) { /* SIGINT/SIGTERM while waiting */
                 fprintf(stderr, "csvinfer: interrupted while waiting for the lock %s\n", path);
-                close(*fd);
-                *fd = -1;
-                return EXIT_INTERRUPTED;
+                return lock_give_up(fd, EXIT_INTERRUPTED);
             }
             nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
         }
