@@ -415,12 +415,13 @@ static char *file_done_line(csvi_engine *e, const struct csvi_file_result *r, co
             fputs(",\"format\":", m);
             json_put_string(m, c->format, strlen(c->format));
         }
-        if (__builtin_popcount(c->date_formats) > 1) {
-            fputs(",\"formats\":[", m);
-            for (int f = 0, k = 0; f < DF_COUNT; f++)
-                if (c->date_formats & (1u << f))
-                    fprintf(m, "%s\"%s\"", k++ ? "," : "", date_format_string((enum date_format)f));
-            fputc(']', m);
+        if (__builtin_popcount(c->date_formats) > 1) { /* (rare: jansson is fine here) */
+            json_t *fj = formats_json(c->date_formats);
+            char *text = json_dumps(fj, JSON_COMPACT);
+            if (text)
+                fprintf(m, ",\"formats\":%s", text);
+            free(text);
+            json_decref(fj);
         }
         fputc('}', m);
     }
