@@ -346,11 +346,7 @@ int file_plan_init(struct file_plan *plan, const struct engine_cfg *cfg, const u
         /* as when the record is not whole after --max-record bytes (the
          * pipeline's reads of a chunk size smaller than the file): no dialect,
          * no columns, whatever the buffer held it whole */
-        for (size_t i = 0; plan->names && i < plan->ncols; i++)
-            free(plan->names[i]);
-        free(plan->names);
-        plan->names = NULL;
-        plan->ncols = 0;
+        file_plan_free(plan); /* (its names) */
         plan->refused = true;
         res->has_dialect = false;
         memset(&res->dialect, 0, sizeof res->dialect);
